@@ -1,0 +1,82 @@
+/**
+ * Adam (Kingma & Ba, 2015, Algorithm 1): momentum on the gradient (m) and an RMSprop-style
+ * running average of its square (v), both bias-corrected.
+ *
+ *   m <- beta1 * m + (1 - beta1) * g
+ *   v <- beta2 * v + (1 - beta2) * g^2
+ *   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+ *   w <- w - lr * m_hat / (sqrt(v_hat) + epsilon)
+ *
+ * epsilon is added after the square root of the corrected v, as in the paper. With the
+ * correction the first step is lr * g / (|g| + epsilon), about lr per weight whatever the
+ * gradient's scale. Weight decay added to g (regularize.ts) is L2 regularisation, not AdamW.
+ *
+ * Float order, per element (one_minus_beta1/2 = 1 - beta1/2 once; c1 = 1 - beta1^t and
+ * c2 = 1 - beta2^t per step, beta^t as running products; all in double):
+ *   m = fround(beta1 * m + one_minus_beta1 * g)
+ *   v = fround(beta2 * v + one_minus_beta2 * (g * g))
+ *   w = fround(w - (lr * (m / c1)) / (sqrt(v / c2) + epsilon))
+ * State: m, v (Float32Array, n each).
+ */
+import { checkDecay, checkPositive, defaultAlloc, Optimizer, runningPower, type Alloc } from './optimizer.ts';
+import type { OptimizerSpec } from './spec.ts';
+
+export type AdamSpec = Extract<OptimizerSpec, { type: 'adam' }>;
+
+export class Adam extends Optimizer {
+  readonly type = 'adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly oneMinusBeta1: number;
+  private readonly oneMinusBeta2: number;
+  /** beta1^t and beta2^t, running products. */
+  private beta1Power = 1;
+  private beta2Power = 1;
+
+  constructor(n: number, spec: AdamSpec, alloc: Alloc = defaultAlloc) {
+    super(n);
+    checkDecay('adam', 'beta1', spec.beta1);
+    checkDecay('adam', 'beta2', spec.beta2);
+    checkPositive('adam', 'epsilon', spec.epsilon);
+    this.beta1 = spec.beta1;
+    this.beta2 = spec.beta2;
+    this.epsilon = spec.epsilon;
+    this.oneMinusBeta1 = 1 - spec.beta1;
+    this.oneMinusBeta2 = 1 - spec.beta2;
+    this.m = this.allocate(alloc, 'm');
+    this.v = this.allocate(alloc, 'v');
+  }
+
+  override beginStep(): void {
+    super.beginStep();
+    this.beta1Power *= this.beta1;
+    this.beta2Power *= this.beta2;
+  }
+
+  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+    this.checkUpdate(params, grads, lr, from, to);
+    const { m, v, beta1, beta2, oneMinusBeta1, oneMinusBeta2, epsilon } = this;
+    const c1 = 1 - this.beta1Power;
+    const c2 = 1 - this.beta2Power;
+    for (let i = from; i < to; i++) {
+      const g = grads[i]!;
+      const mi = Math.fround(beta1 * m[i]! + oneMinusBeta1 * g);
+      const vi = Math.fround(beta2 * v[i]! + oneMinusBeta2 * (g * g));
+      m[i] = mi;
+      v[i] = vi;
+      params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    }
+  }
+
+  stateBuffers(): Record<string, Float32Array> {
+    return { m: this.m, v: this.v };
+  }
+
+  protected override restoreStepScalars(): void {
+    this.beta1Power = runningPower(this.beta1, this.t);
+    this.beta2Power = runningPower(this.beta2, this.t);
+  }
+}

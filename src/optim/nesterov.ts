@@ -1,0 +1,58 @@
+/**
+ * Nesterov momentum: like classic momentum, but the gradient is taken at the look-ahead point,
+ * where the momentum is about to carry the weights. The usual reformulation needs no second
+ * forward pass:
+ *
+ *   v <- beta * v + g
+ *   w <- w - lr * (g + beta * v)
+ *
+ * Why it is the look-ahead method. The look-ahead form keeps weights u and evaluates the gradient
+ * at u - lr * beta * v:
+ *   v_t = beta * v_{t-1} + grad(u_{t-1} - lr * beta * v_{t-1})
+ *   u_t = u_{t-1} - lr * v_t
+ * Store w_t = u_t - lr * beta * v_t (the look-ahead point) instead of u_t. Then the gradient is
+ * simply g_t = grad(w_{t-1}), at the weights we hold, and
+ *   w_t = u_{t-1} - lr * v_t - lr * beta * v_t
+ *       = w_{t-1} + lr * beta * v_{t-1} - lr * v_t - lr * beta * v_t     (u_{t-1} = w_{t-1} + lr beta v_{t-1})
+ *       = w_{t-1} - lr * g_t - lr * beta * v_t                          (v_t - beta v_{t-1} = g_t)
+ *       = w_{t-1} - lr * (g_t + beta * v_t).
+ * Both start from v_0 = 0, w_0 = u_0; the two weights differ by lr * beta * v, which vanishes at
+ * a minimum.
+ *
+ * Float order, per element:
+ *   v = fround(beta * v + g)
+ *   w = fround(w - lr * (g + beta * v))
+ * State: v (Float32Array, n).
+ */
+import { checkDecay, defaultAlloc, Optimizer, type Alloc } from './optimizer.ts';
+import type { OptimizerSpec } from './spec.ts';
+
+export type NesterovSpec = Extract<OptimizerSpec, { type: 'nesterov' }>;
+
+export class Nesterov extends Optimizer {
+  readonly type = 'nesterov';
+  readonly beta: number;
+  private readonly v: Float32Array;
+
+  constructor(n: number, spec: NesterovSpec, alloc: Alloc = defaultAlloc) {
+    super(n);
+    checkDecay('nesterov', 'beta', spec.beta);
+    this.beta = spec.beta;
+    this.v = this.allocate(alloc, 'v');
+  }
+
+  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+    this.checkUpdate(params, grads, lr, from, to);
+    const { v, beta } = this;
+    for (let i = from; i < to; i++) {
+      const g = grads[i]!;
+      const vi = Math.fround(beta * v[i]! + g);
+      v[i] = vi;
+      params[i] = params[i]! - lr * (g + beta * vi);
+    }
+  }
+
+  stateBuffers(): Record<string, Float32Array> {
+    return { v: this.v };
+  }
+}

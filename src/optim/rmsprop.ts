@@ -1,0 +1,51 @@
+/**
+ * RMSprop: each weight gets its own step size, lr divided by the root of a running average of its
+ * squared gradients, so steep directions take small steps and flat ones large steps.
+ *
+ *   s <- rho * s + (1 - rho) * g^2
+ *   w <- w - lr * g / (sqrt(s) + epsilon)
+ *
+ * No bias correction (s starts at 0, so the first steps are larger: g / sqrt((1 - rho) g^2)).
+ *
+ * Float order, per element (one_minus_rho = 1 - rho in double, once):
+ *   s = fround(rho * s + one_minus_rho * (g * g))
+ *   w = fround(w - (lr * g) / (sqrt(s) + epsilon))
+ * State: s (Float32Array, n).
+ */
+import { checkDecay, checkPositive, defaultAlloc, Optimizer, type Alloc } from './optimizer.ts';
+import type { OptimizerSpec } from './spec.ts';
+
+export type RmspropSpec = Extract<OptimizerSpec, { type: 'rmsprop' }>;
+
+export class Rmsprop extends Optimizer {
+  readonly type = 'rmsprop';
+  readonly rho: number;
+  readonly epsilon: number;
+  private readonly s: Float32Array;
+  private readonly oneMinusRho: number;
+
+  constructor(n: number, spec: RmspropSpec, alloc: Alloc = defaultAlloc) {
+    super(n);
+    checkDecay('rmsprop', 'rho', spec.rho);
+    checkPositive('rmsprop', 'epsilon', spec.epsilon);
+    this.rho = spec.rho;
+    this.epsilon = spec.epsilon;
+    this.oneMinusRho = 1 - spec.rho;
+    this.s = this.allocate(alloc, 's');
+  }
+
+  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+    this.checkUpdate(params, grads, lr, from, to);
+    const { s, rho, oneMinusRho, epsilon } = this;
+    for (let i = from; i < to; i++) {
+      const g = grads[i]!;
+      const si = Math.fround(rho * s[i]! + oneMinusRho * (g * g));
+      s[i] = si;
+      params[i] = params[i]! - (lr * g) / (Math.sqrt(si) + epsilon);
+    }
+  }
+
+  stateBuffers(): Record<string, Float32Array> {
+    return { s: this.s };
+  }
+}
