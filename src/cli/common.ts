@@ -1,0 +1,50 @@
+/**
+ * What every command shares: turning errors into one line and an exit code, quiet ends on closed
+ * pipes, and the colour decision.
+ *
+ * Exit codes: 0 done, 1 runtime failure, 2 usage/config/input error, 3 diverged, 130 interrupted.
+ */
+import { CommanderError } from 'commander';
+import { EXIT, UserError } from '../errors.ts';
+
+/** Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code. */
+export async function runCommand(name: string, body: () => Promise<number>): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  try {
+    return await body();
+  } catch (err) {
+    return reportError(name, err);
+  }
+}
+
+export function reportError(name: string, err: unknown): number {
+  if (err instanceof UserError) {
+    process.stderr.write(`${name}: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // commander has already printed its message.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const e = err as Error;
+  process.stderr.write(`${name}: error: ${e?.message ?? String(err)}\n`);
+  if (process.env.NN_TRAIN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  return EXIT.failure;
+}
+
+/**
+ * `nn-eval ... | head -3`: when the reader goes away, stop quietly with exit 0 instead of an
+ * EPIPE stack trace.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
+}
+
+/** Parses "--flag <n>" values: a number when it looks like one, else the raw string, so the schema can say what was wrong. */
+export function numberOrString(value: string): number | string {
+  const n = Number(value);
+  return value.trim() !== '' && Number.isFinite(n) ? n : value;
+}

@@ -1,0 +1,46 @@
+/** The end of a run: the 'done' event (JSON), then a few lines for the person at the terminal. */
+import { existsSync } from 'node:fs';
+import type { TrainReporter } from '../report/train-reporter.ts';
+import type { TrainResult } from '../train/loop.ts';
+import type { RunFolder } from '../train/run-folder.ts';
+import type { TrainArgs } from './train-options.ts';
+
+export function finishRun(result: TrainResult, folder: RunFolder, reporter: TrainReporter, args: TrainArgs): void {
+  const model = existsSync(folder.modelPath) ? folder.modelPath : null;
+  reporter.handle({
+    event: 'done',
+    status: result.status,
+    runDir: folder.dir,
+    model,
+    checkpoint: folder.checkpointPath,
+    epochs: result.history.length,
+    bestEpoch: result.best?.epoch ?? null,
+    bestValLoss: result.best?.valLoss ?? null,
+    bestValAccuracy: result.best?.valAccuracy ?? null,
+    seconds: result.seconds,
+    ...(result.message ? { message: result.message } : {}),
+  });
+  if (args.quiet && result.status !== 'diverged') return;
+  const lines: string[] = [];
+  switch (result.status) {
+    case 'diverged':
+      lines.push(`nn-train: ${result.message ?? 'training diverged'}`);
+      break;
+    case 'interrupted':
+      lines.push(`interrupted; the checkpoint is ${folder.checkpointPath}`, `continue with: nn-train --resume ${folder.dir}`);
+      break;
+    case 'early-stopped':
+      lines.push(`stopped early: ${result.message}`);
+      break;
+    case 'completed':
+      lines.push(`done in ${result.seconds.toFixed(1)} s`);
+  }
+  if (result.best && model) {
+    lines.push(
+      `best epoch ${result.best.epoch}: validation loss ${result.best.valLoss.toFixed(4)}, accuracy ${(result.best.valAccuracy * 100).toFixed(1)}%`,
+      `model: ${model}`,
+      `evaluate it: nn-eval ${model} <images or folders>`,
+    );
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}

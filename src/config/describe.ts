@@ -1,0 +1,166 @@
+/**
+ * Reads the zod schema back as rows (path, type, default, description): the README's config table,
+ * `--help`'s defaults and the config error messages all come from here, so they cannot drift
+ * from the schema.
+ */
+import type { z } from 'zod';
+import { configSchema } from './schema.ts';
+
+export interface ConfigRow {
+  /** JSON path, e.g. "training.epochs"; for optimizer fields, "optimizer.beta1". */
+  path: string;
+  type: string;
+  /** JSON of the default, or "" when the field is required. */
+  default: string;
+  description: string;
+  /** For optimizer fields: the optimizer types that take this field. */
+  optimizers?: string[];
+}
+
+type AnySchema = z.core.$ZodType & { description?: string };
+
+function def(s: AnySchema): any {
+  return (s as any)._zod.def;
+}
+
+/** Strips default/prefault/nullable/optional wrappers, collecting what they say. */
+function unwrap(s: AnySchema): { inner: AnySchema; defaultValue?: unknown; nullable: boolean; description?: string } {
+  let description = s.description;
+  let defaultValue: unknown;
+  let nullable = false;
+  let cur = s;
+  for (;;) {
+    const d = def(cur);
+    if (d.type === 'default' || d.type === 'prefault') {
+      if (defaultValue === undefined) defaultValue = typeof d.defaultValue === 'function' ? d.defaultValue() : d.defaultValue;
+    } else if (d.type === 'nullable') {
+      nullable = true;
+    } else if (d.type !== 'optional') {
+      break;
+    }
+    cur = d.innerType;
+    description ??= cur.description;
+  }
+  return { inner: cur, defaultValue, nullable, description };
+}
+
+export function typeName(s: AnySchema): string {
+  const { inner, nullable } = unwrap(s);
+  const d = def(inner);
+  let name: string;
+  switch (d.type) {
+    case 'number': {
+      const checks = (d.checks ?? []).map((c: any) => c._zod.def);
+      const isInt = d.format === 'safeint' || checks.some((c: any) => c.check === 'number_format');
+      const lo = checks.find((c: any) => c.check === 'greater_than');
+      const hi = checks.find((c: any) => c.check === 'less_than');
+      const range = [
+        lo ? `${lo.inclusive ? '>=' : '>'} ${lo.value}` : '',
+        hi ? `${hi.inclusive ? '<=' : '<'} ${hi.value}` : '',
+      ].filter(Boolean);
+      name = (isInt ? 'integer' : 'number') + (range.length ? ` ${range.join(', ')}` : '');
+      break;
+    }
+    case 'string':
+      name = 'string';
+      break;
+    case 'boolean':
+      name = 'boolean';
+      break;
+    case 'enum':
+      name = Object.values(d.entries).map((v) => JSON.stringify(v)).join(' | ');
+      break;
+    case 'literal':
+      name = d.values.map((v: unknown) => JSON.stringify(v)).join(' | ');
+      break;
+    case 'union':
+      name = [...new Set(d.options.map((o: AnySchema) => typeName(o)))].join(' | ');
+      break;
+    case 'array':
+      name = `array of ${typeName(d.element)}`;
+      break;
+    case 'object':
+      name = 'object';
+      break;
+    default:
+      name = d.type;
+  }
+  return nullable ? `${name} | null` : name;
+}
+
+function objectRows(prefix: string, shape: Record<string, AnySchema>, rows: ConfigRow[]): void {
+  for (const [key, field] of Object.entries(shape)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const { inner, defaultValue, description } = unwrap(field);
+    const d = def(inner);
+    if (d.type === 'object') {
+      objectRows(path, d.shape, rows);
+    } else if (path === 'optimizer') {
+      optimizerRows(d.options, rows, description ?? '', defaultValue);
+    } else {
+      rows.push({
+        path,
+        type: typeName(field),
+        default: defaultValue === undefined ? '' : JSON.stringify(defaultValue),
+        description: description ?? '',
+      });
+    }
+  }
+}
+
+/** One row per distinct optimizer field, listing the types that take it. */
+function optimizerRows(options: AnySchema[], rows: ConfigRow[], description: string, defaultValue: unknown): void {
+  const types = options.map((o) => def(def(o).shape.type).values[0] as string);
+  rows.push({
+    path: 'optimizer.type',
+    type: types.map((t) => JSON.stringify(t)).join(' | '),
+    default: JSON.stringify((defaultValue as { type: string }).type),
+    description,
+  });
+  const byPath = new Map<string, ConfigRow>();
+  options.forEach((option, i) => {
+    for (const [key, field] of Object.entries(def(option).shape as Record<string, AnySchema>)) {
+      if (key === 'type') continue;
+      const path = `optimizer.${key}`;
+      const existing = byPath.get(path);
+      if (existing) {
+        existing.optimizers!.push(types[i]!);
+        continue;
+      }
+      const { defaultValue: dv, description: desc } = unwrap(field);
+      const row: ConfigRow = {
+        path,
+        type: typeName(field),
+        default: dv === undefined ? '' : JSON.stringify(dv),
+        description: desc ?? '',
+        optimizers: [types[i]!],
+      };
+      byPath.set(path, row);
+      rows.push(row);
+    }
+  });
+}
+
+export function describeConfig(): ConfigRow[] {
+  const rows: ConfigRow[] = [];
+  objectRows('', (configSchema as any)._zod.def.shape, rows);
+  return rows;
+}
+
+/** The row of one path, e.g. "training.epochs" (throws on a path the schema does not have). */
+export function configRow(path: string): ConfigRow {
+  const row = describeConfig().find((r) => r.path === path);
+  if (!row) throw new Error(`no config field ${path}`);
+  return row;
+}
+
+/** The README table: one Markdown row per field. */
+export function configTableMarkdown(): string {
+  const lines = ['| field | type | default | meaning |', '| --- | --- | --- | --- |'];
+  for (const r of describeConfig()) {
+    const who = r.optimizers ? ` (${r.optimizers.join(', ')})` : '';
+    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    lines.push(`| \`${r.path}\` | ${esc(r.type)} | ${r.default ? `\`${esc(r.default)}\`` : 'required'} | ${esc(r.description)}${who} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,134 @@
+/**
+ * The training config: one zod schema, the single source of truth for every field, its type,
+ * its default and its description. `nn-train --help`, `--print-config` and the README's config
+ * table are all derived from it (a test checks the README against `describeConfig()`).
+ *
+ * Every object is strict: an unknown key (a typo such as "learningrate") is an error, never ignored.
+ */
+import { z } from 'zod';
+import { ACTIVATION_NAMES } from '../nn/activations.ts';
+import { INIT_NAMES } from '../nn/init.ts';
+import { LOSS_NAMES } from '../nn/losses.ts';
+import { FIT_NAMES } from '../nn/model-file.ts';
+
+const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
+
+const dataSchema = z
+  .strictObject({
+    train: z.string().min(1).default('data/train').describe('folder of training images (relative to the current folder)'),
+    width: positiveInt(1024).default(64).describe('image width after resizing, pixels'),
+    height: positiveInt(1024).default(64).describe('image height after resizing, pixels'),
+    channels: z.union([z.literal(1), z.literal(3)]).default(3).describe('3 = RGB, 1 = grayscale'),
+    fit: z.enum(FIT_NAMES).default('fill').describe('how the image meets width x height: fill (stretch), cover (crop), contain (letterbox)'),
+    validation: z.number().min(0.01).max(0.9).default(0.2).describe('fraction of the images held out for validation (stratified)'),
+    flip: z.boolean().default(false).describe('augment training batches with random horizontal flips'),
+    standardize: z.boolean().default(false).describe('subtract the per-channel mean and divide by the std of the training split'),
+    limit: positiveInt().nullable().default(null).describe('use only the first N images (sorted by path), or null for all'),
+    cache: z.string().min(1).nullable().default(null).describe('folder for the decoded-pixel cache, or null for the default'),
+  })
+  .prefault({});
+
+const modelSchema = z
+  .strictObject({
+    hidden: z.array(positiveInt(65_536)).max(32).default([256, 64]).describe('sizes of the hidden layers, input side first'),
+    activation: z.enum(ACTIVATION_NAMES).default('relu').describe('activation of the hidden layers (the output is always a sigmoid)'),
+    init: z.enum(INIT_NAMES).default('auto').describe('weight initialisation: auto (He for ReLU family, Xavier otherwise), he, xavier'),
+  })
+  .prefault({});
+
+const scheduleSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('constant') }),
+    z.strictObject({
+      type: z.literal('step'),
+      every: positiveInt().describe('epochs between decays'),
+      factor: z.number().gt(0).max(1).describe('multiplier applied every `every` epochs'),
+    }),
+    z.strictObject({
+      type: z.literal('cosine'),
+      minLr: z.number().min(0).default(0).describe('learning rate reached at the last step'),
+    }),
+  ])
+  .default({ type: 'constant' })
+  .describe('learning-rate schedule: {"type":"constant"}, {"type":"step","every":E,"factor":F} or {"type":"cosine","minLr":X}');
+
+/** Fields shared by every gradient method. */
+const gradientFields = {
+  lr: z.number().gt(0).max(100).describe('learning rate'),
+  schedule: scheduleSchema,
+  warmupSteps: z.int().min(0).default(0).describe('batches of linear learning-rate warm-up'),
+  weightDecay: z.number().min(0).default(0).describe('L2 weight decay (adds weightDecay * w to each gradient)'),
+  clipNorm: z.number().gt(0).nullable().default(null).describe('clip gradients to this global L2 norm, or null'),
+};
+
+const beta = (d: number, what: string) => z.number().min(0).lt(1).default(d).describe(what);
+const epsilon = z.number().gt(0).max(1).default(1e-8).describe('added to the denominator for stability');
+
+export const optimizerSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('sgd'), ...gradientFields }),
+    z.strictObject({
+      type: z.literal('momentum'),
+      ...gradientFields,
+      beta: beta(0.9, 'decay of the velocity (exponentially weighted average of gradients)'),
+      form: z.enum(['ewa', 'classic']).default('ewa').describe('ewa: v = beta v + (1-beta) g; classic: v = beta v + g'),
+      biasCorrection: z.boolean().default(false).describe('divide v by (1 - beta^t)'),
+    }),
+    z.strictObject({ type: z.literal('nesterov'), ...gradientFields, beta: beta(0.9, 'momentum') }),
+    z.strictObject({
+      type: z.literal('rmsprop'),
+      ...gradientFields,
+      rho: beta(0.9, 'decay of the average of squared gradients'),
+      epsilon,
+    }),
+    z.strictObject({
+      type: z.literal('adam'),
+      ...gradientFields,
+      beta1: beta(0.9, 'decay of the first moment'),
+      beta2: beta(0.999, 'decay of the second moment'),
+      epsilon,
+    }),
+    z.strictObject({
+      type: z.literal('genetic'),
+      population: z.int().min(4).max(10_000).default(50).describe('individuals (weight vectors) per generation'),
+      elite: z.int().min(0).default(2).describe('best individuals carried over unchanged'),
+      selection: z.enum(['tournament', 'rank']).default('tournament').describe('how parents are chosen'),
+      tournamentSize: z.int().min(2).default(3).describe('contestants per tournament'),
+      crossover: z.enum(['uniform', 'one-point']).default('uniform').describe('how two parents are combined'),
+      crossoverRate: z.number().min(0).max(1).default(0.9).describe('probability that a child is a crossover'),
+      mutationRate: z.number().min(0).max(1).default(0.05).describe('probability that a weight is mutated'),
+      mutationScale: z.number().gt(0).default(0.05).describe('standard deviation of the Gaussian mutation'),
+      mutationDecay: z.number().gt(0).max(1).default(1).describe('mutation scale multiplier per generation'),
+      generationsPerEpoch: positiveInt().nullable().default(null).describe('generations per epoch, or null for one per training batch'),
+    }),
+  ])
+  .default({ type: 'momentum', lr: 0.01, schedule: { type: 'constant' }, warmupSteps: 0, weightDecay: 0, clipNorm: null, beta: 0.9, form: 'ewa', biasCorrection: false });
+
+const trainingSchema = z
+  .strictObject({
+    batchSize: z.union([positiveInt(1_000_000), z.literal('full')]).default(64).describe('images per mini-batch: a number (1 = stochastic), or "full" for full-batch gradient descent'),
+    epochs: positiveInt(100_000).default(10).describe('passes over the training set'),
+    patience: positiveInt().nullable().default(null).describe('stop after this many epochs without a better validation loss, or null'),
+    seed: z.int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random choice (init, split, shuffle, augmentation)'),
+    workers: positiveInt(256).nullable().default(null).describe('threads of the gradient core, or null for one per core'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  data: dataSchema,
+  model: modelSchema,
+  loss: z.enum(LOSS_NAMES).default('bce').describe('bce (binary cross-entropy) or mse (mean squared error)'),
+  optimizer: optimizerSchema.describe('the training method; its "type" decides which other fields it takes'),
+  training: trainingSchema,
+  out: z.string().min(1).nullable().default(null).describe('run folder, or null for runs/<config name>-<timestamp>'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type OptimizerConfig = Config['optimizer'];
+export type GradientOptimizerConfig = Exclude<OptimizerConfig, { type: 'genetic' }>;
+export type GeneticConfig = Extract<OptimizerConfig, { type: 'genetic' }>;
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
+export const OPTIMIZER_TYPES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic'] as const;
+export type OptimizerType = (typeof OPTIMIZER_TYPES)[number];
+
+export const DEFAULT_CONFIG: Config = configSchema.parse({});

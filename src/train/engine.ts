@@ -1,0 +1,74 @@
+/**
+ * What the training loop needs from the gradient core (src/core), and the methods that improve
+ * the weights one batch at a time: a gradient optimizer (this file) or the genetic algorithm.
+ */
+import type { GradientOptimizerConfig } from '../config/schema.ts';
+import type { OptimizerState } from '../optim/optimizer.ts';
+import { learningRateAt } from '../optim/schedule.ts';
+import type { OptimizerSpec } from '../optim/spec.ts';
+import type { SavedState } from './checkpoint.ts';
+
+/** The multithreaded core as the loop sees it (implemented by src/core). */
+export interface Engine {
+  readonly kernel: string;
+  readonly workers: number;
+  /** Weights, (parameterCount) in the layout of src/nn/architecture.ts. */
+  readonly params: Float32Array;
+  /** The batch the next call works on: input (maxBatch, inputSize) and labels (maxBatch). */
+  readonly input: Float32Array;
+  readonly labels: Float32Array;
+  setOptimizer(spec: OptimizerSpec, options: { weightDecay: number; clipNorm: number | null }): void;
+  /** Forward, loss, backward and optimizer update on the first B samples; returns the mean loss. */
+  trainStep(B: number, lr: number): number;
+  /** Mean loss of the first B samples, no update. */
+  evaluate(B: number): number;
+  /** P(dog) of the first B samples into out[0..B). */
+  predict(B: number, out: Float32Array): void;
+  getOptimizerState(): OptimizerState;
+  setOptimizerState(state: OptimizerState): void;
+  close(): Promise<void>;
+}
+
+/** One way of improving the weights from one batch (already in engine.input / engine.labels). */
+export interface TrainMethod {
+  /** Trains on the first n samples of the batch; `step` is the 0-based global batch index. Returns the batch loss. */
+  trainBatch(n: number, step: number): number;
+  /** The learning rate at a step, for the log (null for methods without one). */
+  learningRate(step: number): number | null;
+  saveState(): SavedState;
+  loadState(state: SavedState): void;
+  /** Numbers to report at the end of an epoch (and reset), e.g. the genetic algorithm's fitness. */
+  epochExtra?(): Record<string, number>;
+}
+
+export function optimizerSpec(o: GradientOptimizerConfig): OptimizerSpec {
+  switch (o.type) {
+    case 'sgd':
+      return { type: 'sgd' };
+    case 'momentum':
+      return { type: 'momentum', beta: o.beta, form: o.form, biasCorrection: o.biasCorrection };
+    case 'nesterov':
+      return { type: 'nesterov', beta: o.beta };
+    case 'rmsprop':
+      return { type: 'rmsprop', rho: o.rho, epsilon: o.epsilon };
+    case 'adam':
+      return { type: 'adam', beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon };
+  }
+}
+
+/** Gradient descent in any of its forms: the engine's fused step at the scheduled learning rate. */
+export function gradientMethod(engine: Engine, o: GradientOptimizerConfig, stepsPerEpoch: number, totalSteps: number): TrainMethod {
+  engine.setOptimizer(optimizerSpec(o), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+  const lrAt = (step: number) => learningRateAt(o.lr, o.schedule, o.warmupSteps, step, stepsPerEpoch, totalSteps);
+  return {
+    trainBatch: (n, step) => engine.trainStep(n, lrAt(step)),
+    learningRate: lrAt,
+    saveState() {
+      const s = engine.getOptimizerState();
+      return { type: s.type, scalars: { t: s.t }, buffers: s.buffers };
+    },
+    loadState(state) {
+      engine.setOptimizerState({ type: state.type, t: Number(state.scalars.t ?? 0), buffers: state.buffers });
+    },
+  };
+}

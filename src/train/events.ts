@@ -1,0 +1,64 @@
+/**
+ * What the training loop tells the outside world. The loop only emits these; the CLI decides how
+ * to show them (progress bars, plain lines or JSON lines), so the library stays free of terminal code.
+ */
+export type TrainEvent =
+  | { event: 'decode'; done: number; total: number }
+  | {
+      event: 'dataset';
+      images: number;
+      cats: number;
+      dogs: number;
+      unlabeled: number;
+      skipped: number;
+      skippedFiles: { path: string; reason: string }[];
+      train: number;
+      validation: number;
+      fromCache: boolean;
+      seconds: number;
+    }
+  | {
+      event: 'start';
+      runDir: string;
+      name: string;
+      epochs: number;
+      firstEpoch: number;
+      batchesPerEpoch: number;
+      batchSize: number;
+      parameters: number;
+      optimizer: string;
+      kernel: string;
+      workers: number;
+      resumed: boolean;
+    }
+  | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; smoothedLoss: number; imagesPerSecond: number }
+  | {
+      event: 'epoch';
+      epoch: number;
+      epochs: number;
+      trainLoss: number;
+      valLoss: number;
+      valAccuracy: number;
+      seconds: number;
+      imagesPerSecond: number;
+      lr: number | null;
+      best: boolean;
+      /** Extra numbers a method reports per epoch (the genetic algorithm's fitness). */
+      extra?: Record<string, number>;
+    }
+  | { event: 'warning'; message: string }
+  | {
+      event: 'done';
+      status: 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
+      runDir: string;
+      model: string | null;
+      checkpoint: string;
+      epochs: number;
+      bestEpoch: number | null;
+      bestValLoss: number | null;
+      bestValAccuracy: number | null;
+      seconds: number;
+      message?: string;
+    };
+
+export type EventSink = (e: TrainEvent) => void;

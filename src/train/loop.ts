@@ -1,0 +1,252 @@
+/**
+ * The training loop: data -> engine -> epochs of mini-batches -> validation -> run folder.
+ *
+ * It is a library function: the CLI passes a config, a run folder and an event sink, and gets back
+ * how the run ended. Every random choice comes from the seed (init: Rng(seed); epoch e's shuffle
+ * and flips: Rng(epochSeed(seed, e))), and a checkpoint records the position inside the epoch, so a
+ * resumed run repeats exactly what an uninterrupted one would have done.
+ */
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import { initParams } from '../nn/init.ts';
+import type { Preprocessing } from '../nn/model-file.ts';
+import { Rng } from '../nn/rng.ts';
+import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
+import type { Checkpoint, EpochMetrics } from './checkpoint.ts';
+import { prepareData, type PreparedData } from './data.ts';
+import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
+import type { EventSink } from './events.ts';
+import type { RunFolder } from './run-folder.ts';
+
+export type TrainStatus = 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
+
+export interface TrainOptions {
+  config: Config;
+  /** Name of the run (the config file's base name), shown and stored in the model's meta. */
+  name: string;
+  folder: RunFolder;
+  /** A checkpoint to continue from (already checked against the config by the caller). */
+  resume?: Checkpoint | null;
+  onEvent: EventSink;
+  /** Polled after every batch: true asks the loop to checkpoint and stop (the first Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Creates the gradient core; tests may pass the single-thread kernel. */
+  createEngine: (arch: Architecture, maxBatch: number, config: Config) => Promise<Engine>;
+  /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
+  createMethod?: (engine: Engine, config: Config, data: PreparedData, rng: Rng) => TrainMethod;
+}
+
+export interface TrainResult {
+  status: TrainStatus;
+  history: EpochMetrics[];
+  best: Checkpoint['best'];
+  seconds: number;
+  message?: string;
+}
+
+/** A batch loss above this (or not finite) means the run has diverged: no working model gets there. */
+export const DIVERGED_LOSS = 50;
+
+/** The seed of epoch e's generator: a fixed mix of the run seed and e. */
+export function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { config, folder, onEvent } = opts;
+  const started = performance.now();
+  const resume = opts.resume ?? null;
+
+  const data = await prepareData(config, onEvent, resume?.normalization ?? null);
+  if (resume && resume.dataset.fingerprint !== data.fingerprint) {
+    throw new UserError(
+      `${folder.dir}: the images in ${config.data.train} changed since this run started (${resume.dataset.images} then, ${data.pixelsCount} now, or other files); resume needs the same data`,
+    );
+  }
+  const nTrain = data.train.length;
+  const nVal = data.validation.length;
+  const B = config.training.batchSize === 'full' ? nTrain : Math.min(config.training.batchSize, nTrain);
+  const evalBatch = Math.max(B, Math.min(256, nVal));
+  const batchesPerEpoch = Math.ceil(nTrain / B);
+  const totalSteps = batchesPerEpoch * config.training.epochs;
+  const arch: Architecture = {
+    inputSize: data.preprocessing.width * data.preprocessing.height * data.preprocessing.channels,
+    hidden: config.model.hidden,
+    activation: config.model.activation,
+  };
+
+  const engine = await opts.createEngine(arch, Math.max(B, evalBatch), config);
+  try {
+    const method =
+      config.optimizer.type === 'genetic'
+        ? requireGenetic(opts)(engine, config, data, new Rng(config.training.seed ^ 0x6a09e667))
+        : gradientMethod(engine, config.optimizer, batchesPerEpoch, totalSteps);
+
+    // Where we start: fresh (seeded init) or from the checkpoint.
+    let epoch = 0;
+    let batch = 0;
+    let step = 0;
+    let history: EpochMetrics[] = [];
+    let best: Checkpoint['best'] = null;
+    let stale = 0;
+    let partial = { lossSum: 0, images: 0, seconds: 0 };
+    const smoothing = new ExponentiallyWeightedAverage(0.98, true);
+    if (resume) {
+      engine.params.set(resume.params);
+      method.loadState(resume.optimizer);
+      ({ epoch, batch, step, history, best, stale, partial } = resume);
+      history = [...history];
+      smoothing.setState(resume.smoothing);
+    } else {
+      initParams(arch, engine.params, new Rng(config.training.seed), config.model.init);
+    }
+
+    onEvent({
+      event: 'start',
+      runDir: folder.dir,
+      name: opts.name,
+      epochs: config.training.epochs,
+      firstEpoch: epoch + 1,
+      batchesPerEpoch,
+      batchSize: B,
+      parameters: parameterCount(arch),
+      optimizer: config.optimizer.type,
+      kernel: engine.kernel,
+      workers: engine.workers,
+      resumed: resume !== null,
+    });
+
+    const order = new Uint32Array(nTrain);
+    const probabilities = new Float32Array(evalBatch);
+    let status: TrainStatus = 'completed';
+    let message: string | undefined;
+
+    const checkpoint = (epochRng: Rng): Checkpoint => ({
+      config,
+      epoch,
+      batch,
+      step,
+      params: engine.params,
+      optimizer: method.saveState(),
+      epochRng: epochRng.getState(),
+      partial,
+      smoothing: smoothing.getState(),
+      history,
+      best,
+      stale,
+      dataset: { images: data.pixelsCount, fingerprint: data.fingerprint },
+      normalization: data.normalization,
+    });
+
+    training: while (epoch < config.training.epochs) {
+      // This epoch's order and augmentation draws come from its own generator.
+      const epochRng = new Rng(epochSeed(config.training.seed, epoch));
+      order.set(data.train);
+      epochRng.shuffle(order);
+      if (resume && batch > 0 && epoch === resume.epoch) epochRng.setState(resume.epochRng);
+      let epochStart = performance.now() - partial.seconds * 1000;
+
+      for (; batch < batchesPerEpoch; batch++) {
+        const start = batch * B;
+        const n = Math.min(B, nTrain - start);
+        data.fill(engine.input, engine.labels, order, start, n, config.data.flip ? epochRng : null);
+        const loss = method.trainBatch(n, step);
+        if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) {
+          status = 'diverged';
+          const lr = method.learningRate(step);
+          message =
+            `training diverged at epoch ${epoch + 1}, batch ${batch + 1}: the batch loss is ${loss}` +
+            (lr !== null ? `; try a lower learning rate than ${lr} (for example --lr ${+(lr / 10).toPrecision(2)})` : '') +
+            (best ? `; the best model so far (epoch ${best.epoch}) is intact` : '');
+          break training;
+        }
+        step++;
+        partial.lossSum += loss * n;
+        partial.images += n;
+        const smoothed = smoothing.push(loss);
+        const elapsed = (performance.now() - epochStart) / 1000;
+        onEvent({ event: 'batch', epoch: epoch + 1, batch: batch + 1, batches: batchesPerEpoch, loss, smoothedLoss: smoothed, imagesPerSecond: partial.images / Math.max(elapsed, 1e-9) });
+        await yieldToEventLoop(); // lets Ctrl-C and progress redraws through
+        if (opts.shouldStop?.() && batch + 1 < batchesPerEpoch) {
+          batch++;
+          partial.seconds = (performance.now() - epochStart) / 1000;
+          folder.writeCheckpoint(checkpoint(epochRng));
+          status = 'interrupted';
+          break training;
+        }
+      }
+
+      // Validation of the epoch's weights.
+      let valLossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < nVal; start += evalBatch) {
+        const n = Math.min(evalBatch, nVal - start);
+        data.fill(engine.input, engine.labels, data.validation, start, n, null);
+        valLossSum += engine.evaluate(n) * n;
+        engine.predict(n, probabilities);
+        for (let i = 0; i < n; i++) if (probabilities[i]! >= 0.5 === engine.labels[i]! >= 0.5) correct++;
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: partial.lossSum / partial.images,
+        valLoss: nVal > 0 ? valLossSum / nVal : NaN,
+        valAccuracy: nVal > 0 ? correct / nVal : NaN,
+        seconds,
+        imagesPerSecond: partial.images / seconds,
+        lr: method.learningRate(Math.max(0, step - 1)),
+      };
+      if (!Number.isFinite(metrics.valLoss) || !allFinite(engine.params)) {
+        status = 'diverged';
+        message = `training diverged in epoch ${epoch + 1}: the weights are no longer finite numbers; try a lower learning rate`;
+        break;
+      }
+      const improved = best === null || metrics.valLoss < best.valLoss;
+      if (improved) {
+        best = { epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
+        stale = 0;
+        folder.writeModel(arch, data.preprocessing, engine.params, { name: opts.name, epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy, optimizer: config.optimizer.type, seed: config.training.seed });
+      } else {
+        stale++;
+      }
+      history.push(metrics);
+      const extra = method.epochExtra?.();
+      onEvent({ event: 'epoch', epochs: config.training.epochs, ...metrics, best: improved, ...(extra ? { extra } : {}) });
+
+      epoch++;
+      batch = 0;
+      partial = { lossSum: 0, images: 0, seconds: 0 };
+      folder.writeMetrics(history);
+      folder.writeCheckpoint(checkpoint(epochRng));
+      epochStart = performance.now();
+
+      if (config.training.patience !== null && stale >= config.training.patience && epoch < config.training.epochs) {
+        status = 'early-stopped';
+        message = `no better validation loss for ${stale} epochs (patience ${config.training.patience})`;
+        break;
+      }
+      if (opts.shouldStop?.() && epoch < config.training.epochs) {
+        status = 'interrupted';
+        break;
+      }
+    }
+    return { status, history, best, seconds: (performance.now() - started) / 1000, ...(message ? { message } : {}) };
+  } finally {
+    await engine.close();
+  }
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+}
+
+function requireGenetic(opts: TrainOptions): NonNullable<TrainOptions['createMethod']> {
+  if (!opts.createMethod) throw new Error('the genetic algorithm needs createMethod');
+  return opts.createMethod;
+}
+
+export type { Preprocessing };
