@@ -37,10 +37,12 @@ export function reportError(name: string, err: unknown): number {
  * EPIPE stack trace.
  */
 export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.ok);
-    throw err;
-  });
+  if (!stream.listeners('error').includes(exitOnEpipe)) stream.on('error', exitOnEpipe);
+}
+
+function exitOnEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
 }
 
 /** Parses "--flag <n>" values: a number when it looks like one, else the raw string, so the schema can say what was wrong. */

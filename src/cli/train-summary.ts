@@ -1,5 +1,6 @@
 /** The end of a run: the 'done' event (JSON), then a few lines for the person at the terminal. */
 import { existsSync } from 'node:fs';
+import { terminalSupportsUnicode, textChart } from '../report/text-chart.ts';
 import type { TrainReporter } from '../report/train-reporter.ts';
 import type { TrainResult } from '../train/loop.ts';
 import type { RunFolder } from '../train/run-folder.ts';
@@ -41,6 +42,12 @@ export function finishRun(result: TrainResult, folder: RunFolder, reporter: Trai
       `model: ${model}`,
       `evaluate it: nn-eval ${model} <images or folders>`,
     );
+  }
+  const valLoss = result.history.map((m) => m.valLoss).filter(Number.isFinite);
+  if (valLoss.length >= 2) {
+    lines.push('validation loss per epoch:');
+    const columns = Math.max(30, Math.min(72, (process.stderr.columns ?? 80) - 2));
+    for (const line of textChart(valLoss, { width: columns, height: 6, unicode: terminalSupportsUnicode(process.env) })) lines.push('  ' + line);
   }
   process.stderr.write(lines.join('\n') + '\n');
 }

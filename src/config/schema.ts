@@ -98,8 +98,7 @@ export const optimizerSchema = z
       crossoverRate: z.number().min(0).max(1).default(0.9).describe('probability that a child is a crossover'),
       mutationRate: z.number().min(0).max(1).default(0.05).describe('probability that a weight is mutated'),
       mutationScale: z.number().gt(0).default(0.05).describe('standard deviation of the Gaussian mutation'),
-      mutationDecay: z.number().gt(0).max(1).default(1).describe('mutation scale multiplier per generation'),
-      generationsPerEpoch: positiveInt().nullable().default(null).describe('generations per epoch, or null for one per training batch'),
+      mutationDecay: z.number().gt(0).max(1).default(1).describe('mutation scale multiplier per generation (one generation per training batch)'),
     }),
   ])
   .default({ type: 'momentum', lr: 0.01, schedule: { type: 'constant' }, warmupSteps: 0, weightDecay: 0, clipNorm: null, beta: 0.9, form: 'ewa', biasCorrection: false });
