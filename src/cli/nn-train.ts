@@ -64,7 +64,15 @@ export function resolveRun(args: TrainArgs): { config: Config; name: string; fol
 export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'] {
   return async (arch: Architecture, maxBatch: number, config: Config): Promise<Engine> => {
     const { createCore } = await import('../core/index.ts');
-    return createCore({ arch, maxBatch, loss: config.loss, kernel, ...(config.training.workers ? { workers: config.training.workers } : {}) });
+    return createCore({
+      arch,
+      maxBatch,
+      loss: config.loss,
+      kernel,
+      ...(config.training.workers ? { workers: config.training.workers } : {}),
+      // The genetic algorithm evaluates its whole population through the core.
+      ...(config.optimizer.type === 'genetic' ? { population: config.optimizer.population } : {}),
+    });
   };
 }
 

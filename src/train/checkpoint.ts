@@ -8,8 +8,7 @@
  *   params                   weights (base64 little-endian float32, as in the model file)
  *   optimizer                gradient optimizer state (step count + moment buffers), or the
  *                            genetic algorithm's state (population, generation)
- *   epochRng                 the PRNG state of the current epoch (shuffle order is re-derived from
- *                            seed and epoch; this state continues the flips / draws after it)
+ *                            (the epoch's shuffle and flips are re-derived from seed and epoch)
  *   partial                  sums of the current epoch so far (train loss, images, seconds)
  *   smoothing                the loss smoother's state
  *   history, best, stale     per-epoch metrics, the best epoch, epochs without improvement
@@ -46,7 +45,6 @@ export interface Checkpoint {
   step: number;
   params: Float32Array;
   optimizer: SavedState;
-  epochRng: number[];
   partial: { lossSum: number; images: number; seconds: number };
   smoothing: EwaState;
   history: EpochMetrics[];
@@ -67,7 +65,6 @@ export function encodeCheckpoint(c: Checkpoint): string {
       batch: c.batch,
       step: c.step,
       config: c.config,
-      epochRng: c.epochRng,
       partial: c.partial,
       smoothing: c.smoothing,
       history: c.history,
@@ -126,7 +123,6 @@ export function decodeCheckpoint(text: string): Checkpoint {
     step: int('step'),
     params: floats(field(doc, 'params'), 'params'),
     optimizer: { type: opt.type, scalars: (opt.scalars ?? {}) as SavedState['scalars'], buffers },
-    epochRng: field(doc, 'epochRng') as number[],
     partial: field(doc, 'partial') as Checkpoint['partial'],
     smoothing: field(doc, 'smoothing') as EwaState,
     history: field(doc, 'history') as EpochMetrics[],

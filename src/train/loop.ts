@@ -14,6 +14,7 @@ import type { Preprocessing } from '../nn/model-file.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import type { Checkpoint, EpochMetrics } from './checkpoint.ts';
+import { batchCount, epochFlips, epochOrder, fillBatch } from '../data/batches.ts';
 import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
@@ -48,10 +49,6 @@ export interface TrainResult {
 /** A batch loss above this (or not finite) means the run has diverged: no working model gets there. */
 export const DIVERGED_LOSS = 50;
 
-/** The seed of epoch e's generator: a fixed mix of the run seed and e. */
-export function epochSeed(seed: number, epoch: number): number {
-  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0;
-}
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -70,7 +67,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const nVal = data.validation.length;
   const B = config.training.batchSize === 'full' ? nTrain : Math.min(config.training.batchSize, nTrain);
   const evalBatch = Math.max(B, Math.min(256, nVal));
-  const batchesPerEpoch = Math.ceil(nTrain / B);
+  const batchesPerEpoch = batchCount(nTrain, B);
   const totalSteps = batchesPerEpoch * config.training.epochs;
   const arch: Architecture = {
     inputSize: data.preprocessing.width * data.preprocessing.height * data.preprocessing.channels,
@@ -120,18 +117,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
 
     const order = new Uint32Array(nTrain);
+    const flips = new Uint8Array(nTrain);
     const probabilities = new Float32Array(evalBatch);
     let status: TrainStatus = 'completed';
     let message: string | undefined;
 
-    const checkpoint = (epochRng: Rng): Checkpoint => ({
+    const checkpoint = (): Checkpoint => ({
       config,
       epoch,
       batch,
       step,
       params: engine.params,
       optimizer: method.saveState(),
-      epochRng: epochRng.getState(),
       partial,
       smoothing: smoothing.getState(),
       history,
@@ -142,17 +139,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
 
     training: while (epoch < config.training.epochs) {
-      // This epoch's order and augmentation draws come from its own generator.
-      const epochRng = new Rng(epochSeed(config.training.seed, epoch));
-      order.set(data.train);
-      epochRng.shuffle(order);
-      if (resume && batch > 0 && epoch === resume.epoch) epochRng.setState(resume.epochRng);
+      // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
+      epochOrder(data.train, config.training.seed, epoch, order);
+      if (config.data.flip) epochFlips(nTrain, config.training.seed, epoch, flips);
       let epochStart = performance.now() - partial.seconds * 1000;
 
       for (; batch < batchesPerEpoch; batch++) {
         const start = batch * B;
         const n = Math.min(B, nTrain - start);
-        data.fill(engine.input, engine.labels, order, start, n, config.data.flip ? epochRng : null);
+        fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
         const loss = method.trainBatch(n, step);
         if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) {
           status = 'diverged';
@@ -173,7 +168,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (opts.shouldStop?.() && batch + 1 < batchesPerEpoch) {
           batch++;
           partial.seconds = (performance.now() - epochStart) / 1000;
-          folder.writeCheckpoint(checkpoint(epochRng));
+          folder.writeCheckpoint(checkpoint());
           status = 'interrupted';
           break training;
         }
@@ -184,7 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let correct = 0;
       for (let start = 0; start < nVal; start += evalBatch) {
         const n = Math.min(evalBatch, nVal - start);
-        data.fill(engine.input, engine.labels, data.validation, start, n, null);
+        fillBatch(data.source, data.validation, start, n, engine.input, engine.labels, null);
         valLossSum += engine.evaluate(n) * n;
         engine.predict(n, probabilities);
         for (let i = 0; i < n; i++) if (probabilities[i]! >= 0.5 === engine.labels[i]! >= 0.5) correct++;
@@ -220,7 +215,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       batch = 0;
       partial = { lossSum: 0, images: 0, seconds: 0 };
       folder.writeMetrics(history);
-      folder.writeCheckpoint(checkpoint(epochRng));
+      folder.writeCheckpoint(checkpoint());
       epochStart = performance.now();
 
       if (config.training.patience !== null && stale >= config.training.patience && epoch < config.training.epochs) {

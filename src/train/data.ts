@@ -1,0 +1,71 @@
+/**
+ * The loop's view of the data: load (or read back from the cache) the labeled images, split them,
+ * compute the standardisation statistics on the training split, and describe how to fill batches.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { batchSource, channelStats, loadDataset, splitTrainValidation, summarizeDataset, type BatchSource } from '../data/index.ts';
+import type { Preprocessing } from '../nn/model-file.ts';
+import type { EventSink } from './events.ts';
+
+export interface PreparedData {
+  preprocessing: Preprocessing;
+  /** Indices of the training and validation images, ascending. */
+  train: Uint32Array;
+  validation: Uint32Array;
+  /** What fillBatch reads. */
+  source: BatchSource;
+  /** Number of images loaded. */
+  pixelsCount: number;
+  /** SHA-1 of the labels and pixels: a resumed run must see the same data. */
+  fingerprint: string;
+  normalization: { mean: number[]; std: number[] } | null;
+}
+
+export async function prepareData(config: Config, onEvent: EventSink, normalization: PreparedData['normalization']): Promise<PreparedData> {
+  const { width, height, channels, fit } = config.data;
+  const started = performance.now();
+  const dataset = await loadDataset({
+    dir: config.data.train,
+    preprocessing: { width, height, channels, fit },
+    limit: config.data.limit,
+    ...(config.data.cache !== null ? { cacheDir: config.data.cache } : {}),
+    onProgress: (done, total) => onEvent({ event: 'decode', done, total }),
+  });
+  const split = splitTrainValidation(dataset.relativePaths, dataset.labels, { validationFraction: config.data.validation, seed: config.training.seed });
+  const summary = summarizeDataset(dataset);
+  if (summary.cats === 0 || summary.dogs === 0) {
+    throw new UserError(`${config.data.train}: training needs both classes, found ${summary.cats} cats and ${summary.dogs} dogs`);
+  }
+  if (split.train.length === 0 || split.validation.length === 0) {
+    throw new UserError(`${config.data.train}: ${dataset.labels.length} images are too few to hold out a validation fraction of ${config.data.validation}`);
+  }
+  if (dataset.cacheNote) onEvent({ event: 'warning', message: dataset.cacheNote });
+  onEvent({
+    event: 'dataset',
+    images: dataset.labels.length,
+    cats: summary.cats,
+    dogs: summary.dogs,
+    unlabeled: dataset.unlabeled,
+    skipped: dataset.skipped.length,
+    skippedFiles: dataset.skipped,
+    train: split.train.length,
+    validation: split.validation.length,
+    fromCache: dataset.fromCache,
+    seconds: (performance.now() - started) / 1000,
+  });
+  const scale = 1 / 255;
+  const stats = config.data.standardize ? (normalization ?? channelStats(dataset.pixels, split.train, channels, dataset.inputSize, scale)) : null;
+  const preprocessing: Preprocessing = { width, height, channels, fit, scale, mean: stats?.mean ?? null, std: stats?.std ?? null };
+  const fingerprint = createHash('sha1').update(dataset.labels).update(dataset.pixels).digest('hex');
+  return {
+    preprocessing,
+    train: split.train,
+    validation: split.validation,
+    source: batchSource(dataset.pixels, dataset.labels, preprocessing),
+    pixelsCount: dataset.labels.length,
+    fingerprint,
+    normalization: stats,
+  };
+}

@@ -1,0 +1,200 @@
+// nn-train end to end: the built command as a child process, on pictures the test makes itself.
+// (npm test builds dist/ first.)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModelFile } from '../src/io/files.ts';
+import { decodeCheckpoint } from '../src/train/checkpoint.ts';
+import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
+
+const BIN = join(__dirname, '..', 'bin', 'nn-train.js');
+let dir: string;
+let images: string;
+
+/** A small, fast config: 16x16 RGB, one hidden layer, ~20 batches per epoch. */
+function writeConfig(name: string, overrides: Record<string, unknown> = {}): string {
+  const config = {
+    data: { train: images, width: 16, height: 16, channels: 3, validation: 0.25, cache: join(dir, 'cache') },
+    model: { hidden: [12], activation: 'relu' },
+    loss: 'bce',
+    optimizer: { type: 'momentum', lr: 0.05, beta: 0.9 },
+    training: { batchSize: 8, epochs: 3, seed: 5, workers: 2 },
+    ...overrides,
+  };
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function jsonLines(text: string): Record<string, any>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+const bytes = (path: string) => Buffer.from(readModelFile(path).params.buffer).toString('base64');
+
+beforeAll(async () => {
+  dir = makeTempDir('nn-train-cli-');
+  images = join(dir, 'images');
+  await makeLabeledFolder(images, { cats: 100, dogs: 100, size: 24 });
+}, 60_000);
+afterAll(() => removeTempDir(dir));
+
+describe('nn-train, end to end', () => {
+  it('trains, reports JSON lines on stdout, and leaves a complete run folder', () => {
+    const out = join(dir, 'run-json');
+    const r = run(['--config', writeConfig('json'), '--json', '--out', out]);
+    expect(r.stderr).not.toMatch(/\x1b\[/); // not a TTY: no escape codes
+    expect(r.code).toBe(0);
+    const events = jsonLines(r.stdout);
+    expect(events.map((e) => e.event)).toEqual(['dataset', 'start', 'epoch', 'epoch', 'epoch', 'done']);
+    const epochs = events.filter((e) => e.event === 'epoch');
+    for (const e of epochs) {
+      for (const k of ['trainLoss', 'valLoss', 'valAccuracy', 'seconds', 'imagesPerSecond']) expect(Number.isFinite(e[k])).toBe(true);
+    }
+    // The task is learnable: the last epoch is clearly better than chance.
+    expect(epochs[2]!.valAccuracy).toBeGreaterThan(0.8);
+    const done = events.at(-1)!;
+    expect(done).toMatchObject({ status: 'completed', model: join(out, 'model.json'), epochs: 3 });
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'last.json', 'loss.svg', 'metrics.jsonl', 'model.json']);
+    const metrics = jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+    expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect(metrics[2].valLoss).toBe(epochs[2]!.valLoss);
+    const best = metrics.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+    expect(readModelFile(join(out, 'model.json')).meta.epoch).toBe(best.epoch);
+    expect(decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8')).epoch).toBe(3);
+    // Plain lines on stderr, one per epoch.
+    expect(r.stderr.match(/^epoch \d\/3 /gm)).toHaveLength(3);
+  }, 60_000);
+
+  it('gives the same model for the same config and seed, with 1 or 2 workers', () => {
+    const a = run(['--config', writeConfig('det'), '--out', join(dir, 'det-a'), '--quiet']);
+    const b = run(['--config', writeConfig('det'), '--out', join(dir, 'det-b'), '--quiet', '--workers', '1']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(bytes(join(dir, 'det-a', 'model.json'))).toBe(bytes(join(dir, 'det-b', 'model.json')));
+  }, 60_000);
+
+  it('refuses a bad config before any work, exit 2, one line naming the file and the field', () => {
+    const path = writeConfig('bad', { optimizer: { type: 'sgd', learningrate: 0.1 } });
+    const out = join(dir, 'bad-run');
+    const r = run(['--config', path, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`nn-train: ${path}: `);
+    expect(r.stderr).toContain('optimizer.learningrate: unknown key (did you mean "lr"?)');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names a missing data folder', () => {
+    const r = run(['--config', writeConfig('nodata'), '--data', join(dir, 'nope'), '--out', join(dir, 'nodata-run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nope/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('stops a diverging run with exit 3 and a hint to lower the learning rate', () => {
+    const r = run(['--config', writeConfig('diverge', { optimizer: { type: 'sgd', lr: 100 } }), '--out', join(dir, 'diverge'), '--epochs', '5']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/diverged.*lower learning rate/);
+  }, 60_000);
+
+  it('--print-config prints the resolved config with the overrides', () => {
+    const r = run(['--config', writeConfig('print'), '--print-config', '--lr', '0.5', '--epochs', '7']);
+    expect(r.code).toBe(0);
+    const config = JSON.parse(r.stdout);
+    expect(config.optimizer).toMatchObject({ type: 'momentum', lr: 0.5, form: 'ewa', biasCorrection: false });
+    expect(config.training.epochs).toBe(7);
+  });
+
+  it('resume with a larger --epochs gives the same model as training straight through', () => {
+    const config = writeConfig('extend');
+    expect(run(['--config', config, '--out', join(dir, 'straight'), '--epochs', '4', '--quiet']).code).toBe(0);
+    expect(run(['--config', config, '--out', join(dir, 'extended'), '--epochs', '2', '--quiet']).code).toBe(0);
+    const resumed = run(['--resume', join(dir, 'extended'), '--epochs', '4', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(jsonLines(resumed.stdout).filter((e) => e.event === 'epoch').map((e) => e.epoch)).toEqual([3, 4]);
+    const last = (d: string) => decodeCheckpoint(readFileSync(join(dir, d, 'last.json'), 'utf8'));
+    expect(Buffer.from(last('extended').params.buffer)).toEqual(Buffer.from(last('straight').params.buffer));
+    expect(bytes(join(dir, 'extended', 'model.json'))).toBe(bytes(join(dir, 'straight', 'model.json')));
+    // Anything else changed is refused.
+    const other = run(['--resume', join(dir, 'extended'), '--lr', '0.3', '--epochs', '5']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/cannot resume with a different config \(optimizer\.lr: 0\.05 -> 0\.3\)/);
+  }, 90_000);
+
+  it('the first Ctrl-C checkpoints mid-epoch and exits 130; the resumed run ends bit-identical', async () => {
+    const config = writeConfig('sigint', { training: { batchSize: 2, epochs: 3, seed: 9, workers: 2 } });
+    expect(run(['--config', config, '--out', join(dir, 'sigint-straight'), '--quiet']).code).toBe(0);
+
+    const out = join(dir, 'sigint-run');
+    const child = spawn(process.execPath, [BIN, '--config', config, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let interrupted = false;
+    const sent = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        // After the first epoch, one Ctrl-C in the middle of the second.
+        if (stdout.includes('"event":"epoch"') && !interrupted) {
+          interrupted = true;
+          setTimeout(() => child.kill('SIGINT'), 30);
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await sent;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/continue with: nn-train --resume/);
+    const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
+    expect(checkpoint.epoch * 1000 + checkpoint.batch).toBeGreaterThan(1000); // past epoch 1
+    const resumed = run(['--resume', out, '--quiet']);
+    expect(resumed.code).toBe(0);
+    expect(bytes(join(out, 'model.json'))).toBe(bytes(join(dir, 'sigint-straight', 'model.json')));
+    const last = (d: string) => decodeCheckpoint(readFileSync(join(d, 'last.json'), 'utf8'));
+    expect(Buffer.from(last(out).params.buffer)).toEqual(Buffer.from(last(join(dir, 'sigint-straight')).params.buffer));
+  }, 90_000);
+
+  it('kill -9 at any moment leaves every file of the run whole', async () => {
+    const config = writeConfig('kill', { training: { batchSize: 2, epochs: 50, seed: 3, workers: 2 } });
+    const out = join(dir, 'kill-run');
+    const child = spawn(process.execPath, [BIN, '--config', config, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let epochs = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        epochs += (String(d).match(/"event":"epoch"/g) ?? []).length;
+        if (epochs >= 2) resolve();
+      });
+    });
+    // Kill while the loop is busy writing and training.
+    await new Promise((r) => setTimeout(r, 57));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(readModelFile(join(out, 'model.json')).params.length).toBeGreaterThan(0);
+    const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
+    expect(checkpoint.epoch).toBeGreaterThanOrEqual(1); // the epoch event comes just before its checkpoint
+    const metrics = jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+    expect(metrics.length).toBeGreaterThanOrEqual(checkpoint.epoch - 1);
+    JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    // And the killed run can be resumed.
+    const resumed = run(['--resume', out, '--epochs', String(checkpoint.epoch + 1), '--quiet']);
+    expect(resumed.code).toBe(0);
+  }, 90_000);
+
+  it('honours NO_COLOR and FORCE_COLOR on stderr', () => {
+    const cfg = writeConfig('color', { training: { batchSize: 50, epochs: 1, seed: 1, workers: 1 } });
+    const forced = run(['--config', cfg, '--out', join(dir, 'color-1')], { FORCE_COLOR: '1' });
+    expect(forced.stderr).toMatch(/\x1b\[/);
+    const none = run(['--config', cfg, '--out', join(dir, 'color-2')], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    expect(none.stderr).not.toMatch(/\x1b\[/);
+  }, 60_000);
+});
