@@ -59,6 +59,7 @@ describe('config files', () => {
     ['channels 2', { data: { channels: 2 } }, /data\.channels: expected/],
     ['beta of 1', { optimizer: { type: 'momentum', lr: 0.1, beta: 1 } }, /optimizer\.beta: expected a number < 1, found 1/],
     ['an array at the top', [1, 2], /expected a JSON object at the top level, found an array/],
+    ['more elites than individuals', { optimizer: { type: 'genetic', population: 4, elite: 9 } }, /optimizer\.population: elite and tournamentSize must each be at most population/],
   ];
   for (const [name, content, message] of cases) {
     it(`refuses ${name}`, () => {

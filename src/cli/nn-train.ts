@@ -15,6 +15,7 @@ import { defaultRunDir, RunFolder } from '../train/run-folder.ts';
 import { runCommand } from './common.ts';
 import { parseTrainCli, type KernelChoice, type TrainArgs } from './train-options.ts';
 import { describeConfigDifferences } from '../config/compare.ts';
+import { createGeneticMethod } from '../train/genetic-method.ts';
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand('nn-train', async () => {
@@ -76,10 +77,9 @@ export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'
   };
 }
 
+/** Methods other than gradient descent: the genetic algorithm. */
 export function methodFactory(): NonNullable<TrainOptions['createMethod']> {
-  return (engine, config, data, rng) => {
-    throw new UserError(`the genetic algorithm is not available in this build (${engine.kernel}, ${config.optimizer.type}, ${data.train.length}, ${rng.uniform()})`);
-  };
+  return createGeneticMethod;
 }
 
 /** Ctrl-C: the first one finishes the batch, checkpoints and exits 130; a second one exits at once. */

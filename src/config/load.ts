@@ -146,6 +146,7 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[
     const known = knownKeys(issue.path, raw);
     return issue.keys.map((k) => `${path ? path + '.' : ''}${k}: unknown key${suggestion(k, known)}; expected one of ${known.join(', ')}`);
   }
+  if (issue.code === 'custom') return [`${where}: ${issue.message}`];
   let found = (issue as any).input;
   if (issue.code === 'invalid_union' && (issue as any).discriminator) {
     found = (found as Record<string, unknown> | undefined)?.[(issue as any).discriminator];

@@ -99,6 +99,9 @@ export const optimizerSchema = z
       mutationRate: z.number().min(0).max(1).default(0.05).describe('probability that a weight is mutated'),
       mutationScale: z.number().gt(0).default(0.05).describe('standard deviation of the Gaussian mutation'),
       mutationDecay: z.number().gt(0).max(1).default(1).describe('mutation scale multiplier per generation (one generation per training batch)'),
+    }).refine((g) => g.elite <= g.population && g.tournamentSize <= g.population, {
+      message: 'elite and tournamentSize must each be at most population',
+      path: ['population'],
     }),
   ])
   .default({ type: 'momentum', lr: 0.01, schedule: { type: 'constant' }, warmupSteps: 0, weightDecay: 0, clipNorm: null, beta: 0.9, form: 'ewa', biasCorrection: false });
