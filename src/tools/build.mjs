@@ -12,6 +12,7 @@ const entries = [
   'src/cli/nn-eval.ts',
   'src/cli/nn-plot.ts',
   'src/core/worker.ts',
+  'src/data/decode-child.ts',
   'src/bench/core.ts',
   'src/bench/data.ts',
   'src/bench/eval.ts',

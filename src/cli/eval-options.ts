@@ -1,0 +1,141 @@
+/**
+ * nn-eval's command line, declared as data and parsed by a pure function that tests call.
+ *
+ *   nn-eval [options] <model.json> <inputs...>
+ *
+ * Inputs are image files, folders (searched recursively, sorted) or `-` for newline-separated
+ * paths on stdin. Every value is checked here, so a typo is a one-line usage error (exit 2)
+ * before the model is even read.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { KernelChoice } from '../core/index.ts';
+import { UserError } from '../errors.ts';
+import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
+
+// The core's kernel choices, listed here rather than imported from nn-train's options, which would
+// load the config schema (zod) into every nn-eval start. The Record makes the compiler check the
+// list against the core's type in both directions.
+const KERNEL_SET: Record<KernelChoice, true> = { auto: true, 'relaxed-simd': true, simd: true, js: true };
+const KERNELS = Object.keys(KERNEL_SET) as KernelChoice[];
+
+export interface EvalArgs {
+  model: string;
+  /** Files, folders and at most one "-" (paths on stdin), in the order given. */
+  inputs: string[];
+  format: FormatName;
+  /** p_dog >= threshold is labelled dog. */
+  threshold: number;
+  /** Kaggle probabilities are clipped to [clip, 1 - clip]; the summary also reports the log loss at this clip. */
+  clip: number;
+  /** Where to write the metrics as JSON, or null. */
+  metrics: string | null;
+  batchSize: number;
+  /** Worker threads of the core, or null for the core's default (one per core). */
+  workers: number | null;
+  kernel: KernelChoice;
+  quiet: boolean;
+  color: boolean | undefined;
+}
+
+export type ParsedEvalCli = { kind: 'help'; text: string } | { kind: 'run'; args: EvalArgs };
+
+export const EVAL_DEFAULTS = {
+  format: 'tsv' as FormatName,
+  threshold: 0.5,
+  clip: 0.005,
+  /** Larger than training's 64: the first layer's weights (12 MB for the reference network) are
+   * streamed once per batch, and `npm run bench:eval` measured 256 about 15% faster in the forward
+   * pass. A slow producer on stdin does not wait for a full batch (see src/eval/predict.ts). */
+  batchSize: 256,
+};
+
+/** Largest batch accepted: 1024 images of 64x64x3 floats are 50 MB of input buffer. */
+const MAX_BATCH = 1024;
+
+function numberIn(min: number, max: number, maxInclusive: boolean) {
+  return (text: string): number => {
+    const x = Number(text);
+    const ok = text.trim() !== '' && Number.isFinite(x) && x >= min && (maxInclusive ? x <= max : x < max);
+    if (!ok) throw new InvalidArgumentError(`expected a number in [${min}, ${max}${maxInclusive ? ']' : ')'}`);
+    return x;
+  };
+}
+
+function integerIn(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!(text.trim() !== '' && Number.isInteger(n) && n >= min && n <= max)) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function buildProgram(): Command {
+  return new Command('nn-eval')
+    .description('Predict cat or dog for images: one line per image on stdout, in input order; a summary on stderr.')
+    .argument('<model>', 'model file written by nn-train (best.json or last.json in a run folder)')
+    .argument('<inputs...>', 'image files, folders (recursive, sorted) or - for newline-separated paths on stdin')
+    .addOption(new Option('-f, --format <name>', 'output: tsv (path, p_dog, label), csv (with header), jsonl, kaggle (submission: id,label sorted by id)').choices(FORMAT_NAMES).default(EVAL_DEFAULTS.format))
+    .addOption(new Option('-t, --threshold <p>', 'p_dog at or above which an image is called dog').argParser(numberIn(0, 1, true)).default(EVAL_DEFAULTS.threshold))
+    .addOption(new Option('--clip <c>', 'kaggle: clip probabilities to [c, 1-c] (log loss punishes confident mistakes)').argParser(numberIn(0, 0.5, false)).default(EVAL_DEFAULTS.clip))
+    .option('--metrics <file>', 'write the summary (accuracy, log loss, confusion matrix, counts) as JSON')
+    .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
+    .addOption(new Option('--workers <n>', 'threads of the core (default: one per core)').argParser(integerIn(1, 64)))
+    .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNELS).default('auto'))
+    .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)', false)
+    .option('--color', 'force colour on stderr')
+    .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  nn-eval runs/momentum/best.json data/test1/ > predictions.tsv',
+        "  find photos -name '*.jpg' | nn-eval model.json - | sort -t$'\\t' -k2 -g | tail",
+        '  nn-eval model.json data/test1 --format kaggle > submission.csv',
+        '  nn-eval model.json data/validation --metrics metrics.json > /dev/null',
+        '',
+        'Labels (for the summary) come from names cat.N.jpg / dog.N.jpg or folders cat(s)/ dog(s)/.',
+        'Exit codes: 0 done (broken images are skipped and counted), 1 runtime failure,',
+        '2 usage error, unreadable model file, missing path, or no image could be read.',
+      ].join('\n'),
+    )
+    .exitOverride()
+    .version(process.env.npm_package_version ?? '0.1.0');
+}
+
+/** Parses nn-eval's arguments (argv without node and the script); pure, for tests. */
+export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
+  const program = buildProgram();
+  let out = '';
+  let err = '';
+  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return { kind: 'help', text: out };
+    throw new UserError((err.trim() || (e as Error).message).replace(/^error: /, '') + ' (see nn-eval --help)');
+  }
+  const [model, inputs] = program.processedArgs as [string, string[]];
+  if (inputs.filter((i) => i === '-').length > 1) throw new UserError('"-" (paths on stdin) may be given only once');
+  const opts = program.opts();
+  const colorSource = program.getOptionValueSource('color');
+  return {
+    kind: 'run',
+    args: {
+      model,
+      inputs,
+      format: opts.format as FormatName,
+      threshold: opts.threshold as number,
+      clip: opts.clip as number,
+      metrics: (opts.metrics as string | undefined) ?? null,
+      batchSize: opts.batchSize as number,
+      workers: (opts.workers as number | undefined) ?? null,
+      kernel: opts.kernel as KernelChoice,
+      quiet: opts.quiet as boolean,
+      color: colorSource === 'cli' ? (opts.color as boolean) : undefined,
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * nn-eval: cat or dog for any number of images, one line per image on stdout, made for pipelines.
+ *
+ *   nn-eval model.json images/ > predictions.tsv
+ *   find photos -name '*.jpg' | nn-eval model.json -
+ *   nn-eval model.json test1/ --format kaggle > submission.csv
+ *
+ * A thin layer over src/eval: read the model, resolve the inputs (every command-line path is
+ * checked before anything is written), start the core, then stream decode -> batch -> predict ->
+ * write, one write per batch, in input order. People's output (skipped files, progress, the
+ * summary) goes to stderr; data to stdout.
+ *
+ * Exit codes: 0 done, even if some images were broken (each is reported on stderr, counted in the
+ * summary and left out of the output); 1 runtime failure; 2 usage error, unreadable or invalid
+ * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
+ * folder does not exist, or no image could be read at all.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describeFsError, EXIT, UserError } from '../errors.ts';
+import { readModelFile, writeFileAtomic } from '../io/files.ts';
+import type { Model } from '../nn/model-file.ts';
+import { colorLevel, makeChalk } from '../report/color.ts';
+import { runCommand } from './common.ts';
+import { parseEvalCli, type EvalArgs } from './eval-options.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  ignoreClosedStderr();
+  return runCommand('nn-eval', async () => {
+    const parsed = parseEvalCli(argv);
+    if (parsed.kind === 'help') {
+      process.stdout.write(parsed.text);
+      return EXIT.ok;
+    }
+    const model = readModelFile(parsed.args.model);
+    if (parsed.args.metrics !== null) checkWritableFolder(parsed.args.metrics);
+    try {
+      return await evaluate(parsed.args, model);
+    } finally {
+      // Paths on stdin: stop reading, so an early end never waits for the producer.
+      if (parsed.args.inputs.includes('-')) process.stdin.destroy();
+    }
+  });
+}
+
+/**
+ * A closed stderr (`2> >(head -1)`) must not stop the data on stdout: messages for people are
+ * dropped from then on. (A closed stdout ends the command quietly: see quietOnClosedPipe.)
+ */
+function ignoreClosedStderr(): void {
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
+/** Fails before any work when the metrics file could not be written at the end (its folder is missing or read-only). */
+function checkWritableFolder(path: string): void {
+  const folder = dirname(path);
+  try {
+    if (!statSync(folder).isDirectory()) throw new UserError(`${path}: cannot write the metrics: ${folder} is not a folder`);
+    accessSync(folder, constants.W_OK);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${path}: cannot write the metrics: ${describeFsError(err)}`);
+  }
+}
+
+/** Writes to stdout, waiting when the reader is slower than us (bounded memory in any case). */
+function writeOut(text: string): Promise<void> | void {
+  if (text === '' || process.stdout.write(text)) return;
+  return new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function evaluate(args: EvalArgs, model: Model): Promise<number> {
+  const started = performance.now();
+  // The heavy parts (sharp, the core's workers) load only once the command line and model are good.
+  const { planInputs, plannedCount, inputItems, listImageFolder, labelOfFile } = await import('../eval/inputs.ts');
+  const { createFormatter } = await import('../eval/formats.ts');
+  const { MetricsAccumulator } = await import('../eval/metrics.ts');
+  const sources = { listFolder: listImageFolder, labelFile: labelOfFile, stdin: () => process.stdin };
+  const plan = await planInputs(args.inputs, sources);
+
+  const formatter = createFormatter(args.format, { threshold: args.threshold, clip: args.clip });
+  const accept = formatter.accept?.bind(formatter);
+  if (accept) {
+    // Kaggle ids: check the names given on the command line before decoding anything.
+    const check = createFormatter('kaggle', { threshold: args.threshold, clip: args.clip });
+    for (const part of plan) if (part !== 'stdin') for (const item of part) if (item.kind === 'image') check.accept!(item.image.path);
+  }
+
+  const { decodeInputs } = await import('../eval/decode-inputs.ts');
+  const { predictBatches } = await import('../eval/predict.ts');
+  const { ProgressLine } = await import('../eval/progress.ts');
+  const { createCore } = await import('../core/index.ts');
+  const { formatSummary } = await import('../eval/summary.ts');
+
+  const chalk = makeChalk(colorLevel(Boolean(process.stderr.isTTY), process.env, args.color));
+  const total = plannedCount(plan);
+  const progress = new ProgressLine(process.stderr, total, !args.quiet && Boolean(process.stderr.isTTY) && !process.stdout.isTTY && process.env.TERM !== 'dumb');
+  const metrics = new MetricsAccumulator(args.threshold, args.clip);
+
+  async function* checkedItems() {
+    for await (const item of inputItems(plan, sources)) {
+      if (accept && item.kind === 'image') accept(item.image.path);
+      yield item;
+    }
+  }
+
+  // The core starts (workers, kernel warm-up) while the first batch decodes.
+  const engine = createCore({
+    arch: model.architecture,
+    maxBatch: args.batchSize,
+    loss: 'bce',
+    kernel: args.kernel,
+    ...(args.workers !== null ? { workers: args.workers } : {}),
+  }).then((core) => {
+    core.params.set(model.params);
+    return core;
+  });
+  engine.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  try {
+    await writeOut(formatter.header());
+    const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total });
+    for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize)) {
+      for (const s of batch.skipped) {
+        metrics.skip(s.path, s.reason);
+        if (!args.quiet) {
+          progress.clear();
+          process.stderr.write(`nn-eval: ${chalk.yellow('skipped')} ${s.path}: ${s.reason}\n`);
+        }
+      }
+      for (const p of batch.predictions) metrics.add(p.pDog, p.actual);
+      await writeOut(formatter.batch(batch.predictions));
+      progress.update(metrics.predicted + metrics.skipped);
+    }
+    await writeOut(formatter.end());
+  } finally {
+    progress.clear();
+    const core = await engine.catch(() => null);
+    if (core !== null) await core.close();
+  }
+
+  const result = metrics.result();
+  const seconds = (performance.now() - started) / 1000;
+  if (args.metrics !== null) {
+    try {
+      writeFileAtomic(args.metrics, JSON.stringify(result, null, 2) + '\n');
+    } catch (err) {
+      throw new UserError(`${args.metrics}: cannot write the metrics: ${describeFsError(err)}`);
+    }
+  }
+  if (!args.quiet) {
+    process.stderr.write(formatSummary(result, seconds, chalk));
+    if (args.format === 'kaggle' && result.skipped > 0) {
+      process.stderr.write(`nn-eval: ${chalk.yellow('warning')}: the submission lacks the ${result.skipped} image(s) that could not be read\n`);
+    }
+  }
+  if (result.images === 0) {
+    throw new UserError(result.skipped > 0 ? `no image could be read (${result.skipped} skipped)` : 'no images to predict');
+  }
+  return EXIT.ok;
+}
