@@ -29,6 +29,9 @@ export interface EpochMetrics {
   seconds: number;
   imagesPerSecond: number;
   lr: number | null;
+  /** The gradient core's kernels and threads that ran the epoch. */
+  kernel: string;
+  workers: number;
 }
 
 /** Optimizer state as plain data: named float buffers plus scalars (step count, generation...). */

@@ -42,6 +42,8 @@ export type TrainEvent =
       seconds: number;
       imagesPerSecond: number;
       lr: number | null;
+      kernel: string;
+      workers: number;
       best: boolean;
       /** Extra numbers a method reports per epoch (the genetic algorithm's fitness). */
       extra?: Record<string, number>;

@@ -193,6 +193,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         seconds,
         imagesPerSecond: partial.images / seconds,
         lr: method.learningRate(Math.max(0, step - 1)),
+        kernel: engine.kernel,
+        workers: engine.workers,
       };
       if (!Number.isFinite(metrics.valLoss) || !allFinite(engine.params)) {
         status = 'diverged';

@@ -1,0 +1,86 @@
+/**
+ * Loading the WebAssembly kernels (built from src/core/kernels/*.as.ts by `npm run build`) and
+ * choosing the flavour: relaxed-SIMD fused multiply-add when the runtime accepts it, plain SIMD
+ * otherwise. Node 20 (V8 11.3) only accepts relaxed SIMD behind a flag; V8 flags are process-wide,
+ * so setting it before compiling also covers the worker threads (they get the compiled module).
+ */
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { join } from 'node:path';
+
+export type WasmKernelName = 'relaxed-simd' | 'simd';
+export type KernelName = WasmKernelName | 'js';
+export type KernelChoice = 'auto' | KernelName;
+
+export const KERNEL_FILES: Readonly<Record<WasmKernelName, string>> = {
+  'relaxed-simd': 'kernels-relaxed.wasm',
+  simd: 'kernels-simd.wasm',
+};
+
+/** The functions every kernel module exports (addresses are byte offsets into the shared memory). */
+export interface KernelExports {
+  heapBase(): number;
+  weightPanelWidth(): number;
+  panelStride(): number;
+  inputPanelWidth(): number;
+  listEntryBytes(): number;
+  panelCount(nIn: number): number;
+  denseForward(X: number, ldx: number, W: number, nIn: number, bias: number, Z: number, ldz: number, B: number, o0: number, o1: number): void;
+  packPanels(X: number, nIn: number, B: number, Xp: number, p0: number, p1: number): void;
+  weightGradient(dZ: number, nOut: number, Xp: number, nIn: number, B: number, o0: number, o1: number, dW: number, db: number, lists: number, counts: number): void;
+  inputGradient(dZ: number, nOut: number, W: number, nIn: number, B: number, c0: number, c1: number, dX: number, lists: number, counts: number, panel: number): void;
+  activationForward(kind: number, Z: number, A: number, ld: number, B: number, c0: number, c1: number): void;
+  activationBackward(kind: number, Z: number, A: number, dA: number, dZ: number, ld: number, B: number, c0: number, c1: number): void;
+  applyUpdate(step: number, e0: number, n: number, isWeight: number): void;
+  sumSquares(step: number, e0: number, n: number, isWeight: number): number;
+}
+
+/** Kind numbers of src/core/kernels/activation.as.ts. */
+export const ACTIVATION_KIND = { relu: 0, leaky_relu: 1, sigmoid: 2, tanh: 3, linear: 4 } as const;
+/** Kind numbers of src/core/kernels/update.as.ts. */
+export const OPTIMIZER_KIND = { sgd: 0, momentum: 1, nesterov: 2, rmsprop: 3, adam: 4 } as const;
+
+/**
+ * Whether the runtime accepts these module bytes, turning relaxed SIMD on first if needed: V8 11.3
+ * (Node 20) keeps it behind --experimental-wasm-relaxed-simd, later versions ship it.
+ */
+function validates(name: WasmKernelName, bytes: Uint8Array): boolean {
+  if (WebAssembly.validate(bytes)) return true;
+  if (name !== 'relaxed-simd') return false;
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(bytes);
+}
+
+export interface LoadedKernels {
+  name: WasmKernelName;
+  module: WebAssembly.Module;
+}
+
+/**
+ * Compiles the kernel module for `choice` from `dir` (the folder holding the .wasm files).
+ * 'auto' takes relaxed SIMD when the runtime validates it, else plain SIMD; returns null when the
+ * runtime has no WebAssembly SIMD at all (the caller then uses the TypeScript path).
+ * An explicit choice the runtime cannot run is an error.
+ */
+export function loadKernels(choice: Exclude<KernelChoice, 'js'>, dir: string): LoadedKernels | null {
+  const read = (name: WasmKernelName): Uint8Array => {
+    const path = join(dir, KERNEL_FILES[name]);
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`gradient core: cannot read the ${name} kernels at ${path} (run \`npm run build\`): ${(err as Error).message}`);
+    }
+  };
+  const order: WasmKernelName[] = choice === 'auto' ? ['relaxed-simd', 'simd'] : [choice];
+  for (const name of order) {
+    const bytes = read(name);
+    if (validates(name, bytes)) return { name, module: new WebAssembly.Module(bytes) };
+    if (choice !== 'auto') throw new Error(`gradient core: this runtime (Node ${process.versions.node}) cannot run the ${name} kernels`);
+  }
+  return null;
+}
+
+/** Instantiates the kernels over the shared memory (one instance per thread). */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}

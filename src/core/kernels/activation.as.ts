@@ -1,0 +1,108 @@
+// Activation functions on a block of a batch matrix: rows [0, B), columns [c0, c1), rows ld floats
+// apart (a thread applies them to the columns it computed). Same formulas, in double and rounded
+// once to float32, as src/nn/activations.ts:
+//   forward   a = f(z)
+//   backward  dz = da * f'(z)   (written with a = f(z) where that is cheaper)
+// Kinds (the order of src/core/kernels.ts ACTIVATION_KIND): 0 relu, 1 leaky_relu, 2 sigmoid,
+// 3 tanh, 4 linear.
+import { at } from './simd.as';
+
+const RELU = 0;
+const LEAKY_RELU = 1;
+const SIGMOID = 2;
+const TANH = 3;
+const LINEAR = 4;
+const LEAKY_SLOPE: f64 = 0.01;
+
+/** The logistic function in the form that never overflows exp. */
+function sigmoid(z: f64): f64 {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+export function activationForward(kind: i32, Z: usize, A: usize, ld: i32, B: i32, c0: i32, c1: i32): void {
+  for (let s = 0; s < B; s++) {
+    const z = at(Z, s * ld);
+    const a = at(A, s * ld);
+    switch (kind) {
+      case RELU: {
+        // z > 0 ? z : 0, four at a time (a NaN gives 0, as in the reference).
+        let c = c0;
+        const zero = f32x4.splat(0);
+        for (; c + 4 <= c1; c += 4) {
+          const v = v128.load(at(z, c));
+          v128.store(at(a, c), v128.and(v, f32x4.gt(v, zero)));
+        }
+        for (; c < c1; c++) {
+          const v = load<f32>(at(z, c));
+          store<f32>(at(a, c), v > 0 ? v : 0);
+        }
+        break;
+      }
+      case LEAKY_RELU:
+        for (let c = c0; c < c1; c++) {
+          const v = load<f32>(at(z, c));
+          store<f32>(at(a, c), v > 0 ? v : <f32>(LEAKY_SLOPE * <f64>v));
+        }
+        break;
+      case SIGMOID:
+        for (let c = c0; c < c1; c++) store<f32>(at(a, c), <f32>sigmoid(<f64>load<f32>(at(z, c))));
+        break;
+      case TANH:
+        for (let c = c0; c < c1; c++) store<f32>(at(a, c), <f32>Math.tanh(<f64>load<f32>(at(z, c))));
+        break;
+      case LINEAR:
+        memory.copy(at(a, c0), at(z, c0), <usize>(c1 - c0) << 2);
+        break;
+      default:
+        unreachable();
+    }
+  }
+}
+
+export function activationBackward(kind: i32, Z: usize, A: usize, dA: usize, dZ: usize, ld: i32, B: i32, c0: i32, c1: i32): void {
+  for (let s = 0; s < B; s++) {
+    const z = at(Z, s * ld);
+    const a = at(A, s * ld);
+    const da = at(dA, s * ld);
+    const dz = at(dZ, s * ld);
+    switch (kind) {
+      case RELU: {
+        // f'(z) = 1 for z > 0, else 0.
+        let c = c0;
+        const zero = f32x4.splat(0);
+        for (; c + 4 <= c1; c += 4) {
+          v128.store(at(dz, c), v128.and(v128.load(at(da, c)), f32x4.gt(v128.load(at(z, c)), zero)));
+        }
+        for (; c < c1; c++) store<f32>(at(dz, c), load<f32>(at(z, c)) > 0 ? load<f32>(at(da, c)) : 0);
+        break;
+      }
+      case LEAKY_RELU:
+        for (let c = c0; c < c1; c++) {
+          const d = load<f32>(at(da, c));
+          store<f32>(at(dz, c), load<f32>(at(z, c)) > 0 ? d : <f32>(LEAKY_SLOPE * <f64>d));
+        }
+        break;
+      case SIGMOID:
+        // sigma' = a (1 - a)
+        for (let c = c0; c < c1; c++) {
+          const av = <f64>load<f32>(at(a, c));
+          store<f32>(at(dz, c), <f32>(<f64>load<f32>(at(da, c)) * av * (1 - av)));
+        }
+        break;
+      case TANH:
+        // tanh' = 1 - a^2
+        for (let c = c0; c < c1; c++) {
+          const av = <f64>load<f32>(at(a, c));
+          store<f32>(at(dz, c), <f32>(<f64>load<f32>(at(da, c)) * (1 - av * av)));
+        }
+        break;
+      case LINEAR:
+        memory.copy(at(dz, c0), at(da, c0), <usize>(c1 - c0) << 2);
+        break;
+      default:
+        unreachable();
+    }
+  }
+}

@@ -1,0 +1,13 @@
+// The WebAssembly kernels of the gradient core: the entry file that build.mjs compiles, twice
+// (relaxed-SIMD FMA and plain SIMD). Memory is imported (env.memory, shared between threads) and
+// every buffer is passed as a byte address; the kernels allocate nothing.
+export { denseForward } from './forward.as';
+export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidth, inputPanelWidth, listEntryBytes, packPanels, panelCount, panelStride } from './combine.as';
+export { applyUpdate, sumSquares } from './update.as';
+export { activationForward, activationBackward } from './activation.as';
+export { packRows } from './simd.as';
+
+/** First byte after the module's static data: the core lays its buffers out from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

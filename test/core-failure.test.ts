@@ -1,0 +1,100 @@
+/**
+ * When a worker throws, dies or stops responding, the call fails with a clear CoreError instead of
+ * hanging, and the core stays failed (a later call cannot silently use half-updated weights).
+ * And the choice of kernels: plain SIMD when asked or when relaxed SIMD does not validate.
+ */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Architecture } from '../src/nn/architecture.ts';
+import { initParams } from '../src/nn/init.ts';
+import { Rng } from '../src/nn/rng.ts';
+import { createCore, CoreError, type Core } from '../src/core/index.ts';
+import type { WasmCore } from '../src/core/wasm-core.ts';
+import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+
+const arch: Architecture = { inputSize: 40, hidden: [12], activation: 'relu' };
+const cores: Core[] = [];
+const dirs: string[] = [];
+let assetDir = '';
+// The first test file to get here builds the worker and the kernels (several seconds).
+beforeAll(async () => {
+  assetDir = await coreAssets();
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(cores.map((c) => c.close()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function readyCore(options: { workers: number; stallTimeoutMs?: number; kernel?: 'auto' | 'simd'; assetDir?: string }): Promise<Core> {
+  const core = await createCore({ arch, maxBatch: 4, loss: 'bce', minSplitWork: 0, assetDir, ...options });
+  cores.push(core);
+  initParams(arch, core.params, new Rng(1));
+  fillPattern(core.input, 2);
+  core.labels.set([1, 0, 1, 0]);
+  core.setOptimizer({ type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false });
+  return core;
+}
+
+describe('a failing worker', () => {
+  it('that throws makes the call throw a CoreError naming the worker, then every later call', async () => {
+    const core = await readyCore({ workers: 3 });
+    expect(core.trainStep(4, 0.1)).toBeGreaterThan(0);
+    (core as WasmCore)._injectFault(2, 'throw');
+    expect(() => core.trainStep(4, 0.1)).toThrow(CoreError);
+    expect(() => core.evaluate(4)).toThrow(/worker 2 failed: Error: fault injected in thread 2/);
+    await core.close();
+  });
+
+  it('that exits makes the call throw instead of waiting for it', async () => {
+    const core = await readyCore({ workers: 2 });
+    (core as WasmCore)._injectFault(1, 'exit');
+    expect(() => core.evaluate(4)).toThrow(/worker 1 exited/);
+    expect(() => core.trainStep(4, 0.1)).toThrow(CoreError);
+    await core.close();
+  });
+
+  it('that hangs makes the call throw after the stall timeout', async () => {
+    const core = await readyCore({ workers: 2, stallTimeoutMs: 300 });
+    (core as WasmCore)._injectFault(1, 'hang');
+    const start = performance.now();
+    expect(() => core.trainStep(4, 0.1)).toThrow(/worker 1 did not finish a job within 300 ms/);
+    expect(performance.now() - start).toBeLessThan(5000);
+    await core.close();
+  });
+
+  it('cannot be used after close', async () => {
+    const core = await readyCore({ workers: 2 });
+    await core.close();
+    expect(() => core.evaluate(4)).toThrow(/closed/);
+  });
+});
+
+describe('kernel choice', () => {
+  it('uses plain SIMD when asked, with the same results as relaxed SIMD within float32 rounding', async () => {
+    const plain = await readyCore({ workers: 2, kernel: 'simd' });
+    const auto = await readyCore({ workers: 2 });
+    expect(plain.kernel).toBe('simd');
+    expect(auto.kernel).toBe('relaxed-simd'); // Node 20 gets it through the V8 flag
+    expect(plain.gradient(4)).toBeCloseTo(auto.gradient(4), 6);
+    expect(normwiseError(plain.grads, auto.grads)).toBeLessThan(1e-5);
+  });
+
+  it('falls back to plain SIMD when the relaxed-SIMD module does not validate', async () => {
+    const source = await coreAssets();
+    const dir = mkdtempSync(join(tmpdir(), 'nn-train-core-fallback-'));
+    dirs.push(dir);
+    for (const f of ['worker.js', 'kernels-simd.wasm']) copyFileSync(join(source, f), join(dir, f));
+    writeFileSync(join(dir, 'kernels-relaxed.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99])); // not a valid module
+    const core = await readyCore({ workers: 2, assetDir: dir });
+    expect(core.kernel).toBe('simd');
+    expect(core.trainStep(4, 0.1)).toBeGreaterThan(0);
+  });
+
+  it('says what to do when the kernels are missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nn-train-core-empty-'));
+    dirs.push(dir);
+    await expect(createCore({ arch, maxBatch: 4, loss: 'bce', assetDir: dir })).rejects.toThrow(/cannot read the relaxed-simd kernels .* \(run `npm run build`\)/);
+  });
+});

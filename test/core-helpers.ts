@@ -1,0 +1,35 @@
+/**
+ * Test support for the gradient core. The worker script and the WebAssembly kernels are those of
+ * dist/core, which `npm test` builds from the current sources before vitest runs.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+/** The folder holding worker.js and the kernel .wasm files (fails clearly when dist/ is missing). */
+export async function coreAssets(): Promise<string> {
+  const dir = join(root, 'dist', 'core');
+  if (!existsSync(join(dir, 'worker.js'))) throw new Error('dist/core is missing: run `npm run build` (npm test does it) before these tests');
+  return dir;
+}
+
+/** Deterministic numbers in [-scale, scale) (a tiny LCG: tests must not depend on Math.random). */
+export function fillPattern(a: Float32Array | Float64Array, seed: number, scale = 1): void {
+  let s = seed >>> 0;
+  for (let i = 0; i < a.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 4294967296 - 0.5) * 2 * scale;
+  }
+}
+
+/** max |a - b| / max |b| over [from, to): a normwise relative error. */
+export function normwiseError(a: ArrayLike<number>, b: ArrayLike<number>, from = 0, to = b.length): number {
+  let diff = 0;
+  let size = 0;
+  for (let i = from; i < to; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    size = Math.max(size, Math.abs(b[i]!));
+  }
+  return size === 0 ? diff : diff / size;
+}

@@ -1,0 +1,212 @@
+/**
+ * Training through the gradient core: the fused optimizer pass against the TypeScript optimizers
+ * (bit for bit), results that do not depend on the number of threads (bit for bit), agreement with
+ * the TypeScript reference core ('js') within float32 rounding, the gradient of the whole network
+ * against finite differences, checkpoint state, and the population pass.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Architecture } from '../src/nn/architecture.ts';
+import { initParams } from '../src/nn/init.ts';
+import { Rng } from '../src/nn/rng.ts';
+import { createOptimizer } from '../src/optim/index.ts';
+import { addWeightDecay } from '../src/optim/regularize.ts';
+import type { OptimizerSpec } from '../src/optim/spec.ts';
+import { layerShapes } from '../src/nn/architecture.ts';
+import { createCore, type Core, type CoreOptions } from '../src/core/index.ts';
+import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+
+const cores: Core[] = [];
+let assetDir = '';
+// The first test file to get here builds the worker and the kernels (several seconds).
+beforeAll(async () => {
+  assetDir = await coreAssets();
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(cores.map((c) => c.close()));
+});
+
+async function makeCore(options: Omit<CoreOptions, 'assetDir'>): Promise<Core> {
+  const core = await createCore({ minSplitWork: 0, ...options, assetDir });
+  cores.push(core);
+  return core;
+}
+
+const SPECS: OptimizerSpec[] = [
+  { type: 'sgd' },
+  { type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false },
+  { type: 'momentum', beta: 0.8, form: 'classic', biasCorrection: true },
+  { type: 'nesterov', beta: 0.9 },
+  { type: 'rmsprop', rho: 0.9, epsilon: 1e-8 },
+  { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+];
+
+/** Batch number k: deterministic inputs and labels. */
+function fillBatch(core: Core, k: number): void {
+  fillPattern(core.input, 1000 + k);
+  for (let s = 0; s < core.maxBatch; s++) core.labels[s] = (s + k) % 2;
+}
+
+const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+
+describe('the fused optimizer pass', () => {
+  const arch: Architecture = { inputSize: 45, hidden: [10, 7], activation: 'tanh' };
+
+  it.each(SPECS.map((s) => [s.type + ('form' in s ? ` ${s.form}` : ''), s] as const))(
+    '%s equals the TypeScript optimizer bit for bit (with weight decay, over 3 steps)',
+    async (_, spec) => {
+      const core = await makeCore({ arch, maxBatch: 6, loss: 'bce', workers: 2 });
+      initParams(arch, core.params, new Rng(1));
+      core.setOptimizer(spec, { weightDecay: 0.01 });
+      const reference = createOptimizer(spec, core.paramCount);
+      const weights = layerShapes(arch).map((l) => [l.wOffset, l.wOffset + l.nIn * l.nOut] as const);
+      for (let step = 0; step < 3; step++) {
+        fillBatch(core, step);
+        const params = Float32Array.from(core.params);
+        core.gradient(6); // the gradient trainStep is about to use (deterministic)
+        const grads = Float32Array.from(core.grads);
+        core.trainStep(6, 0.05);
+        for (const [from, to] of weights) addWeightDecay(grads, params, 0.01, from, to);
+        reference.step(params, grads, 0.05);
+        expect(bits(core.params)).toEqual(bits(params));
+      }
+      // The checkpoint state has the shape of src/optim's, and round-trips both ways.
+      const state = core.getOptimizerState();
+      expect(state).toEqual(reference.getState());
+      const other = createOptimizer(spec, core.paramCount);
+      other.setState(state);
+      core.setOptimizer(spec, { weightDecay: 0.01 });
+      core.setOptimizerState(other.getState());
+      expect(core.getOptimizerState()).toEqual(state);
+    },
+  );
+
+  it('clips by global norm (after weight decay) like the TypeScript reference core', async () => {
+    const spec: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.99, epsilon: 1e-7 };
+    const wasm = await makeCore({ arch, maxBatch: 6, loss: 'mse', workers: 3 });
+    const js = await makeCore({ arch, maxBatch: 6, loss: 'mse', kernel: 'js' });
+    for (const core of [wasm, js]) {
+      initParams(arch, core.params, new Rng(2));
+      core.setOptimizer(spec, { weightDecay: 0.1, clipNorm: 0.05 });
+    }
+    for (let step = 0; step < 4; step++) {
+      for (const core of [wasm, js]) fillBatch(core, step);
+      expect(wasm.trainStep(6, 0.01)).toBeCloseTo(js.trainStep(6, 0.01), 5);
+      expect(wasm.lastGradientNorm).toBeGreaterThan(0.05); // so the clipping did act
+      expect(wasm.lastGradientNorm).toBeCloseTo(js.lastGradientNorm, 5);
+    }
+    expect(normwiseError(wasm.params, js.params)).toBeLessThan(1e-5);
+  });
+});
+
+describe('determinism', () => {
+  // Odd sizes, every layer split (minSplitWork 0): 4 threads get uneven shares of rows and columns.
+  const arch: Architecture = { inputSize: 301, hidden: [22, 9], activation: 'relu' };
+  const spec: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+  async function train(options: { workers?: number; kernel?: 'js' }): Promise<{ params: Float32Array; losses: number[] }> {
+    const core = await makeCore({ arch, maxBatch: 11, loss: 'bce', ...options });
+    initParams(arch, core.params, new Rng(42));
+    core.setOptimizer(spec, { weightDecay: 1e-3, clipNorm: 1 });
+    const losses: number[] = [];
+    for (let step = 0; step < 6; step++) {
+      fillBatch(core, step);
+      losses.push(core.trainStep(step % 3 === 2 ? 5 : 11, 0.01)); // with partial batches
+    }
+    const params = Float32Array.from(core.params);
+    await core.close();
+    return { params, losses };
+  }
+
+  it('gives bit-identical weights and losses with 1, 2 and 4 threads, close to the TypeScript reference', async () => {
+    const one = await train({ workers: 1 });
+    const two = await train({ workers: 2 });
+    const four = await train({ workers: 4 });
+    expect(bits(two.params)).toEqual(bits(one.params));
+    expect(bits(four.params)).toEqual(bits(one.params));
+    expect(two.losses).toEqual(one.losses);
+    expect(four.losses).toEqual(one.losses);
+    const js = await train({ kernel: 'js' });
+    expect(normwiseError(one.params, js.params)).toBeLessThan(1e-4);
+    one.losses.forEach((loss, i) => expect(loss).toBeCloseTo(js.losses[i]!, 4));
+    // And training did move the weights (the comparison is not between untouched copies).
+    const start = new Float32Array(one.params.length);
+    initParams(arch, start, new Rng(42));
+    expect(normwiseError(one.params, start)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('gradient check', () => {
+  it('matches central finite differences of the loss computed by the core', async () => {
+    const arch: Architecture = { inputSize: 23, hidden: [8, 5], activation: 'tanh' };
+    const core = await makeCore({ arch, maxBatch: 5, loss: 'bce', workers: 2 });
+    initParams(arch, core.params, new Rng(9));
+    fillPattern(core.params.subarray(layerShapes(arch)[0]!.bOffset, layerShapes(arch)[0]!.bOffset + 8), 3, 0.5);
+    fillBatch(core, 1);
+    core.gradient(5);
+    const grads = Float32Array.from(core.grads);
+    // float32 losses carry ~1e-7 relative error, so eps is large and the tolerance loose.
+    const eps = 1e-2;
+    let worst = 0;
+    for (let i = 0; i < core.paramCount; i += 7) {
+      const saved = core.params[i]!;
+      core.params[i] = saved + eps;
+      const plus = core.evaluate(5);
+      core.params[i] = saved - eps;
+      const minus = core.evaluate(5);
+      core.params[i] = saved;
+      const fd = (plus - minus) / (2 * eps);
+      worst = Math.max(worst, Math.abs(fd - grads[i]!) / Math.max(Math.abs(fd) + Math.abs(grads[i]!), 1e-3));
+    }
+    expect(worst).toBeLessThan(1e-2);
+  });
+});
+
+describe('population and inference', () => {
+  it('evaluates every member like evaluate() on the same weights, whatever the thread count', async () => {
+    const arch: Architecture = { inputSize: 50, hidden: [12], activation: 'leaky_relu' };
+    const results: Float64Array[] = [];
+    for (const workers of [1, 3]) {
+      const core = await makeCore({ arch, maxBatch: 8, loss: 'mse', workers, population: 5 });
+      fillBatch(core, 3);
+      core.population.forEach((member, i) => initParams(arch, member, new Rng(100 + i)));
+      const losses = new Float64Array(5);
+      core.evaluatePopulation(5, 7, losses);
+      for (let i = 0; i < 5; i++) {
+        core.params.set(core.population[i]!);
+        expect(losses[i]).toBe(core.evaluate(7));
+      }
+      expect(new Set(losses).size).toBe(5);
+      results.push(losses);
+    }
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  it('predicts probabilities in (0, 1) matching the reference core', async () => {
+    const arch: Architecture = { inputSize: 64, hidden: [16], activation: 'relu' };
+    const wasm = await makeCore({ arch, maxBatch: 9, loss: 'bce', workers: 2 });
+    const js = await makeCore({ arch, maxBatch: 9, loss: 'bce', kernel: 'js' });
+    for (const core of [wasm, js]) {
+      initParams(arch, core.params, new Rng(5));
+      fillBatch(core, 0);
+    }
+    const a = new Float32Array(9);
+    const b = new Float32Array(9);
+    wasm.predict(9, a);
+    js.predict(9, b);
+    expect(normwiseError(a, b)).toBeLessThan(1e-6);
+    for (const p of a) expect(p > 0 && p < 1).toBe(true);
+  });
+
+  it('rejects bad arguments with clear errors', async () => {
+    const core = await makeCore({ arch: { inputSize: 8, hidden: [4], activation: 'relu' }, maxBatch: 4, loss: 'bce', workers: 2 });
+    expect(() => core.trainStep(2, 0.1)).toThrow(/setOptimizer/);
+    expect(() => core.evaluate(5)).toThrow(/batch size 5 outside \[1, 4\]/);
+    expect(() => core.evaluate(0)).toThrow(/batch size/);
+    expect(() => core.predict(4, new Float32Array(3))).toThrow(/holds 3 values, 4 needed/);
+    expect(() => core.evaluatePopulation(1, 4, new Float64Array(1))).toThrow(/population/);
+    expect(() => core.setOptimizer({ type: 'sgd' }, { clipNorm: -1 })).toThrow(/clipNorm/);
+    core.setOptimizer({ type: 'sgd' });
+    expect(() => core.trainStep(4, NaN)).toThrow(/learning rate/);
+    expect(core.evaluate(4)).toBeGreaterThan(0); // still usable after argument errors
+  });
+});
