@@ -28,6 +28,7 @@ import { createCore, defaultWorkers, type Core, type KernelChoice } from '../cor
 import { JOB } from '../core/sync.ts';
 import { BACKWARD_INPUT, BACKWARD_WEIGHTS } from '../core/thread.ts';
 import type { WasmCore } from '../core/wasm-core.ts';
+import { median } from './common.ts';
 
 const B = 64;
 const ARCH: Architecture = { inputSize: 64 * 64 * 3, hidden: [256, 64], activation: 'relu' };
@@ -52,11 +53,6 @@ const OPTIMIZERS: [string, OptimizerSpec, number][] = [
 
 const say = (line: string): void => void process.stderr.write(line + '\n');
 
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-}
 
 /** Median milliseconds of `runs` calls of f, after `warm` untimed calls. */
 function timeMs(f: () => void, runs: number, warm = 3): number {

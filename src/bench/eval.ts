@@ -42,21 +42,11 @@ import { parameterCount, type Architecture } from '../nn/architecture.ts';
 import { initParams } from '../nn/init.ts';
 import type { Model } from '../nn/model-file.ts';
 import { Rng } from '../nn/rng.ts';
+import { median, positiveOption as positive } from './common.ts';
 
 const REFERENCE: Architecture = { inputSize: 64 * 64 * 3, hidden: [256, 64], activation: 'relu' };
 
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!(Number.isInteger(n) && n >= 1)) throw new UserError(`--${name}: expected a whole number >= 1, found ${JSON.stringify(text)}`);
-  return n;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** A random model of the reference network, written and read back like any model file. */
 function referenceModel(): Model {

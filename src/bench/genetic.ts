@@ -36,6 +36,7 @@ import { epochOrder, fillBatch } from '../data/batches.ts';
 import { prepareData } from '../train/data.ts';
 import { gradientMethod, type TrainMethod } from '../train/engine.ts';
 import { geneticMethod } from '../train/genetic-method.ts';
+import { median } from './common.ts';
 
 /** A classification problem as the bench sees it: sample indices and a batch writer. */
 interface Problem {
@@ -214,11 +215,6 @@ async function race(problem: Problem, who: Contender, seconds: number, workers: 
   return { core, checkpoints, valLoss: last.loss, valAccuracy: last.accuracy, batches: step, imagesPerSecond: images / clock };
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const USAGE = 'usage: node dist/bench/genetic.js [--data DIR] [--limit N] [--size S] [--seconds S] [--xor-seconds S] [--runs R] [--workers N]';
 

@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 done, 1 runtime failure, 2 usage/config/input error, 3 diverged, 130 interrupted.
  */
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { EXIT, UserError } from '../errors.ts';
 
 /** Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code. */
@@ -49,4 +49,23 @@ function exitOnEpipe(err: NodeJS.ErrnoException): void {
 export function numberOrString(value: string): number | string {
   const n = Number(value);
   return value.trim() !== '' && Number.isFinite(n) ? n : value;
+}
+
+/**
+ * Runs a commander program over argv without letting it print or exit: returns the help (or
+ * version) text when that was asked for, null when the arguments parsed; a usage error becomes a
+ * UserError (exit 2) that points at `name --help`.
+ */
+export function parseOrHelp(program: Command, argv: readonly string[], name: string): string | null {
+  let out = '';
+  let err = '';
+  program.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+    return null;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return out;
+    throw new UserError((err.trim() || (e as Error).message).replace(/^error: /, '') + ` (see ${name} --help)`);
+  }
 }

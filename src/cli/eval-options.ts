@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KernelChoice } from '../core/index.ts';
 import { UserError } from '../errors.ts';
 import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
+import { parseOrHelp } from './common.ts';
 
 // The core's kernel choices, listed here rather than imported from nn-train's options, which would
 // load the config schema (zod) into every nn-eval start. The Record makes the compiler check the
@@ -108,16 +109,8 @@ function buildProgram(): Command {
 /** Parses nn-eval's arguments (argv without node and the script); pure, for tests. */
 export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
   const program = buildProgram();
-  let out = '';
-  let err = '';
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return { kind: 'help', text: out };
-    throw new UserError((err.trim() || (e as Error).message).replace(/^error: /, '') + ' (see nn-eval --help)');
-  }
+  const help = parseOrHelp(program, argv, 'nn-eval');
+  if (help !== null) return { kind: 'help', text: help };
   const [model, inputs] = program.processedArgs as [string, string[]];
   if (inputs.filter((i) => i === '-').length > 1) throw new UserError('"-" (paths on stdin) may be given only once');
   const opts = program.opts();

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { configRow } from '../config/describe.ts';
 import type { Override } from '../config/load.ts';
 import { UserError } from '../errors.ts';
-import { numberOrString } from './common.ts';
+import { numberOrString, parseOrHelp } from './common.ts';
 
 export interface OverrideFlag {
   /** commander flag syntax */
@@ -79,16 +79,8 @@ function buildProgram(): Command {
 /** Parses nn-train's arguments (argv without node and the script); pure, for tests. */
 export function parseTrainCli(argv: readonly string[]): ParsedTrainCli {
   const program = buildProgram();
-  let out = '';
-  let err = '';
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return { kind: 'help', text: out };
-    throw new UserError((err.trim() || (e as Error).message).replace(/^error: /, '') + ' (see nn-train --help)');
-  }
+  const help = parseOrHelp(program, argv, 'nn-train');
+  if (help !== null) return { kind: 'help', text: help };
   const opts = program.opts();
   const overrides: Override[] = [];
   for (const o of OVERRIDE_FLAGS) {
