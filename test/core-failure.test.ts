@@ -3,7 +3,7 @@
  * hanging, and the core stays failed (a later call cannot silently use half-updated weights).
  * And the choice of kernels: plain SIMD when asked or when relaxed SIMD does not validate.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,8 +83,12 @@ describe('kernel choice', () => {
 
   it('falls back to plain SIMD when the relaxed-SIMD module does not validate', async () => {
     const source = await coreAssets();
-    const dir = mkdtempSync(join(tmpdir(), 'nn-train-core-fallback-'));
-    dirs.push(dir);
+    // A copy of dist/core (worker.js imports the shared chunks next to it) with a broken relaxed module.
+    const root = mkdtempSync(join(tmpdir(), 'nn-train-core-fallback-'));
+    dirs.push(root);
+    const dir = join(root, 'core');
+    mkdirSync(dir);
+    symlinkSync(join(source, '..', 'chunks'), join(root, 'chunks'));
     for (const f of ['worker.js', 'kernels-simd.wasm']) copyFileSync(join(source, f), join(dir, f));
     writeFileSync(join(dir, 'kernels-relaxed.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99])); // not a valid module
     const core = await readyCore({ workers: 2, assetDir: dir });

@@ -131,7 +131,8 @@ describe('nn-train, end to end', () => {
   }, 90_000);
 
   it('the first Ctrl-C checkpoints mid-epoch and exits 130; the resumed run ends bit-identical', async () => {
-    const config = writeConfig('sigint', { training: { batchSize: 2, epochs: 3, seed: 9, workers: 2 } });
+    // Enough epochs that the run is still going when the signal lands, however busy the machine.
+    const config = writeConfig('sigint', { training: { batchSize: 2, epochs: 8, seed: 9, workers: 2 } });
     expect(run(['--config', config, '--out', join(dir, 'sigint-straight'), '--quiet']).code).toBe(0);
 
     const out = join(dir, 'sigint-run');
@@ -146,7 +147,7 @@ describe('nn-train, end to end', () => {
         // After the first epoch, one Ctrl-C in the middle of the second.
         if (stdout.includes('"event":"epoch"') && !interrupted) {
           interrupted = true;
-          setTimeout(() => child.kill('SIGINT'), 30);
+          child.kill('SIGINT');
           resolve();
         }
       });
