@@ -13,14 +13,17 @@ let tempCounter = 0;
  * file or the new one, never a mix: write a temp file in the same folder, fsync it, rename it over
  * the target (atomic within a file system), then fsync the folder so the rename itself is durable.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
   const fd = openSync(temp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    // Pieces are written straight from the caller's buffers (no copy of a large pixel array).
+    const pieces = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+    for (const bytes of pieces) {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -1,0 +1,217 @@
+/**
+ * Decoding one image file into the network's input bytes, with sharp (libvips).
+ *
+ *   file --read--> bytes --sharp--> auto-orient (EXIF) -> flatten alpha on white
+ *        -> resize to width x height (fit) -> sRGB or grey, 8 bits -> Uint8Array (H, W, C)
+ *
+ * The output is row-major HWC: pixel (y, x) channel c is at (y * width + x) * channels + c.
+ * Pixels stay bytes here; scaling to [0, 1] and standardisation happen when a batch is formed
+ * (batches.ts), so that the cache holds the compact uint8 form.
+ *
+ * Any colourspace sharp can read comes out right: grey, CMYK (converted through libvips' default
+ * profile), palette, 16-bit PNG (reduced to 8 bits), alpha (composited on white, so the hidden colour
+ * under transparent pixels never matters).
+ */
+import { lstatSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { OutputInfo, Sharp, SharpOptions } from 'sharp';
+import { describeFsError } from '../errors.ts';
+import { FIT_NAMES, type Preprocessing } from '../nn/model-file.ts';
+
+/** The preprocessing settings that decide the decoded bytes (scale, mean and std apply per batch). */
+export type DecodeSettings = Pick<Preprocessing, 'width' | 'height' | 'channels' | 'fit'>;
+
+/**
+ * Names this decoding pipeline in cache keys. Bump DECODER_VERSION when a change here changes the
+ * output bytes. sharp's version is included because each sharp release ships its own libvips, which
+ * may resize slightly differently. (Read from its package.json: loading sharp itself is deferred.)
+ */
+export const DECODER_VERSION = 1;
+export const DECODER_ID = `nn-train-decode/${DECODER_VERSION} sharp/${(createRequire(import.meta.url)('sharp/package.json') as { version: string }).version}`;
+
+/** Throws a RangeError for settings no image could be decoded to (the config schema should prevent them). */
+export function checkDecodeSettings(s: DecodeSettings): void {
+  const side = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 16384;
+  if (!side(s.width) || !side(s.height)) throw new RangeError(`decode settings: width and height must be whole numbers from 1 to 16384, got ${s.width}x${s.height}`);
+  if (s.channels !== 1 && s.channels !== 3) throw new RangeError(`decode settings: channels must be 1 or 3, got ${String(s.channels)}`);
+  if (!(FIT_NAMES as readonly string[]).includes(s.fit)) throw new RangeError(`decode settings: fit must be one of ${FIT_NAMES.join(', ')}, got ${String(s.fit)}`);
+}
+
+/** Number of bytes of one decoded image: width * height * channels. */
+export function bytesPerImage(s: DecodeSettings): number {
+  return s.width * s.height * s.channels;
+}
+
+/** One image could not be decoded; `reason` is a short human-readable cause. */
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+type SharpFactory = (input: Uint8Array, options: SharpOptions) => Sharp;
+let sharpLoading: Promise<SharpFactory> | null = null;
+
+/**
+ * sharp (and libvips with it, 20 MB and 30 ms) is loaded on the first decode in this process, not on
+ * import: a run that reads its data from the cache, or whose decoding happens in decoder processes,
+ * never needs it here. Then the process-wide settings for a stream of many small, different images:
+ *  - no operation cache: it only pays when the same operation runs twice on the same input, which
+ *    never happens here, and it would hold up to 50 MB;
+ *  - one libvips worker thread per image: a 64x64 output is too small to split, and more threads per
+ *    image only add hand-offs (`npm run bench:data -- --compare`: concurrency 2 costs more CPU per
+ *    image for no gain). Parallelism comes from decoding several images at once, in several processes.
+ */
+export function loadSharp(): Promise<SharpFactory> {
+  sharpLoading ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false);
+    sharp.concurrency(1);
+    return sharp as unknown as SharpFactory;
+  });
+  return sharpLoading;
+}
+
+/**
+ * Decodes the image at `path` to width * height * channels bytes in HWC order.
+ * Throws ImageDecodeError (never anything else for a bad file) with a short reason: missing file,
+ * dangling link, folder, empty, not an image, truncated or corrupt data.
+ */
+export async function decodeImage(path: string, settings: DecodeSettings): Promise<Uint8Array> {
+  return decodeImageBytes(path, await readImageFile(path), settings);
+}
+
+/** Reads an image file's bytes; a missing, unreadable or empty file, a folder or a dangling link throws ImageDecodeError. */
+export async function readImageFile(path: string): Promise<Buffer> {
+  let input: Buffer;
+  try {
+    input = await readFile(path);
+  } catch (err) {
+    throw new ImageDecodeError(path, describeReadError(path, err));
+  }
+  if (input.length === 0) throw new ImageDecodeError(path, 'empty file (0 bytes)');
+  return input;
+}
+
+/**
+ * As readImageFile, blocking. For decoder processes, which have nothing else to do meanwhile: it saves
+ * the four thread-pool round trips (open, stat, read, close) of an asynchronous read.
+ */
+export function readImageFileSync(path: string): Buffer {
+  let input: Buffer;
+  try {
+    input = readFileSync(path);
+  } catch (err) {
+    throw new ImageDecodeError(path, describeReadError(path, err));
+  }
+  if (input.length === 0) throw new ImageDecodeError(path, 'empty file (0 bytes)');
+  return input;
+}
+
+/** As decodeImage, for image bytes already in memory (`path` only names them in errors). */
+export async function decodeImageBytes(path: string, input: Uint8Array, settings: DecodeSettings): Promise<Uint8Array> {
+  const sharp = await loadSharp();
+  const { width, height, channels, fit } = settings;
+  const run = (): Promise<{ data: Buffer; info: OutputInfo }> =>
+    sharp(input, {
+      // 'error' rejects truncated and corrupt data but lets through libjpeg *warnings* such as
+      // "Corrupt JPEG data: 2 extraneous bytes before marker", which real Kaggle files trigger and
+      // which decode fine. (The default, 'warning', would reject those files.)
+      failOn: 'error',
+      autoOrient: true,
+      sequentialRead: true,
+    })
+      .flatten({ background: '#ffffff' }) // only acts on images with an alpha channel
+      .resize(width, height, { fit, background: { r: 0, g: 0, b: 0, alpha: 1 } })
+      .toColourspace(channels === 3 ? 'srgb' : 'b-w')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await together(run);
+  } catch {
+    try {
+      out = await alone(run); // see `together`: this time the message is this file's own
+    } catch (err) {
+      throw new ImageDecodeError(path, describeSharpError(err));
+    }
+  }
+  const { info, data } = out;
+  if (info.width !== width || info.height !== height || info.channels !== channels || data.length !== width * height * channels) {
+    throw new ImageDecodeError(
+      path,
+      `decoder returned ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${channels}`,
+    );
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+// libvips keeps one error buffer for the whole process, and sharp clears it at the end of every
+// request: when two images fail at the same time, one can lose its message (sharp's "Unknown error")
+// or get the other's. So a failed image is decoded again alone, and its reason is taken from that
+// run: the reason reported for a file never depends on what else was being decoded. Decodes run
+// `together` (a shared gate); a retry waits until it has the process to itself. Broken files are
+// rare, so the common path only counts.
+let running = 0;
+let exclusive: Promise<void> | null = null;
+let whenIdle: (() => void)[] = [];
+
+async function together<T>(work: () => Promise<T>): Promise<T> {
+  while (exclusive !== null) await exclusive;
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    if (running === 0) {
+      const waiting = whenIdle;
+      whenIdle = [];
+      for (const wake of waiting) wake();
+    }
+  }
+}
+
+async function alone<T>(work: () => Promise<T>): Promise<T> {
+  while (exclusive !== null) await exclusive;
+  let release!: () => void;
+  exclusive = new Promise<void>((resolve) => (release = resolve));
+  try {
+    while (running > 0) await new Promise<void>((resolve) => whenIdle.push(resolve));
+    return await work();
+  } finally {
+    exclusive = null;
+    release();
+  }
+}
+
+function describeReadError(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') {
+    let isLink = false;
+    try {
+      isLink = lstatSync(path).isSymbolicLink();
+    } catch {
+      // the path itself is missing
+    }
+    if (isLink) return 'dangling symbolic link (its target does not exist)';
+  }
+  if (code === 'EISDIR') return 'is a folder, not an image file';
+  return describeFsError(err);
+}
+
+/** Turns libvips' multi-line, repetitive messages into one short line with a plain cause first. */
+export function describeSharpError(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const lines = [...new Set(raw.split('\n').map((l) => l.trim()).filter((l) => l !== ''))];
+  const detail = lines.join('; ').slice(0, 200);
+  if (/unsupported image format/i.test(raw)) return 'not an image (unrecognised format)';
+  if (/premature end|truncated|unexpected end|end of (file|stream|data)|not enough data/i.test(raw)) {
+    return `truncated image (${detail})`;
+  }
+  if (/exceeds pixel limit/i.test(raw)) return `image too large (${detail})`;
+  return `corrupt image (${detail})`;
+}
