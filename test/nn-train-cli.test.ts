@@ -191,6 +191,30 @@ describe('nn-train, end to end', () => {
     expect(resumed.code).toBe(0);
   }, 90_000);
 
+  it('races several configs on the same data and seed: compare.svg and a table', async () => {
+    const sgd = writeConfig('race-sgd', { optimizer: { type: 'sgd', lr: 0.1 }, training: { batchSize: 16, epochs: 2, seed: 4, workers: 2 } });
+    const adam = writeConfig('race-adam', { optimizer: { type: 'adam', lr: 0.01 }, training: { batchSize: 16, epochs: 2, seed: 99, workers: 2 } });
+    const out = join(dir, 'race');
+    const r = run(['--config', sgd, '--config', adam, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/race-adam\.json: racing on the data and seed of/);
+    const [header, ...rows] = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(header).toEqual(['name', 'optimizer', 'bestValLoss', 'bestValAccuracy', 'epochs', 'seconds', 'imagesPerSecond', 'status']);
+    expect(rows.map((row) => row.slice(0, 2))).toEqual([['race-sgd', 'sgd'], ['race-adam', 'adam']]);
+    for (const row of rows) {
+      expect(Number(row[2])).toBeGreaterThan(0);
+      expect(row[7]).toBe('completed');
+    }
+    // Each run's best validation loss is the one its own metrics say.
+    const metrics = jsonLines(readFileSync(join(out, 'race-adam', 'metrics.jsonl'), 'utf8'));
+    expect(Number(rows[1]![2])).toBeCloseTo(Math.min(...metrics.map((m) => m.valLoss)), 4);
+    expect(JSON.parse(readFileSync(join(out, 'race-adam', 'config.json'), 'utf8')).training.seed).toBe(4);
+    const { default: sharp } = await import('sharp');
+    const stats = await sharp(join(out, 'compare.svg')).stats();
+    expect(stats.channels[0]!.stdev).toBeGreaterThan(5); // not blank
+    expect(readFileSync(join(out, 'race.tsv'), 'utf8')).toBe(r.stdout);
+  }, 90_000);
+
   it('honours NO_COLOR and FORCE_COLOR on stderr', () => {
     const cfg = writeConfig('color', { training: { batchSize: 50, epochs: 1, seed: 1, workers: 1 } });
     const forced = run(['--config', cfg, '--out', join(dir, 'color-1')], { FORCE_COLOR: '1' });

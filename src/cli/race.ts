@@ -96,6 +96,7 @@ export async function race(args: TrainArgs): Promise<number> {
 }
 
 export function raceTable(rows: readonly RaceRow[]): string {
-  const cell = (v: unknown) => (v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
-  return [RACE_COLUMNS.join('\t'), ...rows.map((r) => RACE_COLUMNS.map((k) => cell(r[k])).join('\t'))].join('\n') + '\n';
+  const cell = (v: unknown, column: string) =>
+    v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(column === 'seconds' ? 1 : 4) : String(v);
+  return [RACE_COLUMNS.join('\t'), ...rows.map((r) => RACE_COLUMNS.map((k) => cell(r[k], k)).join('\t'))].join('\n') + '\n';
 }
