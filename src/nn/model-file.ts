@@ -186,8 +186,11 @@ export function decodePreprocessing(v: unknown, field = 'preprocessing'): Prepro
   return { width, height, channels, fit, scale, mean, std };
 }
 
-/** Parses a model document; throws ModelFormatError naming the field on any defect. */
-export function decodeModel(text: string): Model {
+/**
+ * Parses a JSON document (a model or a checkpoint) whose top level must be an object. JSON.parse
+ * never evaluates code, and callers read fields with own() only.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> {
   if (text.trim() === '') throw new ModelFormatError('', 'the file is empty');
   let raw: unknown;
   try {
@@ -195,7 +198,12 @@ export function decodeModel(text: string): Model {
   } catch (e) {
     throw new ModelFormatError('', `not valid JSON (${(e as Error).message}); the file may be truncated`);
   }
-  const doc = object(raw, '(document)');
+  return object(raw, '(document)');
+}
+
+/** Parses a model document; throws ModelFormatError naming the field on any defect. */
+export function decodeModel(text: string): Model {
+  const doc = parseJsonObject(text);
   const format = own(doc, 'format');
   if (format !== MODEL_FORMAT) {
     throw new ModelFormatError('format', `expected "${MODEL_FORMAT}", found ${format === undefined ? 'nothing' : describe(format)}: this is not an nn-train model file`);

@@ -15,7 +15,7 @@
  *   dataset                  a fingerprint of the data, so a resume on changed data is refused
  */
 import type { Config } from '../config/schema.ts';
-import { decodeWeights, encodeWeights, ModelFormatError } from '../nn/model-file.ts';
+import { decodeWeights, encodeWeights, ModelFormatError, parseJsonObject } from '../nn/model-file.ts';
 import type { EwaState } from '../optim/ewa.ts';
 
 export const CHECKPOINT_FORMAT = 'nn-train-checkpoint';
@@ -99,15 +99,7 @@ function floats(v: unknown, name: string): Float32Array {
  * schema); every structural defect throws ModelFormatError naming the field.
  */
 export function decodeCheckpoint(text: string): Checkpoint {
-  if (text.trim() === '') throw new ModelFormatError('', 'the file is empty');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFormatError('', `not valid JSON (${(e as Error).message}); the file may be truncated`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelFormatError('', 'expected a JSON object');
-  const doc = raw as Record<string, unknown>;
+  const doc = parseJsonObject(text);
   if (doc.format !== CHECKPOINT_FORMAT) throw new ModelFormatError('format', `expected "${CHECKPOINT_FORMAT}": this is not an nn-train checkpoint`);
   if (doc.version !== CHECKPOINT_VERSION) throw new ModelFormatError('version', `expected ${CHECKPOINT_VERSION}, found ${String(doc.version)}`);
   const opt = field(doc, 'optimizer') as { type?: unknown; scalars?: unknown; buffers?: Record<string, unknown> } | null;

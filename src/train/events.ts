@@ -2,6 +2,8 @@
  * What the training loop tells the outside world. The loop only emits these; the CLI decides how
  * to show them (progress bars, plain lines or JSON lines), so the library stays free of terminal code.
  */
+import type { EpochMetrics } from './checkpoint.ts';
+
 export type TrainEvent =
   | { event: 'decode'; done: number; total: number }
   | {
@@ -32,22 +34,14 @@ export type TrainEvent =
       resumed: boolean;
     }
   | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; smoothedLoss: number; imagesPerSecond: number }
-  | {
+  | ({
       event: 'epoch';
-      epoch: number;
       epochs: number;
-      trainLoss: number;
-      valLoss: number;
-      valAccuracy: number;
-      seconds: number;
-      imagesPerSecond: number;
-      lr: number | null;
-      kernel: string;
-      workers: number;
+      /** This epoch has the best validation loss so far (model.json was written). */
       best: boolean;
       /** Extra numbers a method reports per epoch (the genetic algorithm's fitness). */
       extra?: Record<string, number>;
-    }
+    } & EpochMetrics)
   | { event: 'warning'; message: string }
   | {
       event: 'done';
