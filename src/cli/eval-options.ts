@@ -72,15 +72,20 @@ function integerIn(min: number, max: number) {
   };
 }
 
+function nonEmpty(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('expected a file name');
+  return text;
+}
+
 function buildProgram(): Command {
   return new Command('nn-eval')
     .description('Predict cat or dog for images: one line per image on stdout, in input order; a summary on stderr.')
-    .argument('<model>', 'model file written by nn-train (best.json or last.json in a run folder)')
+    .argument('<model>', 'model file written by nn-train (model.json in a run folder)')
     .argument('<inputs...>', 'image files, folders (recursive, sorted) or - for newline-separated paths on stdin')
     .addOption(new Option('-f, --format <name>', 'output: tsv (path, p_dog, label), csv (with header), jsonl, kaggle (submission: id,label sorted by id)').choices(FORMAT_NAMES).default(EVAL_DEFAULTS.format))
     .addOption(new Option('-t, --threshold <p>', 'p_dog at or above which an image is called dog').argParser(numberIn(0, 1, true)).default(EVAL_DEFAULTS.threshold))
     .addOption(new Option('--clip <c>', 'kaggle: clip probabilities to [c, 1-c] (log loss punishes confident mistakes)').argParser(numberIn(0, 0.5, false)).default(EVAL_DEFAULTS.clip))
-    .option('--metrics <file>', 'write the summary (accuracy, log loss, confusion matrix, counts) as JSON')
+    .addOption(new Option('--metrics <file>', 'write the summary (accuracy, log loss, confusion matrix, counts) as JSON').argParser(nonEmpty))
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
     .addOption(new Option('--workers <n>', 'threads of the core (default: one per core)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNELS).default('auto'))
@@ -92,12 +97,13 @@ function buildProgram(): Command {
       [
         '',
         'Examples:',
-        '  nn-eval runs/momentum/best.json data/test1/ > predictions.tsv',
+        '  nn-eval runs/momentum/model.json data/test1/ > predictions.tsv',
         "  find photos -name '*.jpg' | nn-eval model.json - | sort -t$'\\t' -k2 -g | tail",
         '  nn-eval model.json data/test1 --format kaggle > submission.csv',
         '  nn-eval model.json data/validation --metrics metrics.json > /dev/null',
         '',
         'Labels (for the summary) come from names cat.N.jpg / dog.N.jpg or folders cat(s)/ dog(s)/.',
+        "A file or folder named -: write ./-. Names that start with -: put -- before them.",
         'Exit codes: 0 done (broken images are skipped and counted), 1 runtime failure,',
         '2 usage error, unreadable model file, missing path, or no image could be read.',
       ].join('\n'),
@@ -109,7 +115,14 @@ function buildProgram(): Command {
 /** Parses nn-eval's arguments (argv without node and the script); pure, for tests. */
 export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
   const program = buildProgram();
-  const help = parseOrHelp(program, argv, 'nn-eval');
+  let help: string | null;
+  try {
+    help = parseOrHelp(program, argv, 'nn-eval');
+  } catch (err) {
+    // commander puts its suggestion on a second line ("(Did you mean --threshold?)"): keep one line.
+    if (err instanceof UserError) throw new UserError(err.message.replace(/\s*\n\s*/g, ' '), err.exitCode);
+    throw err;
+  }
   if (help !== null) return { kind: 'help', text: help };
   const [model, inputs] = program.processedArgs as [string, string[]];
   if (inputs.filter((i) => i === '-').length > 1) throw new UserError('"-" (paths on stdin) may be given only once');

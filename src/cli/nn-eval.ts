@@ -15,9 +15,10 @@
  * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
  * folder does not exist, or no image could be read at all.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
+import { printable } from '../eval/formats.ts';
 import { readModelFile, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../nn/model-file.ts';
 import { colorLevel, makeChalk } from '../report/color.ts';
@@ -25,45 +26,116 @@ import { runCommand } from './common.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';
 
 export async function main(argv: string[]): Promise<number> {
-  ignoreClosedStderr();
+  ignoreStderrErrors();
+  failOnStdoutErrors();
   return runCommand('nn-eval', async () => {
-    const parsed = parseEvalCli(argv);
-    if (parsed.kind === 'help') {
-      process.stdout.write(parsed.text);
-      return EXIT.ok;
-    }
-    const model = readModelFile(parsed.args.model);
-    if (parsed.args.metrics !== null) checkWritableFolder(parsed.args.metrics);
     try {
-      return await evaluate(parsed.args, model);
-    } finally {
-      // Paths on stdin: stop reading, so an early end never waits for the producer.
-      if (parsed.args.inputs.includes('-')) process.stdin.destroy();
+      const parsed = parseEvalCli(argv);
+      if (parsed.kind === 'help') {
+        process.stdout.write(parsed.text);
+        return EXIT.ok;
+      }
+      const model = readModel(parsed.args.model);
+      if (parsed.args.metrics !== null) checkMetricsTarget(parsed.args.metrics, parsed.args.model);
+      try {
+        return await evaluate(parsed.args, model);
+      } finally {
+        // Paths on stdin: stop reading, so an early end never waits for the producer.
+        if (parsed.args.inputs.includes('-')) process.stdin.destroy();
+      }
+    } catch (err) {
+      // Messages name paths and quote files: keep them one line, and keep escape codes off the terminal.
+      if (err instanceof UserError) throw new UserError(printable(err.message), err.exitCode);
+      throw err;
     }
   });
 }
 
 /**
- * A closed stderr (`2> >(head -1)`) must not stop the data on stdout: messages for people are
- * dropped from then on. (A closed stdout ends the command quietly: see quietOnClosedPipe.)
+ * stderr is for people: when it cannot be written (closed: `2> >(head -1)`; full: `2>/dev/full`),
+ * the messages are dropped and the data on stdout goes on, with the exit code it would have had.
  */
-function ignoreClosedStderr(): void {
-  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
-    throw err;
+function ignoreStderrErrors(): void {
+  process.stderr.on('error', () => {});
+}
+
+/**
+ * stdout carries the data. A reader that left (`| head`) ends the command quietly with 0; any other
+ * write error (a full disk, an I/O error) is a runtime failure: one line, exit 1, no stack trace.
+ * Registered before runCommand's own handler (which rethrows what is not EPIPE), so it runs first.
+ */
+function failOnStdoutErrors(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`nn-eval: cannot write the predictions to stdout: ${describeFsError(err)}\n`);
+    process.exit(err.code === 'EPIPE' ? EXIT.ok : EXIT.failure);
   });
 }
 
-/** Fails before any work when the metrics file could not be written at the end (its folder is missing or read-only). */
-function checkWritableFolder(path: string): void {
-  const folder = dirname(path);
+/** Reads the model file; a run folder given instead of its model gets a pointer to the file inside. */
+function readModel(path: string): Model {
   try {
-    if (!statSync(folder).isDirectory()) throw new UserError(`${path}: cannot write the metrics: ${folder} is not a folder`);
+    return readModelFile(path);
+  } catch (err) {
+    const inside = join(path, 'model.json');
+    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    throw err;
+  }
+}
+
+/**
+ * Fails before any work when the metrics could not be written at the end: the path is a folder, its
+ * folder is missing or read-only, or it is the model file itself.
+ */
+function checkMetricsTarget(path: string, modelPath: string): void {
+  const fail = (why: string): never => {
+    throw new UserError(`${path}: cannot write the metrics: ${why}`);
+  };
+  let target: Stats | null = null;
+  try {
+    target = statSync(path);
+  } catch {
+    // does not exist yet (or a dangling link): the folder decides
+  }
+  if (target?.isDirectory()) fail('is a folder, expected a file');
+  if (path.endsWith('/')) fail('ends with /, expected a file name');
+  if (target !== null && !target.isFile()) return; // a device or a pipe (/dev/stdout): written as it is
+  if (target !== null && existsSync(modelPath) && realpathSync(path) === realpathSync(modelPath)) fail('it is the model file');
+  const folder = dirname(target !== null ? realpathSync(path) : path);
+  try {
+    if (!statSync(folder).isDirectory()) fail(`${folder} is not a folder`);
     accessSync(folder, constants.W_OK);
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${path}: cannot write the metrics: ${describeFsError(err)}`);
+    fail(describeFsError(err));
   }
+}
+
+/**
+ * Writes the metrics. A regular file is replaced atomically (through its real path, so that a
+ * symbolic link stays a link); a device or a pipe, such as /dev/null, is written to as it is:
+ * renaming a temporary file over it would replace the device itself. Our own stdout or stderr
+ * (/dev/stdout) is written through the stream, after the lines already queued there, and also
+ * when it is a socket, which cannot be opened by name.
+ */
+async function writeMetrics(path: string, text: string): Promise<void> {
+  let target: Stats | null = null;
+  try {
+    target = statSync(path);
+  } catch {
+    // a new file
+  }
+  if (target === null || target.isFile()) return writeFileAtomic(target !== null ? realpathSync(path) : path, text);
+  const same = (fd: number): boolean => {
+    try {
+      const s = fstatSync(fd);
+      return s.dev === target.dev && s.ino === target.ino;
+    } catch {
+      return false;
+    }
+  };
+  if (same(1)) return writeOut(text);
+  if (same(2)) return void process.stderr.write(text);
+  writeFileSync(path, text);
 }
 
 /** Writes to stdout, waiting when the reader is slower than us (bounded memory in any case). */
@@ -127,7 +199,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
         metrics.skip(s.path, s.reason);
         if (!args.quiet) {
           progress.clear();
-          process.stderr.write(`nn-eval: ${chalk.yellow('skipped')} ${s.path}: ${s.reason}\n`);
+          process.stderr.write(`nn-eval: ${chalk.yellow('skipped')} ${printable(`${s.path}: ${s.reason}`)}\n`);
         }
       }
       for (const p of batch.predictions) metrics.add(p.pDog, p.actual);
@@ -145,7 +217,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (args.metrics !== null) {
     try {
-      writeFileAtomic(args.metrics, JSON.stringify(result, null, 2) + '\n');
+      await writeMetrics(args.metrics, JSON.stringify(result, null, 2) + '\n');
     } catch (err) {
       throw new UserError(`${args.metrics}: cannot write the metrics: ${describeFsError(err)}`);
     }

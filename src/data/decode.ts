@@ -12,8 +12,8 @@
  * profile), palette, 16-bit PNG (reduced to 8 bits), alpha (composited on white, so the hidden colour
  * under transparent pixels never matters).
  */
-import { lstatSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { OutputInfo, Sharp, SharpOptions } from 'sharp';
 import { describeFsError } from '../errors.ts';
@@ -85,12 +85,33 @@ export async function decodeImage(path: string, settings: DecodeSettings): Promi
   return decodeImageBytes(path, await readImageFile(path), settings);
 }
 
-/** Reads an image file's bytes; a missing, unreadable or empty file, a folder or a dangling link throws ImageDecodeError. */
+// Image files are opened non-blocking and checked to be regular files before they are read: a
+// named pipe called x.jpg would otherwise block the open (and the run) forever, and a link to
+// /dev/zero would be read until memory runs out. O_NONBLOCK changes nothing for a regular file.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** Why a path that opened is not an image file we read, or null for a regular file. */
+function notRegularFile(stats: Stats): string | null {
+  if (stats.isFile()) return null;
+  if (stats.isDirectory()) return 'is a folder, not an image file';
+  const what = stats.isFIFO() ? 'a named pipe' : stats.isSocket() ? 'a socket' : 'a device';
+  return `not a regular file (${what})`;
+}
+
+/** Reads an image file's bytes; a missing, unreadable or empty file, a folder, a pipe or device, or a dangling link throws ImageDecodeError. */
 export async function readImageFile(path: string): Promise<Buffer> {
   let input: Buffer;
   try {
-    input = await readFile(path);
+    const file = await open(path, OPEN_FLAGS);
+    try {
+      const why = notRegularFile(await file.stat());
+      if (why !== null) throw new ImageDecodeError(path, why);
+      input = await file.readFile();
+    } finally {
+      await file.close();
+    }
   } catch (err) {
+    if (err instanceof ImageDecodeError) throw err;
     throw new ImageDecodeError(path, describeReadError(path, err));
   }
   if (input.length === 0) throw new ImageDecodeError(path, 'empty file (0 bytes)');
@@ -104,8 +125,16 @@ export async function readImageFile(path: string): Promise<Buffer> {
 export function readImageFileSync(path: string): Buffer {
   let input: Buffer;
   try {
-    input = readFileSync(path);
+    const fd = openSync(path, OPEN_FLAGS);
+    try {
+      const why = notRegularFile(fstatSync(fd));
+      if (why !== null) throw new ImageDecodeError(path, why);
+      input = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof ImageDecodeError) throw err;
     throw new ImageDecodeError(path, describeReadError(path, err));
   }
   if (input.length === 0) throw new ImageDecodeError(path, 'empty file (0 bytes)');
@@ -137,7 +166,7 @@ export async function decodeImageBytes(path: string, input: Uint8Array, settings
     try {
       out = await alone(run); // see `together`: this time the message is this file's own
     } catch (err) {
-      throw new ImageDecodeError(path, describeSharpError(err));
+      throw new ImageDecodeError(path, describeSharpError(err, input));
     }
   }
   const { info, data } = out;
@@ -198,16 +227,61 @@ function describeReadError(path: string, err: unknown): string {
       // the path itself is missing
     }
     if (isLink) return 'dangling symbolic link (its target does not exist)';
+    // Node.js reads file names as UTF-8: a name in another encoding (an old zip's Latin-1) comes back
+    // with U+FFFD in it, and that name does not exist. Renaming the file is the only way.
+    if (path.includes('\ufffd')) return 'cannot be opened: its name is not valid UTF-8 (rename the file)';
   }
   if (code === 'EISDIR') return 'is a folder, not an image file';
   return describeFsError(err);
 }
 
-/** Turns libvips' multi-line, repetitive messages into one short line with a plain cause first. */
-export function describeSharpError(err: unknown): string {
+/**
+ * Formats that people save under an image name but that our sharp build cannot decode, recognised by
+ * their first bytes, so that a photo from a phone (HEIC) or an old BMP is not called "not an image".
+ * Only consulted after sharp has failed. The `what` of HTML and archives says what they are instead.
+ */
+const UNSUPPORTED_FORMATS: { name: string; test: (b: Uint8Array, text: string) => boolean; what?: string }[] = [
+  { name: 'HEIC/HEIF', test: (_, t) => t.slice(4, 8) === 'ftyp' && /^(hei[cxms]|hev[cxms]|mif1|msf1)$/.test(t.slice(8, 12)) },
+  { name: 'BMP', test: (_, t) => t.startsWith('BM') },
+  { name: 'JPEG XL', test: (b, t) => (b[0] === 0xff && b[1] === 0x0a) || t.slice(4, 8) === 'JXL ' },
+  { name: 'JPEG 2000', test: (_, t) => t.slice(4, 8) === 'jP  ' || t.startsWith('\xff\x4f\xff\x51') },
+  { name: 'PSD', test: (_, t) => t.startsWith('8BPS') },
+  { name: 'ICO', test: (b, t) => b[0] === 0 && b[1] === 0 && b[2] === 1 && b[3] === 0 && t.slice(4, 8) !== 'ftyp' },
+  { name: 'PDF', test: (_, t) => t.startsWith('%PDF') },
+  { name: 'OpenEXR', test: (b) => b[0] === 0x76 && b[1] === 0x2f && b[2] === 0x31 && b[3] === 0x01 },
+  { name: 'PPM/PGM/PBM', test: (_, t) => /^P[1-6]\s/.test(t) },
+  { name: 'HTML', test: (_, t) => /^\s*(<!doctype html|<html|<head|<body)/i.test(t), what: 'not an image (an HTML page, perhaps a failed download)' },
+  { name: 'archive', test: (b, t) => t.startsWith('PK\x03\x04') || (b[0] === 0x1f && b[1] === 0x8b), what: 'not an image (a zip or gzip archive)' },
+];
+
+/** What a file that sharp could not decode is, from its first bytes, or null when it is none of the known formats. */
+export function sniffUnsupportedFormat(input: Uint8Array): string | null {
+  const head = input.subarray(0, 64);
+  const text = String.fromCharCode(...head); // latin1: one character per byte
+  for (const f of UNSUPPORTED_FORMATS) {
+    if (f.test(head, text)) return f.what ?? `unsupported image format (${f.name}): convert it to JPEG, PNG or WebP`;
+  }
+  return null;
+}
+
+/**
+ * Turns libvips' multi-line, repetitive messages into one short line with a plain cause first.
+ * With the file's bytes, a known format that this build does not read (HEIC, BMP, ...) is named.
+ */
+export function describeSharpError(err: unknown, input?: Uint8Array): string {
   const raw = err instanceof Error ? err.message : String(err);
-  const lines = [...new Set(raw.split('\n').map((l) => l.trim()).filter((l) => l !== ''))];
-  const detail = lines.join('; ').slice(0, 200);
+  const known = input === undefined ? null : sniffUnsupportedFormat(input);
+  if (known !== null) return known;
+  // libvips' format probes leave "bad seek to N" lines that say nothing about the file.
+  const lines = [
+    ...new Set(
+      raw
+        .split('\n')
+        .map((l) => l.replace(/(\S+: )?bad seek to \d+/g, '').replace(/:\s*$/, '').trim())
+        .filter((l) => l !== ''),
+    ),
+  ];
+  const detail = lines.join('; ').replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 200);
   if (/unsupported image format/i.test(raw)) return 'not an image (unrecognised format)';
   if (/premature end|truncated|unexpected end|end of (file|stream|data)|not enough data/i.test(raw)) {
     return `truncated image (${detail})`;

@@ -50,6 +50,21 @@ export function escapeTsv(field: string): string {
   return field.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
 }
 
+/**
+ * Text for a message on the terminal: control characters (a newline or an escape sequence in a file
+ * name, bytes of an image piped in by mistake) are shown as \n, \r, \t or \xHH / \uHHHH, so that a
+ * message stays one line and cannot drive the terminal. Backslashes are left alone (people read these).
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    const code = ch.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
 export function unescapeTsv(field: string): string {
   return field.replace(/\\([\\tnr])/g, (_, ch: string) => (ch === 't' ? '\t' : ch === 'n' ? '\n' : ch === 'r' ? '\r' : '\\'));
 }

@@ -9,7 +9,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { findImages, labelFromFileName, labelFromFolderName } from '../data/find.ts';
 import { describeFsError, UserError } from '../errors.ts';
 
@@ -51,12 +51,46 @@ export async function listImageFolder(dir: string): Promise<InputItem[]> {
   return items;
 }
 
-/** Lines of a stream as they arrive, without line ends (LF or CRLF); blank lines are dropped. */
+/**
+ * Longest line taken as a path. Linux paths stop at 4096 bytes; a longer line means stdin is not a
+ * list of paths (an image piped in by mistake, /dev/zero), and must not be buffered without end.
+ */
+export const MAX_LINE = 16384;
+
+function notAList(why: string): UserError {
+  return new UserError(`-: stdin is not a list of paths, one per line (${why})`);
+}
+
+/**
+ * Lines of a stream as they arrive, without line ends (LF or CRLF); blank lines are dropped.
+ * Binary data (a NUL byte, as in an image or `find -print0`) or a line longer than MAX_LINE is a
+ * UserError, as is a stream that cannot be read (stdin redirected from a folder).
+ */
 export async function* readLines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() !== '') yield line;
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  const line = (raw: string): string => (raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+  try {
+    for await (const chunk of stream) {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      if (text.includes('\0')) throw notAList('it holds a NUL byte: binary data, or find -print0');
+      pending += text;
+      let start = 0;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+        const l = line(pending.slice(start, end));
+        start = end + 1;
+        if (l.length > MAX_LINE) throw notAList(`a line of ${l.length} characters`);
+        if (l.trim() !== '') yield l;
+      }
+      pending = pending.slice(start);
+      if (pending.length > MAX_LINE) throw notAList(`a line of more than ${MAX_LINE} characters`);
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`-: cannot read the paths on stdin: ${describeFsError(err)}`);
   }
+  const last = line(pending + decoder.end());
+  if (last.trim() !== '') yield last;
 }
 
 
@@ -78,7 +112,7 @@ export async function planInputs(inputs: readonly string[], sources: Pick<InputS
     try {
       isFolder = (await stat(input)).isDirectory();
     } catch (err) {
-      throw new UserError(`${input}: ${describeFsError(err)}`);
+      throw new UserError(`${input}: ${describePathError(input, err)}`);
     }
     if (!isFolder) {
       plan.push([{ kind: 'image', image: { path: input, actual: sources.labelFile(input) } }]);
@@ -101,13 +135,24 @@ export function plannedCount(plan: InputPlan): number | null {
   return n;
 }
 
+/** The reason a path cannot be used, naming the two ways a list of paths typically goes wrong. */
+function describePathError(path: string, err: unknown): string {
+  const reason = describeFsError(err);
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'ENOENT') return reason;
+  // Node.js reads names as UTF-8: bytes in another encoding become U+FFFD, a name that does not exist.
+  if (path.includes('\ufffd')) return `${reason} (the name is not valid UTF-8: rename the file)`;
+  // Spaces around a name are kept (a file may have them), but are more often a sloppy list.
+  if (path.trim() !== path) return `${reason} (the line has spaces at its start or end)`;
+  return reason;
+}
+
 /** A path read from stdin: a file as it is, a folder expanded, a missing path reported (skipped). */
 async function* fromStdinPath(path: string, sources: InputSources): AsyncGenerator<InputItem> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (err) {
-    yield { kind: 'unreadable', path, reason: describeFsError(err) };
+    yield { kind: 'unreadable', path, reason: describePathError(path, err) };
     return;
   }
   if (!isFolder) {

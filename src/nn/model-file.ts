@@ -178,10 +178,22 @@ export function decodePreprocessing(v: unknown, field = 'preprocessing'): Prepro
   const channels = channelsRaw;
   const fit = oneOf(own(p, 'fit'), `${field}.fit`, FIT_NAMES);
   const scale = finiteNumber(own(p, 'scale'), `${field}.scale`);
+  if (!(scale > 0)) throw new ModelFormatError(`${field}.scale`, `expected a positive number, found ${scale}`);
   const mean = channelStats(own(p, 'mean'), `${field}.mean`, channels, false);
   const std = channelStats(own(p, 'std'), `${field}.std`, channels, true);
   if ((mean === null) !== (std === null)) {
     throw new ModelFormatError(`${field}.std`, 'mean and std must both be given or both be null');
+  }
+  // The network's inputs are float32 (v * scale - mean) / std for pixel values v in 0..255: each must
+  // be finite, or every prediction would be NaN or a constant.
+  for (let c = 0; c < channels; c++) {
+    for (const v of [0, 255]) {
+      const x = (v * scale - (mean?.[c] ?? 0)) / (std?.[c] ?? 1);
+      if (!Number.isFinite(Math.fround(x))) {
+        const culprit = !Number.isFinite(Math.fround(255 * scale)) || mean === null ? 'scale' : !Number.isFinite(Math.fround(mean[c]!)) ? `mean[${c}]` : `std[${c}]`;
+        throw new ModelFormatError(`${field}.${culprit}`, `makes the input of pixel value ${v} ${x}, beyond float32 (scale ${scale}${std === null ? '' : `, mean ${mean![c]}, std ${std[c]}`})`);
+      }
+    }
   }
   return { width, height, channels, fit, scale, mean, std };
 }
@@ -191,20 +203,41 @@ export function decodePreprocessing(v: unknown, field = 'preprocessing'): Prepro
  * never evaluates code, and callers read fields with own() only.
  */
 export function parseJsonObject(text: string): Record<string, unknown> {
+  // A byte-order mark (editors on Windows add one) is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new ModelFormatError('', 'the file is empty');
+  // NUL or undecodable bytes near the start: an image, an archive or UTF-16, not a JSON text file.
+  if (/[\u0000\ufffd]/.test(text.slice(0, 1024))) {
+    throw new ModelFormatError('', 'not a JSON text file (it holds binary data, or text that is not UTF-8)');
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ModelFormatError('', `not valid JSON (${(e as Error).message}); the file may be truncated`);
+    throw new ModelFormatError('', describeJsonError((e as Error).message, text));
   }
   return object(raw, '(document)');
+}
+
+/**
+ * One line for a JSON.parse failure. V8 quotes a piece of the text in some messages, which may hold
+ * newlines or terminal control characters: those are escaped. "Truncated" is said only when the parser
+ * ran into the end of the text.
+ */
+function describeJsonError(message: string, text: string): string {
+  const at = /at position (\d+)/.exec(message);
+  const atEnd = /Unexpected end of JSON input/.test(message) || (at !== null && Number(at[1]) >= text.trimEnd().length - 1);
+  const oneLine = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `not valid JSON (${oneLine.length > 160 ? oneLine.slice(0, 160) + '...' : oneLine})${atEnd ? '; the file may be truncated' : ''}`;
 }
 
 /** Parses a model document; throws ModelFormatError naming the field on any defect. */
 export function decodeModel(text: string): Model {
   const doc = parseJsonObject(text);
   const format = own(doc, 'format');
+  if (format === 'nn-train-checkpoint') {
+    throw new ModelFormatError('format', 'this is a training checkpoint (last.json), not a model: give the model.json of the same run folder');
+  }
   if (format !== MODEL_FORMAT) {
     throw new ModelFormatError('format', `expected "${MODEL_FORMAT}", found ${format === undefined ? 'nothing' : describe(format)}: this is not an nn-train model file`);
   }
