@@ -7,9 +7,13 @@
 import { CommanderError, type Command } from 'commander';
 import { EXIT, UserError } from '../errors.ts';
 
-/** Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code. */
-export async function runCommand(name: string, body: () => Promise<number>): Promise<number> {
-  quietOnClosedPipe(process.stdout);
+/**
+ * Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code.
+ * `ownStdoutErrors`: the command handles stdout's errors itself (nn-train, whose run must not end
+ * with exit 0 when the reader of its JSON lines goes away), instead of quietOnClosedPipe.
+ */
+export async function runCommand(name: string, body: () => Promise<number>, options: { ownStdoutErrors?: boolean } = {}): Promise<number> {
+  if (!options.ownStdoutErrors) quietOnClosedPipe(process.stdout);
   try {
     return await body();
   } catch (err) {
@@ -45,10 +49,13 @@ function exitOnEpipe(err: NodeJS.ErrnoException): void {
   throw err;
 }
 
-/** Parses "--flag <n>" values: a number when it looks like one, else the raw string, so the schema can say what was wrong. */
+/**
+ * Parses "--flag <n>" values: a number when it is written as a decimal one (3, -1, 0.5, 1e-3), else
+ * the raw string, so the schema can say what was wrong. Not Number(value), which also reads "0x10"
+ * as 16, "0b11" as 3 and " 7 " as 7.
+ */
 export function numberOrString(value: string): number | string {
-  const n = Number(value);
-  return value.trim() !== '' && Number.isFinite(n) ? n : value;
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) && Number.isFinite(Number(value)) ? Number(value) : value;
 }
 
 /**

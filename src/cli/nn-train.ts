@@ -2,15 +2,16 @@
  * nn-train: the command. A thin layer over src/train: parse the command line, resolve the config,
  * open the run folder, wire Ctrl-C and the reporter, then call train() (or race several configs).
  */
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { validateConfig, loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { EXIT, UserError } from '../errors.ts';
+import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { colorLevel, makeChalk } from '../report/color.ts';
 import { TrainReporter } from '../report/train-reporter.ts';
 import type { Architecture } from '../nn/architecture.ts';
 import type { Engine } from '../train/engine.ts';
 import type { TrainResult, TrainOptions } from '../train/loop.ts';
+import type { Checkpoint } from '../train/checkpoint.ts';
 import { defaultRunDir, RunFolder } from '../train/run-folder.ts';
 import { runCommand } from './common.ts';
 import { parseTrainCli, type KernelChoice, type TrainArgs } from './train-options.ts';
@@ -18,18 +19,46 @@ import { describeConfigDifferences } from '../config/compare.ts';
 import { createGeneticMethod } from '../train/genetic-method.ts';
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand('nn-train', async () => {
-    const parsed = parseTrainCli(argv);
-    if (parsed.kind === 'help') {
-      process.stdout.write(parsed.text);
-      return EXIT.ok;
-    }
-    const args = parsed.args;
-    if (args.configs.length > 1) {
-      const { race } = await import('./race.ts');
-      return race(args);
-    }
-    return trainOne(args);
+  watchOutput();
+  const code = await runCommand('nn-train', () => command(argv), { ownStdoutErrors: true });
+  await new Promise((resolve) => setImmediate(resolve)); // a failed last write reports itself on the next tick
+  // stdout that could not be written (a full disk): a runtime failure, even if the run went well.
+  return stdoutError !== null && stdoutError.code !== 'EPIPE' && (code === EXIT.ok || code === EXIT.interrupted) ? EXIT.failure : code;
+}
+
+async function command(argv: string[]): Promise<number> {
+  const parsed = parseTrainCli(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return EXIT.ok;
+  }
+  const args = parsed.args;
+  if (args.configs.length > 1) {
+    const { race } = await import('./race.ts');
+    return race(args);
+  }
+  return trainOne(args);
+}
+
+/** The first error writing stdout, or null while it works. */
+let stdoutError: NodeJS.ErrnoException | null = null;
+const stdoutWatchers = new Set<() => void>();
+
+/**
+ * stdout carries the --json lines, stderr the lines for people; a run must survive either going
+ * away. stderr errors are dropped (`2>/dev/full`, `2>&1 | head -1`: the run goes on unseen). A
+ * stdout error is recorded once (every later write fails again) and stops a run the way Ctrl-C does
+ * (interruptFlag): the batch ends, the checkpoint is written, exit 130 when the reader left
+ * (`--json | head -3`) and 1 for another error. Left to runCommand, a closed pipe ended the process
+ * with exit 0 at the next JSON line: a run that never trained, reported as done.
+ */
+function watchOutput(): void {
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (stdoutError !== null) return;
+    stdoutError = err;
+    if (err.code !== 'EPIPE') process.stderr.write(`nn-train: cannot write to stdout: ${describeFsError(err)}\n`);
+    for (const watcher of stdoutWatchers) watcher();
   });
 }
 
@@ -40,6 +69,10 @@ export function configName(path: string): string {
 /** Resolves the config of a run: a config file (+ overrides), or the run being resumed. */
 export function resolveRun(args: TrainArgs): { config: Config; name: string; folder: RunFolder | null; resume: TrainOptions['resume'] } {
   if (args.resume !== null) {
+    const out = args.overrides.find((o) => o.path === 'out');
+    if (out && resolve(String(out.value)) !== resolve(args.resume)) {
+      throw new UserError(`--out ${String(out.value)}: a resumed run goes on in its own folder (${args.resume}); leave out --out`);
+    }
     const folder = RunFolder.open(args.resume);
     const checkpoint = folder.readCheckpoint();
     const source = folder.checkpointPath;
@@ -61,19 +94,43 @@ export function resolveRun(args: TrainArgs): { config: Config; name: string; fol
   return { config, name: configName(file), folder: null, resume: null };
 }
 
+/**
+ * Whether a checkpoint's run has nothing left to do: all its epochs trained, or stopped early (the
+ * loop checks patience at an epoch's end, so a checkpoint at an epoch boundary with `stale` at the
+ * patience is one the run stopped at). Resuming it would otherwise train epochs it never asked for.
+ */
+export function finishedRun(checkpoint: Checkpoint, config: Config): Pick<TrainResult, 'status' | 'message'> | null {
+  const { epochs, patience } = config.training;
+  if (checkpoint.batch === 0 && checkpoint.epoch >= epochs) {
+    return { status: 'completed', message: `nothing to do: all ${epochs} epochs are trained (resume with a larger --epochs to train longer)` };
+  }
+  if (checkpoint.batch === 0 && patience !== null && checkpoint.stale >= patience) {
+    return { status: 'early-stopped', message: `no better validation loss for ${checkpoint.stale} epochs (patience ${patience}) after epoch ${checkpoint.epoch}; nothing left to resume` };
+  }
+  return null;
+}
+
 /** The gradient core, loaded lazily (workers, WebAssembly). */
 export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'] {
   return async (arch: Architecture, maxBatch: number, config: Config): Promise<Engine> => {
     const { createCore } = await import('../core/index.ts');
-    return createCore({
-      arch,
-      maxBatch,
-      loss: config.loss,
-      kernel,
-      ...(config.training.workers ? { workers: config.training.workers } : {}),
-      // The genetic algorithm evaluates its whole population through the core.
-      ...(config.optimizer.type === 'genetic' ? { population: config.optimizer.population } : {}),
-    });
+    const workers = config.training.workers; // at most the core's MAX_THREADS (validateConfig)
+    try {
+      return await createCore({
+        arch,
+        maxBatch,
+        loss: config.loss,
+        kernel,
+        ...(workers ? { workers } : {}),
+        // The genetic algorithm evaluates its whole population through the core.
+        ...(config.optimizer.type === 'genetic' ? { population: config.optimizer.population } : {}),
+      });
+    } catch (err) {
+      // Every argument of createCore comes from the config, so a RangeError (the buffers of this
+      // network, batch and population do not fit in WebAssembly's 4 GiB) is a config error: exit 2.
+      if (err instanceof RangeError) throw new UserError(`the config asks for too much: ${err.message}`);
+      throw err;
+    }
   };
 }
 
@@ -82,21 +139,35 @@ export function methodFactory(): NonNullable<TrainOptions['createMethod']> {
   return createGeneticMethod;
 }
 
-/** Ctrl-C: the first one finishes the batch, checkpoints and exits 130; a second one exits at once. */
-export function interruptFlag(onFirst: () => void): { stop: () => boolean; dispose: () => void } {
+/**
+ * Ctrl-C (or SIGTERM): the first one finishes the batch, checkpoints and exits 130; a second one
+ * exits at once. stdout failing (see watchOutput) is a first one too.
+ */
+export function interruptFlag(reporter: TrainReporter): { stop: () => boolean; dispose: () => void } {
   let requested = false;
-  const handler = () => {
-    if (requested) process.exit(EXIT.interrupted); // files are written atomically: nothing is left half-written
+  const request = (message: string) => {
+    if (requested) return;
     requested = true;
-    onFirst();
+    reporter.handle({ event: 'warning', message });
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  const onSignal = () => {
+    if (requested) process.exit(EXIT.interrupted); // files are written atomically: nothing is left half-written
+    request('stopping after this batch (Ctrl-C again to quit at once)');
+  };
+  const onStdoutError = () => {
+    reporter.stopJson();
+    request(`stdout ${stdoutError?.code === 'EPIPE' ? 'was closed' : 'cannot be written'}: stopping after this batch`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  stdoutWatchers.add(onStdoutError);
+  if (stdoutError !== null) onStdoutError();
   return {
     stop: () => requested,
     dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      stdoutWatchers.delete(onStdoutError);
     },
   };
 }
@@ -132,12 +203,18 @@ async function trainOne(args: TrainArgs): Promise<number> {
     process.stdout.write(JSON.stringify(run.config, null, 2) + '\n');
     return EXIT.ok;
   }
-  const folder = run.folder ?? RunFolder.create(run.config.out ?? defaultRunDir(run.name));
+  const folder = run.folder ?? (run.config.out !== null ? RunFolder.create(run.config.out) : RunFolder.createUnique(defaultRunDir(run.name)));
   if (!run.resume) folder.writeConfig(run.config);
   const reporter = makeReporter(args);
-  const interrupt = interruptFlag(() => reporter.handle({ event: 'warning', message: 'stopping after this batch (Ctrl-C again to quit at once)' }));
-  const { train } = await import('../train/loop.ts');
   const { finishRun } = await import('./train-summary.ts');
+  const finished = run.resume ? finishedRun(run.resume, run.config) : null;
+  if (run.resume && finished) {
+    finishRun({ ...finished, history: run.resume.history, best: run.resume.best, seconds: 0 }, folder, reporter, args);
+    reporter.close();
+    return EXIT.ok;
+  }
+  const interrupt = interruptFlag(reporter);
+  const { train } = await import('../train/loop.ts');
   try {
     const result = await train({
       config: run.config,
@@ -151,6 +228,9 @@ async function trainOne(args: TrainArgs): Promise<number> {
     });
     finishRun(result, folder, reporter, args);
     return exitCodeOf(result);
+  } catch (err) {
+    if (!run.resume) folder.discardIfUnused();
+    throw err;
   } finally {
     interrupt.dispose();
     reporter.close();

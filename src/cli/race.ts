@@ -27,29 +27,48 @@ export interface RaceRow {
 
 export const RACE_COLUMNS = ['name', 'optimizer', 'bestValLoss', 'bestValAccuracy', 'epochs', 'seconds', 'imagesPerSecond', 'status'] as const;
 
+/** The race's own files in the comparison folder, besides one subfolder per run. */
+const RACE_FILES = ['compare.svg', 'race.tsv'];
+
 export async function race(args: TrainArgs): Promise<number> {
   // Load and validate every config before any work.
   const configs = args.configs.map((file) => ({ file, name: configName(file), config: loadConfigFile(file, args.overrides) }));
   const first = configs[0]!.config;
+  const explicitDir = first.out && args.overrides.some((o) => o.path === 'out') ? first.out : null;
+  const names = new Map<string, number>();
+  const entries = configs.map((c) => {
+    const seen = names.get(c.name) ?? 0;
+    names.set(c.name, seen + 1);
+    return { ...c, name: seen ? `${c.name}-${seen + 1}` : c.name };
+  });
+  // Each config as it runs: the data and seed of the first, its own subfolder.
+  const planned = (dir: string): Config[] =>
+    entries.map((e) => ({ ...e.config, data: first.data, training: { ...e.config.training, seed: first.training.seed }, out: join(dir, e.name) }));
+  if (args.printConfig) {
+    process.stdout.write(JSON.stringify(planned(explicitDir ?? defaultRunDir('race')), null, 2) + '\n');
+    return EXIT.ok;
+  }
+  // Every folder is checked before the first run trains, so that a refusal cannot come after a
+  // run has overwritten the comparison of an earlier race.
+  if (explicitDir !== null) {
+    RunFolder.assertFree(explicitDir, RACE_FILES);
+    for (const e of entries) RunFolder.assertFree(join(explicitDir, e.name));
+  }
+  const raceFolder = explicitDir !== null ? RunFolder.create(explicitDir) : RunFolder.createUnique(defaultRunDir('race'));
+  const dir = raceFolder.dir;
   const reporter = makeReporter(args);
   for (const c of configs.slice(1)) {
     if (JSON.stringify(c.config.data) !== JSON.stringify(first.data) || c.config.training.seed !== first.training.seed) {
       reporter.handle({ event: 'warning', message: `${c.file}: racing on the data and seed of ${configs[0]!.file}` });
     }
   }
-  const dir = first.out && args.overrides.some((o) => o.path === 'out') ? first.out : defaultRunDir('race');
-  const names = new Map<string, number>();
   const rows: RaceRow[] = [];
   const runs: RaceRun[] = [];
-  const interrupt = interruptFlag(() => reporter.handle({ event: 'warning', message: 'stopping after this batch (Ctrl-C again to quit at once)' }));
+  const interrupt = interruptFlag(reporter);
   let exit: number = EXIT.ok;
   try {
-    RunFolder.create(dir);
-    for (const c of configs) {
-      const seen = names.get(c.name) ?? 0;
-      names.set(c.name, seen + 1);
-      const name = seen ? `${c.name}-${seen + 1}` : c.name;
-      const config: Config = { ...c.config, data: first.data, training: { ...c.config.training, seed: first.training.seed }, out: join(dir, name) };
+    for (const [i, config] of planned(dir).entries()) {
+      const name = entries[i]!.name;
       const folder = RunFolder.create(config.out!);
       folder.writeConfig(config);
       const result = await train({
@@ -60,6 +79,10 @@ export async function race(args: TrainArgs): Promise<number> {
         shouldStop: interrupt.stop,
         createEngine: engineFactory(args.kernel),
         createMethod: methodFactory(),
+      }).catch((err: unknown) => {
+        folder.discardIfUnused();
+        if (rows.length === 0) raceFolder.discardIfUnused(); // the first run failed: no race to keep
+        throw err;
       });
       const images = result.history.reduce((s, m) => s + m.imagesPerSecond * m.seconds, 0);
       const seconds = result.history.reduce((s, m) => s + m.seconds, 0);
@@ -83,13 +106,18 @@ export async function race(args: TrainArgs): Promise<number> {
         exit = exitCodeOf(result);
         break;
       }
-      if (result.status === 'diverged') exit = EXIT.diverged; // the race goes on; the exit code says one diverged
+      if (result.status === 'diverged') {
+        // The race goes on; the exit code says one diverged, and this line says why.
+        reporter.handle({ event: 'warning', message: `${name}: ${result.message ?? 'training diverged'}` });
+        exit = EXIT.diverged;
+      }
     }
   } finally {
     interrupt.dispose();
     reporter.close();
+    // Also when a run failed: the table keeps the runs that finished.
+    if (rows.length > 0) writeFileAtomic(join(dir, 'race.tsv'), raceTable(rows));
   }
-  writeFileAtomic(join(dir, 'race.tsv'), raceTable(rows));
   process.stdout.write(args.json ? rows.map((r) => JSON.stringify({ event: 'race', ...r })).join('\n') + '\n' : raceTable(rows));
   if (!args.quiet) process.stderr.write(`comparison: ${join(dir, 'compare.svg')}\n`);
   return exit;

@@ -13,7 +13,7 @@ export function finishRun(result: TrainResult, folder: RunFolder, reporter: Trai
     status: result.status,
     runDir: folder.dir,
     model,
-    checkpoint: folder.checkpointPath,
+    checkpoint: existsSync(folder.checkpointPath) ? folder.checkpointPath : null,
     epochs: result.history.length,
     bestEpoch: result.best?.epoch ?? null,
     bestValLoss: result.best?.valLoss ?? null,
@@ -34,7 +34,7 @@ export function finishRun(result: TrainResult, folder: RunFolder, reporter: Trai
       lines.push(`stopped early: ${result.message}`);
       break;
     case 'completed':
-      lines.push(`done in ${result.seconds.toFixed(1)} s`);
+      lines.push(result.message ?? `done in ${result.seconds.toFixed(1)} s`);
   }
   if (result.best && model) {
     lines.push(

@@ -5,8 +5,10 @@
  *   configs/x.json: optimizer.lr: expected a number > 0, found -1; training.epochz: unknown key (did you mean "epochs"?)
  */
 import type { z } from 'zod';
+import { MAX_THREADS } from '../core/sync.ts';
 import { UserError } from '../errors.ts';
 import { readTextFile } from '../io/files.ts';
+import { checkJsonText, JsonTextError, lineColumn } from './json-text.ts';
 import { configSchema, DEFAULT_CONFIG, type Config } from './schema.ts';
 
 /** A value set from the command line, applied to the raw JSON before validation. */
@@ -18,23 +20,25 @@ export interface Override {
   flag: string;
 }
 
-/** Parses JSON text; a syntax error becomes "file: invalid JSON at line L, column C: ...". */
+/**
+ * Parses JSON text; a syntax error becomes "file: invalid JSON at line L, column C: reason", and a
+ * duplicate key is refused the same way (see json-text.ts).
+ */
 export function parseJsonText(text: string, file: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // tolerate a UTF-8 BOM
   if (body.trim() === '') throw new UserError(`${file}: the config file is empty`);
-  try {
-    return JSON.parse(body);
-  } catch (err) {
-    const message = (err as Error).message;
-    const m = /at position (\d+)/.exec(message);
-    const pos = m ? Number(m[1]) : body.length; // "Unexpected end of JSON input" has no position
-    const before = body.slice(0, pos);
-    const line = before.split('\n').length;
-    const column = pos - before.lastIndexOf('\n');
-    const atEnd = pos >= body.trimEnd().length;
-    const reason = atEnd ? 'unexpected end of the file (is it truncated?)' : message.replace(/ in JSON at position \d+.*$/s, '');
-    throw new UserError(`${file}: invalid JSON at line ${line}, column ${column}: ${reason}`);
+  // NUL or undecodable bytes: an image, an archive or UTF-16 text, not a JSON config.
+  if (/[\u0000\ufffd]/.test(body.slice(0, 1024))) {
+    throw new UserError(`${file}: not a JSON text file (it holds binary data, or text that is not UTF-8)`);
   }
+  try {
+    checkJsonText(body);
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    const { line, column } = lineColumn(body, err.offset);
+    throw new UserError(`${file}: invalid JSON at line ${line}, column ${column}: ${err.reason}`);
+  }
+  return JSON.parse(body);
 }
 
 function describeFound(v: unknown): string {
@@ -130,12 +134,35 @@ function expectedText(issue: z.core.$ZodIssue): string {
       return `one of ${i.values.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
       if (i.discriminator) return `"${i.discriminator}" to be one of ${i.options.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
-      return 'one of the accepted forms';
+      return unionAlternatives(i.errors as z.core.$ZodIssue[][]) ?? 'one of the accepted forms';
     case 'invalid_format':
       return `a ${i.format}`;
     default:
       return issue.message;
   }
+}
+
+/**
+ * What a plain union (channels: 1 | 3; batchSize: a number or "full") accepts, from the first issue
+ * each alternative raised: "1 or 3", "a number >= 1 or \"full\"". Null when an alternative failed
+ * deeper inside (then the alternatives are objects and a list would not help).
+ */
+function unionAlternatives(alternatives: z.core.$ZodIssue[][] | undefined): string | null {
+  if (!alternatives?.length) return null;
+  const texts: string[] = [];
+  for (const issues of alternatives) {
+    const first = issues[0];
+    if (!first || first.path.length > 0) return null;
+    const text = first.code === 'invalid_value' ? first.values.map((v) => JSON.stringify(v)).join(' or ') : expectedText(first);
+    if (!texts.includes(text)) texts.push(text);
+  }
+  return texts.join(' or ');
+}
+
+/** JavaScript's own bound on whole numbers, which zod checks besides the schema's: noise next to the schema's bound. */
+function isSafeIntegerBound(issue: z.core.$ZodIssue): boolean {
+  const i = issue as any;
+  return (issue.code === 'too_big' && i.maximum === Number.MAX_SAFE_INTEGER) || (issue.code === 'too_small' && i.minimum === Number.MIN_SAFE_INTEGER);
 }
 
 function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[]): string[] {
@@ -144,7 +171,12 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[
   const where = from ? `${from.flag} (${path})` : path || '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(issue.path, raw);
-    return issue.keys.map((k) => `${path ? path + '.' : ''}${k}: unknown key${suggestion(k, known)}; expected one of ${known.join(', ')}`);
+    return issue.keys.map((k) => {
+      const full = `${path ? path + '.' : ''}${k}`;
+      // e.g. --lr on a genetic config, which has no learning rate: name the flag, not only the field.
+      const flag = overrides.find((o) => o.path === full);
+      return `${flag ? `${flag.flag} (${full})` : full}: unknown key${suggestion(k, known)}; expected one of ${known.join(', ')}`;
+    });
   }
   if (issue.code === 'custom') return [`${where}: ${issue.message}`];
   let found = (issue as any).input;
@@ -178,13 +210,28 @@ export function validateConfig(raw: unknown, source: string, overrides: Override
   }
   for (const o of overrides) setPath(merged, o.path, o.value);
   const result = configSchema.safeParse(merged, { reportInput: true });
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => formatIssue(issue, merged, overrides));
+  if (result.success) {
+    // The gradient core runs at most MAX_THREADS threads; the schema's bound (256) is looser, so
+    // a larger count is refused here, before any work, rather than by the core at run time.
+    const workers = result.data.training.workers;
+    if (workers !== null && workers > MAX_THREADS) {
+      const flag = overrides.find((o) => o.path === 'training.workers');
+      throw new UserError(`${source}: ${flag ? `${flag.flag} (training.workers)` : 'training.workers'}: expected a number <= ${MAX_THREADS} (the gradient core's limit), found ${workers}`);
+    }
+    return result.data;
+  }
+  const issues = result.error.issues;
+  const samePath = (a: z.core.$ZodIssue, b: z.core.$ZodIssue) => a !== b && a.path.join('.') === b.path.join('.');
+  const kept = issues.filter((issue) => !(isSafeIntegerBound(issue) && issues.some((other) => samePath(issue, other))));
+  const problems = kept.flatMap((issue) => formatIssue(issue, merged, overrides));
   throw new UserError(`${source}: ${problems.join('; ')}`);
 }
 
+/** A config is a few hundred bytes; a larger file is not one (and /dev/zero never ends). */
+const CONFIG_MAX_BYTES = 1 << 20;
+
 /** Reads, parses and validates a config file. */
 export function loadConfigFile(path: string, overrides: Override[] = []): Config {
-  const text = readTextFile(path, 'the config file');
+  const text = readTextFile(path, 'the config file', CONFIG_MAX_BYTES);
   return validateConfig(parseJsonText(text, path), path, overrides);
 }

@@ -1,8 +1,9 @@
 /**
  * File helpers kept apart from the math: atomic writes and reading model files.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { constants } from 'node:buffer';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from '../errors.ts';
 import { decodeModel, encodeModel, ModelFormatError, type Model } from '../nn/model-file.ts';
 
@@ -49,12 +50,55 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   }
 }
 
-/** Reads a text file or throws a UserError naming it ("what" says what the file was meant to be). */
-export function readTextFile(path: string, what: string): string {
+/**
+ * Makes a folder and any missing parents (mkdir -p). Not mkdirSync(dir, { recursive: true }): on
+ * Node 20 that loops forever when mkdir fails with ENOENT although the parent exists, which is what
+ * /proc and /sys answer (`--out /proc/x` would hang). Here each missing level is made in turn, and
+ * the first failure is thrown (a Node file-system error).
+ */
+export function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let cur = resolve(dir); !existsSync(cur); cur = dirname(cur)) {
+    missing.push(cur);
+    if (dirname(cur) === cur) break;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile by someone else
+    }
+  }
+}
+
+/**
+ * Reads a text file or throws a UserError naming it ("what" says what the file was meant to be).
+ * At most `maxBytes` are read (by default as many as a JavaScript string can hold): not
+ * readFileSync, which reads a device such as /dev/zero, or a FIFO fed forever, without end.
+ */
+export function readTextFile(path: string, what: string, maxBytes: number = constants.MAX_STRING_LENGTH): string {
+  let fd: number | null = null;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > maxBytes) {
+        const size = maxBytes >= 2 ** 20 ? `${Math.round(maxBytes / 2 ** 20)} MB` : `${maxBytes.toLocaleString('en-US')} bytes`;
+        throw new UserError(`${path}: cannot read ${what}: it is larger than ${size} (is it the right file?)`);
+      }
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`${path}: cannot read ${what}: ${describeFsError(err)}`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

@@ -33,6 +33,7 @@ export function formatRate(x: number): string {
 export class TrainReporter {
   private bar: cliProgress.SingleBar | null = null;
   private lastLineBatch = 0;
+  private jsonStopped = false;
 
   constructor(private readonly o: ReporterOptions) {}
 
@@ -54,8 +55,13 @@ export class TrainReporter {
     this.bar.start(total, 0, payload);
   }
 
+  /** Stops the JSON lines: stdout cannot be written any more (its reader went away, or the disk is full). */
+  stopJson(): void {
+    this.jsonStopped = true;
+  }
+
   handle = (e: TrainEvent): void => {
-    if (this.o.json && JSON_EVENTS.has(e.event)) this.o.stdout.write(JSON.stringify(e) + '\n');
+    if (this.o.json && !this.jsonStopped && JSON_EVENTS.has(e.event)) this.o.stdout.write(JSON.stringify(e) + '\n');
     const c = this.o.chalk;
     switch (e.event) {
       case 'decode':

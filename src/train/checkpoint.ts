@@ -91,7 +91,13 @@ function floats(v: unknown, name: string): Float32Array {
   if (typeof o !== 'object' || o === null || typeof o.count !== 'number' || typeof o.data !== 'string') {
     throw new ModelFormatError(name, 'expected {count, data}');
   }
-  return decodeWeights(o.data, o.count);
+  try {
+    return decodeWeights(o.data, o.count);
+  } catch (err) {
+    // decodeWeights names its own field ("weights.data"); here the buffer has a name of its own.
+    if (err instanceof ModelFormatError) throw new ModelFormatError(`${name}.data`, err.reason);
+    throw err;
+  }
 }
 
 /**
@@ -117,13 +123,56 @@ export function decodeCheckpoint(text: string): Checkpoint {
     batch: int('batch'),
     step: int('step'),
     params: floats(field(doc, 'params'), 'params'),
-    optimizer: { type: opt.type, scalars: (opt.scalars ?? {}) as SavedState['scalars'], buffers },
-    partial: field(doc, 'partial') as Checkpoint['partial'],
-    smoothing: field(doc, 'smoothing') as EwaState,
-    history: field(doc, 'history') as EpochMetrics[],
-    best: field(doc, 'best') as Checkpoint['best'],
+    optimizer: { type: opt.type, scalars: shaped<SavedState['scalars']>(opt.scalars ?? {}, 'optimizer.scalars', {}), buffers },
+    partial: shaped<Checkpoint['partial']>(field(doc, 'partial'), 'partial', { lossSum: 'number', images: 'count', seconds: 'number' }),
+    smoothing: shaped<EwaState>(field(doc, 'smoothing'), 'smoothing', { t: 'count', average: 'number' }),
+    history: list(field(doc, 'history'), 'history').map((m, i) => shaped<EpochMetrics>(m, `history.${i}`, METRIC_FIELDS)),
+    best: field(doc, 'best') === null ? null : shaped<NonNullable<Checkpoint['best']>>(doc.best, 'best', { epoch: 'count', valLoss: 'number', valAccuracy: 'number' }),
     stale: int('stale'),
-    dataset: field(doc, 'dataset') as Checkpoint['dataset'],
-    normalization: field(doc, 'normalization') as Checkpoint['normalization'],
+    dataset: shaped<Checkpoint['dataset']>(field(doc, 'dataset'), 'dataset', { images: 'count', fingerprint: 'string' }),
+    normalization: field(doc, 'normalization') === null ? null : shaped<NonNullable<Checkpoint['normalization']>>(doc.normalization, 'normalization', { mean: 'numbers', std: 'numbers' }),
   };
+}
+
+/*
+ * The rest of the checkpoint is checked as strictly as the weights: a hand-edited or foreign
+ * last.json must fail here with the field's name, not later in the loop as a TypeError or as
+ * garbage carried into metrics.jsonl.
+ */
+type FieldKind = 'number' | 'count' | 'string' | 'numbers' | 'number-or-null';
+
+/** Per-epoch metrics; null stands for a NaN or Infinity, which JSON cannot hold. */
+const METRIC_FIELDS: Record<string, FieldKind> = {
+  epoch: 'count',
+  trainLoss: 'number-or-null',
+  valLoss: 'number-or-null',
+  valAccuracy: 'number-or-null',
+  seconds: 'number-or-null',
+  imagesPerSecond: 'number-or-null',
+  lr: 'number-or-null',
+};
+
+function list(v: unknown, name: string): unknown[] {
+  if (!Array.isArray(v)) throw new ModelFormatError(name, 'expected a list');
+  return v;
+}
+
+/** Checks that `v` is an object whose listed fields have the given kinds; other fields pass as they are. */
+function shaped<T = Record<string, unknown>>(v: unknown, name: string, fields: Record<string, FieldKind>): T {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelFormatError(name, 'expected an object');
+  const o = v as Record<string, unknown>;
+  for (const [key, kind] of Object.entries(fields)) {
+    const x = o[key];
+    const ok =
+      kind === 'number' ? typeof x === 'number'
+      : kind === 'count' ? Number.isInteger(x) && (x as number) >= 0
+      : kind === 'string' ? typeof x === 'string'
+      : kind === 'number-or-null' ? typeof x === 'number' || x === null
+      : Array.isArray(x) && x.every((e) => typeof e === 'number');
+    if (!ok) {
+      const expected = { number: 'a number', count: 'a whole number >= 0', string: 'a string', numbers: 'a list of numbers', 'number-or-null': 'a number or null' }[kind];
+      throw new ModelFormatError(`${name}.${key}`, `expected ${expected}, found ${x === undefined ? 'nothing' : JSON.stringify(x)?.slice(0, 40)}`);
+    }
+  }
+  return o as T;
 }

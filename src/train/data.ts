@@ -36,10 +36,24 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
   const split = splitTrainValidation(dataset.relativePaths, dataset.labels, { validationFraction: config.data.validation, seed: config.training.seed });
   const summary = summarizeDataset(dataset);
   if (summary.cats === 0 || summary.dogs === 0) {
-    throw new UserError(`${config.data.train}: training needs both classes, found ${summary.cats} cats and ${summary.dogs} dogs`);
+    // With a small data.limit the sample may hold one class only: say so, it is the field to change.
+    const limited = config.data.limit !== null ? ` among the ${dataset.labels.length} images that data.limit = ${config.data.limit} keeps (try a larger limit)` : '';
+    throw new UserError(`${config.data.train}: training needs both classes, found ${summary.cats} cats and ${summary.dogs} dogs${limited}`);
   }
   if (split.train.length === 0 || split.validation.length === 0) {
-    throw new UserError(`${config.data.train}: ${dataset.labels.length} images are too few to hold out a validation fraction of ${config.data.validation}`);
+    throw new UserError(
+      `${config.data.train}: ${dataset.labels.length} images are too few for data.validation = ${config.data.validation} ` +
+        `(${split.train.length} would be left for training, ${split.validation.length} for validation); add images or change data.validation`,
+    );
+  }
+  // The split is stratified, but with a class of one or two images the training side can still
+  // miss it: a network trained on one class learns nothing (it answers that class for everything).
+  const trainDogs = split.train.reduce((n, i) => n + dataset.labels[i]!, 0);
+  if (trainDogs === 0 || trainDogs === split.train.length) {
+    throw new UserError(
+      `${config.data.train}: with data.validation = ${config.data.validation} the training images hold only ${trainDogs === 0 ? 'cats' : 'dogs'} ` +
+        `(${plural(split.train.length, 'image')}; ${plural(summary.cats, 'cat')} and ${plural(summary.dogs, 'dog')} in all); add images or lower data.validation`,
+    );
   }
   if (dataset.cacheNote) onEvent({ event: 'warning', message: dataset.cacheNote });
   onEvent({
@@ -69,3 +83,5 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
     normalization: stats,
   };
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

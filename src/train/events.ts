@@ -48,7 +48,8 @@ export type TrainEvent =
       status: 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
       runDir: string;
       model: string | null;
-      checkpoint: string;
+      /** last.json, or null when the run stopped before writing one (diverged in its first epoch). */
+      checkpoint: string | null;
       epochs: number;
       bestEpoch: number | null;
       bestValLoss: number | null;

@@ -6,6 +6,7 @@
  * and flips: Rng(epochSeed(seed, e))), and a checkpoint records the position inside the epoch, so a
  * resumed run repeats exactly what an uninterrupted one would have done.
  */
+import { constants } from 'node:buffer';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { parameterCount, type Architecture } from '../nn/architecture.ts';
@@ -81,6 +82,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       config.optimizer.type === 'genetic'
         ? requireGenetic(opts)(engine, config, data, new Rng(config.training.seed ^ 0x6a09e667))
         : gradientMethod(engine, config.optimizer, batchesPerEpoch, totalSteps);
+    const stateFloats = Object.values(method.saveState().buffers).reduce((n, b) => n + b.length, 0);
+    const tooLarge = checkpointTooLarge(engine.params.length + stateFloats);
+    if (tooLarge) {
+      throw new UserError(
+        `the network's ${engine.params.length.toLocaleString('en-US')} weights and the ${config.optimizer.type} state make a checkpoint of ${tooLarge}; ` +
+          `use a smaller network${config.optimizer.type === 'genetic' ? ' or optimizer.population' : ''}`,
+      );
+    }
 
     // Where we start: fresh (seeded init) or from the checkpoint.
     let epoch = 0;
@@ -92,8 +101,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let partial = { lossSum: 0, images: 0, seconds: 0 };
     const smoothing = new ExponentiallyWeightedAverage(0.98, true);
     if (resume) {
+      checkResumable(resume, arch, batchesPerEpoch, config, folder.checkpointPath);
       engine.params.set(resume.params);
-      method.loadState(resume.optimizer);
+      try {
+        method.loadState(resume.optimizer);
+      } catch (err) {
+        // The state comes from the file: a mismatch (buffer sizes, another optimizer) is the file's defect.
+        throw new UserError(`${folder.checkpointPath}: bad checkpoint: optimizer: ${(err as Error).message}`);
+      }
       ({ epoch, batch, step, history, best, stale, partial } = resume);
       history = [...history];
       smoothing.setState(resume.smoothing);
@@ -155,6 +170,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           message =
             `training diverged at epoch ${epoch + 1}, batch ${batch + 1}: the batch loss is ${loss}` +
             (lr !== null ? `; try a lower learning rate than ${lr} (for example --lr ${+(lr / 10).toPrecision(2)})` : '') +
+            (config.optimizer.type === 'genetic' ? `; try a smaller optimizer.mutationScale than ${config.optimizer.mutationScale}` : '') +
             (best ? `; the best model so far (epoch ${best.epoch}) is intact` : '');
           break training;
         }
@@ -234,6 +250,40 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * A checkpoint must fit the network and the batches its config gives (decodeCheckpoint checked its
+ * structure only): the weight count, the position in the epoch, and the standardisation statistics.
+ * Otherwise engine.params.set would load a shorter vector silently, or the loop would start past
+ * the end of an epoch.
+ */
+function checkResumable(c: Checkpoint, arch: Architecture, batchesPerEpoch: number, config: Config, path: string): void {
+  const bad = (what: string): never => {
+    throw new UserError(`${path}: bad checkpoint: ${what}`);
+  };
+  const count = parameterCount(arch);
+  if (c.params.length !== count) bad(`params: holds ${c.params.length} weights, the network of its config has ${count}`);
+  if (c.batch >= batchesPerEpoch || c.step !== c.epoch * batchesPerEpoch + c.batch) {
+    bad(`epoch ${c.epoch}, batch ${c.batch}, step ${c.step} is not a position of a run with ${batchesPerEpoch} batches per epoch`);
+  }
+  const stats = c.normalization;
+  if (config.data.standardize && (stats === null || stats.mean.length !== config.data.channels || stats.std.length !== config.data.channels)) {
+    bad(`normalization: expected the mean and std of ${config.data.channels} channels (data.standardize is on)`);
+  }
+}
+
+/**
+ * The checkpoint is one JSON text with every float buffer in base64 (4 characters per 3 bytes), and
+ * a JavaScript string holds at most MAX_STRING_LENGTH characters (2^29 - 24 in V8). A run whose
+ * checkpoint cannot be encoded would train a whole epoch and then fail to save anything, so it is
+ * refused before training. Returns why it is too large, or null. (`limit` is for tests.)
+ */
+export function checkpointTooLarge(floats: number, limit = constants.MAX_STRING_LENGTH): string | null {
+  const characters = 4 * Math.ceil((floats * 4) / 3) + 1_000_000; // + the rest (config, history): far less than 1 MB
+  if (characters <= limit) return null;
+  const mb = (n: number) => `${Math.round(n / 2 ** 20).toLocaleString('en-US')} MB`;
+  return `${mb(characters)} of text, more than the ${mb(limit)} a JavaScript string can hold`;
 }
 
 function allFinite(a: Float32Array): boolean {
