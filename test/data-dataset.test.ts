@@ -251,6 +251,21 @@ describe('loadDataset: limit and errors', () => {
     expect(() => sampleFiles([], 0)).toThrow(RangeError);
   });
 
+  it('limit is stratified: each class keeps its share, at least one image each', () => {
+    const files = [
+      ...Array.from({ length: 30 }, (_, i) => ({ relativePath: `cat.${i}.jpg`, label: 0 as const })),
+      ...Array.from({ length: 10 }, (_, i) => ({ relativePath: `dog.${i}.jpg`, label: 1 as const })),
+    ];
+    const count = (sample: typeof files, label: number) => sample.filter((f) => f.label === label).length;
+    for (const [limit, cats, dogs] of [[2, 1, 1], [3, 2, 1], [4, 3, 1], [8, 6, 2], [20, 15, 5], [39, 29, 10]] as const) {
+      const sample = sampleFiles(files, limit);
+      expect([limit, count(sample, 0), count(sample, 1)]).toEqual([limit, cats, dogs]);
+    }
+    // The same files whatever order they are listed in.
+    const reversed = sampleFiles([...files].reverse(), 8).map((f) => f.relativePath).sort();
+    expect(reversed).toEqual(sampleFiles(files, 8).map((f) => f.relativePath).sort());
+  });
+
   it('a folder without labeled images, or with none decodable: a UserError naming it', async () => {
     const unlabeled = join(tmp, 'unlabeled');
     await writeImage(join(unlabeled, '1.jpg'), 'jpeg');

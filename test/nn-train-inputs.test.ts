@@ -128,7 +128,7 @@ describe('config fields: what the message says was expected', () => {
 
   it('refuses more workers than the gradient core runs, before any work', () => {
     const path = file('w.json', '{"training": {"workers": 100}}');
-    expect(errorOf(() => loadConfigFile(path)).message).toBe(`${path}: training.workers: expected a number <= 64 (the gradient core's limit), found 100`);
+    expect(errorOf(() => loadConfigFile(path)).message).toBe(`${path}: training.workers: expected a number <= 64, found 100`);
     const r = train('--config', config('w'), '--workers', '65', '--out', join(dir, 'w-run'));
     expectUserError(r, /--workers \(training\.workers\): expected a number <= 64/);
     expect(existsSync(join(dir, 'w-run'))).toBe(false);

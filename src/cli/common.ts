@@ -5,7 +5,7 @@
  * Exit codes: 0 done, 1 runtime failure, 2 usage/config/input error, 3 diverged, 130 interrupted.
  */
 import { CommanderError, type Command } from 'commander';
-import { EXIT, UserError } from '../errors.ts';
+import { describeFsError, EXIT, UserError } from '../errors.ts';
 
 /**
  * Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code.
@@ -46,7 +46,19 @@ export function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 function exitOnEpipe(err: NodeJS.ErrnoException): void {
   if (err.code === 'EPIPE') process.exit(EXIT.ok);
-  throw err;
+  // Any other failure to write the data (a full disk, /dev/full): one line, not a stack trace.
+  try {
+    process.stderr.write(`${commandName()}: cannot write to stdout: ${describeFsError(err)}\n`);
+  } catch {
+    // stderr is gone too: the exit code still says it
+  }
+  process.exit(EXIT.failure);
+}
+
+/** The running command's name, for messages from process-wide handlers. */
+function commandName(): string {
+  const script = process.argv[1] ?? 'nn-train';
+  return script.replace(/^.*[\\/]/, '').replace(/\.js$/, '');
 }
 
 /**
@@ -73,6 +85,8 @@ export function parseOrHelp(program: Command, argv: readonly string[], name: str
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return out;
-    throw new UserError((err.trim() || (e as Error).message).replace(/^error: /, '') + ` (see ${name} --help)`);
+    // commander may add a second line (a suggestion); our errors stay on one.
+    const message = (err.trim() || (e as Error).message).replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+    throw new UserError(`${message} (see ${name} --help)`);
   }
 }

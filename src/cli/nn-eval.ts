@@ -15,7 +15,7 @@
  * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
  * folder does not exist, or no image could be read at all.
  */
-import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
@@ -124,7 +124,7 @@ async function writeMetrics(path: string, text: string): Promise<void> {
   } catch {
     // a new file
   }
-  if (target === null || target.isFile()) return writeFileAtomic(target !== null ? realpathSync(path) : path, text);
+  if (target === null || target.isFile()) return writeFileAtomic(path, text);
   const same = (fd: number): boolean => {
     try {
       const s = fstatSync(fd);
@@ -133,9 +133,10 @@ async function writeMetrics(path: string, text: string): Promise<void> {
       return false;
     }
   };
+  // Our own stdout or stderr (/dev/stdout): through the stream, in order with what it carries.
   if (same(1)) return writeOut(text);
   if (same(2)) return void process.stderr.write(text);
-  writeFileSync(path, text);
+  writeFileAtomic(path, text); // another device or a pipe: written as it is
 }
 
 /** Writes to stdout, waiting when the reader is slower than us (bounded memory in any case). */

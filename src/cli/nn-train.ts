@@ -194,6 +194,7 @@ export function makeReporter(args: TrainArgs): TrainReporter {
     bars: isTTY && !args.quiet && process.env.TERM !== 'dumb',
     json: args.json,
     quiet: args.quiet,
+    verbose: args.verbose,
   });
 }
 

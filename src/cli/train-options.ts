@@ -61,7 +61,7 @@ function buildProgram(): Command {
     .option('--resume <dir>', 'continue the run in this folder from its last.json')
     .option('--json', 'JSON lines on stdout, one per event (start, dataset, epoch, done)', false)
     .option('-q, --quiet', 'print only errors', false)
-    .option('-v, --verbose', 'print more (kernel in use, timings)', false)
+    .option('-v, --verbose', 'print more (the pixel cache file; learning rate and kernels in each epoch line)', false)
     .option('--print-config', 'print the resolved config and exit', false)
     .option('--color', 'force colour on stderr')
     .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')

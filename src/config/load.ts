@@ -5,7 +5,6 @@
  *   configs/x.json: optimizer.lr: expected a number > 0, found -1; training.epochz: unknown key (did you mean "epochs"?)
  */
 import type { z } from 'zod';
-import { MAX_THREADS } from '../core/sync.ts';
 import { UserError } from '../errors.ts';
 import { readTextFile } from '../io/files.ts';
 import { checkJsonText, JsonTextError, lineColumn } from './json-text.ts';
@@ -211,13 +210,6 @@ export function validateConfig(raw: unknown, source: string, overrides: Override
   for (const o of overrides) setPath(merged, o.path, o.value);
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) {
-    // The gradient core runs at most MAX_THREADS threads; the schema's bound (256) is looser, so
-    // a larger count is refused here, before any work, rather than by the core at run time.
-    const workers = result.data.training.workers;
-    if (workers !== null && workers > MAX_THREADS) {
-      const flag = overrides.find((o) => o.path === 'training.workers');
-      throw new UserError(`${source}: ${flag ? `${flag.flag} (training.workers)` : 'training.workers'}: expected a number <= ${MAX_THREADS} (the gradient core's limit), found ${workers}`);
-    }
     return result.data;
   }
   const issues = result.error.issues;

@@ -10,6 +10,7 @@ import { ACTIVATION_NAMES } from '../nn/activations.ts';
 import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
 import { FIT_NAMES } from '../nn/model-file.ts';
+import { MAX_THREADS } from '../core/sync.ts';
 
 const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
 
@@ -23,7 +24,7 @@ const dataSchema = z
     validation: z.number().min(0.01).max(0.9).default(0.2).describe('fraction of the images held out for validation (stratified)'),
     flip: z.boolean().default(false).describe('augment training batches with random horizontal flips'),
     standardize: z.boolean().default(false).describe('subtract the per-channel mean and divide by the std of the training split'),
-    limit: positiveInt().nullable().default(null).describe('use only the first N images (sorted by path), or null for all'),
+    limit: positiveInt().nullable().default(null).describe('use only N of the images (a fixed sample, stratified by class), or null for all'),
     cache: z.string().min(1).nullable().default(null).describe('folder for the decoded-pixel cache, or null for the default'),
   })
   .prefault({});
@@ -112,7 +113,7 @@ const trainingSchema = z
     epochs: positiveInt(100_000).default(10).describe('passes over the training set'),
     patience: positiveInt().nullable().default(null).describe('stop after this many epochs without a better validation loss, or null'),
     seed: z.int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random choice (init, split, shuffle, augmentation)'),
-    workers: positiveInt(256).nullable().default(null).describe('threads of the gradient core, or null for one per core'),
+    workers: positiveInt(MAX_THREADS).nullable().default(null).describe('threads of the gradient core, or null for one per core'),
   })
   .prefault({});
 

@@ -24,11 +24,11 @@
  * sets are often shared or read-only, and a cache inside them would be listed as data by other tools.
  */
 import { createHash } from 'node:crypto';
-import { constants, accessSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { constants, accessSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DECODER_ID, bytesPerImage, type DecodeSettings } from './decode.ts';
-import { writeFileAtomic } from '../io/files.ts';
+import { makeFolder, writeFileAtomic } from '../io/files.ts';
 
 export const CACHE_MAGIC = 'NNTCACHE';
 export const CACHE_FORMAT_VERSION = 1;
@@ -101,7 +101,7 @@ export function defaultCacheDir(): string {
   candidates.push(join(tmpdir(), `nn-train-cache-${user}`));
   for (const dir of candidates) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeFolder(dir);
       accessSync(dir, constants.W_OK);
       return dir;
     } catch {
@@ -195,6 +195,6 @@ export function writeCache(file: string, contents: CacheContents): void {
   prefix.writeUInt32LE(json.length, 12);
   prefix.writeBigUInt64LE(BigInt(labels.length + pixels.length), 16);
   createHash('sha256').update(json).update(labels).update(pixels).digest().copy(prefix, 24);
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolder(dirname(file));
   writeFileAtomic(file, [prefix, json, labels, pixels]);
 }

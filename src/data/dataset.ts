@@ -13,7 +13,7 @@ import { describeFsError, UserError } from '../errors.ts';
 import { cacheFileName, cacheKey, defaultCacheDir, readCache, stampFiles, writeCache, type CacheHeader } from './cache.ts';
 import { bytesPerImage, checkDecodeSettings, type DecodeSettings } from './decode.ts';
 import { decodeImages, type DecodeImagesOptions } from './decode-stream.ts';
-import { findImages, type ImageFile } from './find.ts';
+import { findImages, type ImageFile, type Label } from './find.ts';
 import { hashString } from './split.ts';
 
 export interface LoadDatasetOptions {
@@ -60,15 +60,38 @@ export interface Dataset {
   cacheNote: string | null;
 }
 
-/** Keeps `limit` files chosen by a fixed hash of their relative path, in their original order. */
-export function sampleFiles<T extends { relativePath: string }>(files: readonly T[], limit: number): T[] {
+/**
+ * Keeps `limit` files, in their original order: a fixed sample, stratified by label. Each class
+ * keeps its share of the limit (rounded, at least one image per class when the limit allows it),
+ * and within a class the files with the lowest hash of their relative path are kept, so the sample
+ * does not depend on the listing order (with Kaggle's naming the first N names would all be cats).
+ */
+export function sampleFiles<T extends { relativePath: string; label?: Label | null }>(files: readonly T[], limit: number): T[] {
   if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`limit must be a whole number >= 1, got ${limit}`);
   if (limit >= files.length) return [...files];
-  const ranked = files
-    .map((f, i) => ({ i, score: hashString(f.relativePath, 0x6c696d69) }))
-    .sort((a, b) => a.score - b.score || a.i - b.i);
+  const classes = new Map<Label | null, number[]>();
+  files.forEach((f, i) => {
+    const key = f.label ?? null;
+    if (!classes.has(key)) classes.set(key, []);
+    classes.get(key)!.push(i);
+  });
+  // Shares by largest remainder, then at least one per class while the limit allows.
+  const groups = [...classes.values()];
+  const quota = groups.map((g) => Math.floor((limit * g.length) / files.length));
+  const byRemainder = groups.map((g, k) => ({ k, r: (limit * g.length) / files.length - quota[k]! })).sort((a, b) => b.r - a.r || a.k - b.k);
+  let left = limit - quota.reduce((a, b) => a + b, 0);
+  for (const { k } of byRemainder) if (left > 0) (quota[k]!++, left--);
+  for (let k = 0; k < groups.length; k++) {
+    if (quota[k] === 0) {
+      const donor = quota.indexOf(Math.max(...quota));
+      if (quota[donor]! > 1) (quota[donor]!--, quota[k]!++);
+    }
+  }
   const keep = new Uint8Array(files.length);
-  for (let k = 0; k < limit; k++) keep[ranked[k]!.i] = 1;
+  groups.forEach((g, k) => {
+    const ranked = g.map((i) => ({ i, score: hashString(files[i]!.relativePath, 0x6c696d69) })).sort((a, b) => a.score - b.score || a.i - b.i);
+    for (let n = 0; n < quota[k]!; n++) keep[ranked[n]!.i] = 1;
+  });
   return files.filter((_, i) => keep[i] === 1);
 }
 

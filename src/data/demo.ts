@@ -10,11 +10,12 @@
  * pixel noise; and a quarter of the pictures take a colour of any hue and a sixth a stripe angle of any
  * direction, so that neither cue alone decides: learnable, but not at a glance.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { UserError } from '../errors.ts';
+import { makeFolder } from '../io/files.ts';
 import { Rng } from '../nn/rng.ts';
 import { isImageName, LABEL_NAMES, type Label } from './find.ts';
 
@@ -93,7 +94,7 @@ export interface DemoOptions {
  */
 export async function generateDemoImages(dir: string, options: DemoOptions = {}): Promise<number> {
   const { perClass = 300, size = 64, seed = 2024 } = options;
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const jobs: { path: string; label: Label; seed: number }[] = [];
   for (let i = 0; i < perClass; i++) {
     for (const label of [0, 1] as const) {
@@ -132,7 +133,7 @@ export async function ensureDemoImages(dir: string, options: DemoOptions = {}): 
     if (readdirSync(dir).length > 0) throw new UserError(`${dir}: exists but holds no images; remove it or name another folder`);
     rmdirSync(dir);
   }
-  mkdirSync(dirname(resolve(dir)), { recursive: true });
+  makeFolder(dirname(resolve(dir)));
   const temp = `${resolve(dir)}.tmp-${process.pid}`;
   rmSync(temp, { recursive: true, force: true });
   try {

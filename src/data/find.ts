@@ -135,6 +135,8 @@ export async function findImages(root: string): Promise<FoundImages> {
       real = await realpath(dir);
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
+      // The folder the user named must be readable; an unreadable sub-folder is reported and skipped.
+      if (rel === '') throw new UserError(`${root}: cannot read the image folder: ${describeFsError(err)}`);
       unreadable.push({ path: dir, reason: describeFsError(err) });
       return;
     }

@@ -2,7 +2,7 @@
  * File helpers kept apart from the math: atomic writes and reading model files.
  */
 import { constants } from 'node:buffer';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from '../errors.ts';
 import { decodeModel, encodeModel, ModelFormatError, type Model } from '../nn/model-file.ts';
@@ -14,7 +14,21 @@ let tempCounter = 0;
  * file or the new one, never a mix: write a temp file in the same folder, fsync it, rename it over
  * the target (atomic within a file system), then fsync the folder so the rename itself is durable.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+export function writeFileAtomic(target: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  // What is at the path decides how: a device or a pipe (/dev/null, a FIFO) is written as it is
+  // (renaming over it would replace the device with a file); a symbolic link is written through,
+  // so the link stays a link; anything else gets the atomic replacement.
+  let path = target;
+  try {
+    const st = statSync(target);
+    if (!st.isFile() && !st.isDirectory()) {
+      writeFileSync(target, typeof data === 'string' || data instanceof Uint8Array ? data : Buffer.concat(data));
+      return;
+    }
+    path = realpathSync(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
   const fd = openSync(temp, 'w');

@@ -18,6 +18,8 @@ export interface ReporterOptions {
   bars: boolean;
   json: boolean;
   quiet: boolean;
+  /** --verbose: the cache file, and the learning rate and kernel in each epoch line. */
+  verbose?: boolean;
 }
 
 const JSON_EVENTS = new Set(['start', 'dataset', 'epoch', 'warning', 'done']);
@@ -80,6 +82,7 @@ export class TrainReporter {
             (e.unlabeled ? `; ${e.unlabeled} unlabeled left out` : '') +
             (e.skipped ? c.yellow(`; ${e.skipped} unreadable skipped`) : ''),
         );
+        if (this.o.verbose && e.cacheFile) this.line(`  cache: ${e.cacheFile}`);
         for (const s of e.skippedFiles.slice(0, 10)) this.line(c.yellow(`  skipped ${s.path}: ${s.reason}`));
         if (e.skippedFiles.length > 10) this.line(c.yellow(`  ... and ${e.skippedFiles.length - 10} more`));
         return;
@@ -115,6 +118,7 @@ export class TrainReporter {
             `${c.green('val acc ' + (e.valAccuracy * 100).toFixed(1) + '%')}  ` +
             `${e.seconds.toFixed(1)} s  ${formatRate(e.imagesPerSecond)} img/s` +
             extra +
+            (this.o.verbose ? `  lr ${e.lr === null ? '-' : e.lr.toPrecision(3)}  ${e.kernel} x${e.workers}` : '') +
             (e.best ? c.bold(' *') : ''),
         );
         return;

@@ -67,6 +67,7 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
     train: split.train.length,
     validation: split.validation.length,
     fromCache: dataset.fromCache,
+    cacheFile: dataset.cacheFile,
     seconds: (performance.now() - started) / 1000,
   });
   const scale = 1 / 255;

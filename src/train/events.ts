@@ -17,6 +17,8 @@ export type TrainEvent =
       train: number;
       validation: number;
       fromCache: boolean;
+      /** The pixel cache read or written, or null when caching is off. */
+      cacheFile: string | null;
       seconds: number;
     }
   | {
