@@ -1,4 +1,4 @@
-// nn-eval end to end: the command built from the current sources (test/nn-eval-helpers.ts) run as
+// nn-eval end to end: the built command (npm test builds dist/ first) run as
 // a user runs it, `node bin/nn-eval.js ...`, often inside a bash pipeline, on images made here.
 //
 // Most checks use a model whose every answer is known in advance: logistic regression on 4x4 RGB
@@ -15,7 +15,7 @@ import { fillInputs, pixelTable } from '../src/data/batches.ts';
 import { writeModelFile } from '../src/io/files.ts';
 import { encodeModel, initParams, Network, parameterCount, Rng, type Model } from '../src/nn/index.ts';
 import { makeTempDir, removeTempDir, writeBrokenFile, writeImage } from './helpers/images.ts';
-import { builtPackage, runShell, sh } from './nn-eval-helpers.ts';
+import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 /** The hand-set model's answer for a uniform image of grey level v (see the top of the file). */
@@ -33,17 +33,6 @@ async function grey(path: string, v: number, width = 8, height = 6): Promise<voi
     .toFile(path);
 }
 
-function handSetModel(): Model {
-  const D = 4 * 4 * 3;
-  const params = new Float32Array(D + 1).fill(8 / D, 0, D);
-  params[D] = -4;
-  return {
-    architecture: { inputSize: D, hidden: [], activation: 'relu' },
-    preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
-    params,
-    meta: { note: 'hand-set logistic regression for nn-eval tests' },
-  };
-}
 
 // The labeled folder "known": grey level, label (from the name), and the hand-computed answer.
 //   name          v    label  p_dog = sigmoid(8v/255 - 4)   called   -ln p(actual)

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Model } from '../src/nn/model-file.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -46,4 +47,20 @@ export function runShell(command: string, options: { cwd?: string; env?: NodeJS.
 /** Quotes a string for bash. */
 export function sh(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Logistic regression on 4x4 RGB with hand-set weights, so every answer is known:
+ * p_dog = sigmoid(8 v / 255 - 4) for a uniform grey picture of value v.
+ */
+export function handSetModel(): Model {
+  const D = 4 * 4 * 3;
+  const params = new Float32Array(D + 1).fill(8 / D, 0, D);
+  params[D] = -4;
+  return {
+    architecture: { inputSize: D, hidden: [], activation: 'relu' },
+    preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
+    params,
+    meta: { note: 'hand-set logistic regression for nn-eval tests' },
+  };
 }

@@ -25,25 +25,13 @@ import { UserError } from '../src/errors.ts';
 import { printable } from '../src/eval/formats.ts';
 import { listImageFolder, readLines } from '../src/eval/inputs.ts';
 import { writeModelFile } from '../src/io/files.ts';
-import { decodeModel, encodeModel, type Model } from '../src/nn/model-file.ts';
+import { decodeModel, encodeModel } from '../src/nn/model-file.ts';
 import { makeTempDir, removeTempDir } from './helpers/images.ts';
-import { builtPackage, runShell, sh } from './nn-eval-helpers.ts';
+import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 
 const settings = { width: 4, height: 4, channels: 3 as const, fit: 'fill' as const };
 const linux = process.platform === 'linux';
 
-/** Logistic regression on 4x4 RGB (as in nn-eval-cli.test.ts): p_dog = sigmoid(8 v / 255 - 4) for a uniform grey v. */
-function handSetModel(): Model {
-  const D = 4 * 4 * 3;
-  const params = new Float32Array(D + 1).fill(8 / D, 0, D);
-  params[D] = -4;
-  return {
-    architecture: { inputSize: D, hidden: [], activation: 'relu' },
-    preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
-    params,
-    meta: {},
-  };
-}
 
 let dir: string;
 let evalCmd: string;
