@@ -21,7 +21,7 @@ import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
 import { readModelFile, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../nn/model-file.ts';
-import { colorLevel, makeChalk } from '../report/color.ts';
+import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { runCommand } from './common.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';
 
@@ -170,7 +170,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
 
   const chalk = makeChalk(colorLevel(Boolean(process.stderr.isTTY), process.env, args.color));
   const total = plannedCount(plan);
-  const progress = new ProgressLine(process.stderr, total, !args.quiet && Boolean(process.stderr.isTTY) && !process.stdout.isTTY && process.env.TERM !== 'dumb');
+  const progress = new ProgressLine(process.stderr, total, showProgress(Boolean(process.stderr.isTTY), process.env, args.quiet) && !process.stdout.isTTY);
   const metrics = new MetricsAccumulator(args.threshold, args.clip);
 
   async function* checkedItems() {

@@ -6,7 +6,7 @@ import { basename, extname, resolve } from 'node:path';
 import { validateConfig, loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
-import { colorLevel, makeChalk } from '../report/color.ts';
+import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { TrainReporter } from '../report/train-reporter.ts';
 import type { Architecture } from '../nn/architecture.ts';
 import type { Engine } from '../train/engine.ts';
@@ -191,7 +191,7 @@ export function makeReporter(args: TrainArgs): TrainReporter {
     stderr: process.stderr,
     stdout: process.stdout,
     chalk: makeChalk(level),
-    bars: isTTY && !args.quiet && process.env.TERM !== 'dumb',
+    bars: showProgress(isTTY, process.env, args.quiet),
     json: args.json,
     quiet: args.quiet,
     verbose: args.verbose,

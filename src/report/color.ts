@@ -32,3 +32,11 @@ function forcedLevel(value: string | undefined): ColorLevel {
 export function makeChalk(level: ColorLevel): ChalkInstance {
   return new Chalk({ level });
 }
+
+/**
+ * Whether to draw progress (bars, a redrawn line) on stderr: only for a person at a terminal, so
+ * not when stderr is not a TTY, TERM is "dumb", NO_COLOR asks for plain output, or --quiet.
+ */
+export function showProgress(isTTY: boolean, env: NodeJS.ProcessEnv, quiet: boolean): boolean {
+  return isTTY && !quiet && env.TERM !== 'dumb' && !env.NO_COLOR;
+}
