@@ -4,7 +4,7 @@
  *
  *   npm run build && flock /tmp/bench.lock npm run bench:data -- --data DIR [options]
  *
- *   --data DIR          folder of images (required), e.g. /work/shared/data/dogs-vs-cats/train
+ *   --data DIR          folder of images (required), e.g. data/train
  *   --runs N            runs (default 3); the figures are medians
  *   --limit N           only N images of DIR (loadDataset's limit; default all)
  *   --width/--height N  output size (default 64x64); --channels 1|3 (default 3); --fit fill|cover|contain

@@ -5,7 +5,7 @@
  *
  *   npm run build && flock /tmp/bench.lock npm run bench:eval -- --data DIR [options]
  *
- *   --data DIR        folder of images (required), e.g. /work/shared/data/dogs-vs-cats/train
+ *   --data DIR        folder of images (required), e.g. data/train
  *   --model FILE      model file; default: a randomly initialised model of the reference network
  *                     (64x64x3 -> 256 -> 64 -> 1, ReLU), written to a temporary folder and read back
  *   --runs N          timed runs (default 5); the figures are medians
@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (values.data === undefined) throw new UserError('give the folder of images: --data DIR (e.g. /work/shared/data/dogs-vs-cats/train)');
+  if (values.data === undefined) throw new UserError('give the folder of images: --data DIR (e.g. data/train)');
   const runs = positive('runs', values.runs, 5);
   const batchSize = positive('batch-size', values['batch-size'], EVAL_DEFAULTS.batchSize);
   const workers = values.workers === undefined ? undefined : positive('workers', values.workers, 1);
