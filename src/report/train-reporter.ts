@@ -28,6 +28,11 @@ export function formatNumber(x: number, digits = 4): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
 
+/** " | bestFitness -0.5302 | meanFitness -0.6535" for a method's extra numbers, or "". */
+export function formatExtra(extra: Readonly<Record<string, number>> | undefined): string {
+  return extra ? Object.entries(extra).map(([k, v]) => ` | ${k} ${formatNumber(v)}`).join('') : '';
+}
+
 export function formatRate(x: number): string {
   return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-';
 }
@@ -96,15 +101,15 @@ export class TrainReporter {
       case 'batch':
         if (this.o.bars && !this.o.quiet) {
           if (e.batch === 1 || !this.bar) {
-            this.startBar(`epoch ${e.epoch} {bar} {value}/{total} | ETA {eta_formatted} | {rate} img/s | loss {loss}`, e.batches, { rate: '-', loss: '-' });
+            this.startBar(`epoch ${e.epoch} {bar} {value}/{total} | ETA {eta_formatted} | {rate} img/s | loss {loss}{extra}`, e.batches, { rate: '-', loss: '-', extra: '' });
           }
-          this.bar!.update(e.batch, { rate: formatRate(e.imagesPerSecond), loss: formatNumber(e.smoothedLoss) });
+          this.bar!.update(e.batch, { rate: formatRate(e.imagesPerSecond), loss: formatNumber(e.smoothedLoss), extra: formatExtra(e.extra) });
         } else if (!this.o.bars && e.batches >= 50) {
           // Long epochs get a plain progress line every tenth.
           const tenth = Math.ceil(e.batches / 10);
           if (e.batch % tenth === 0 && e.batch < e.batches && e.batch !== this.lastLineBatch) {
             this.lastLineBatch = e.batch;
-            this.line(`epoch ${e.epoch}: batch ${e.batch}/${e.batches}, loss ${formatNumber(e.smoothedLoss)}, ${formatRate(e.imagesPerSecond)} img/s`);
+            this.line(`epoch ${e.epoch}: batch ${e.batch}/${e.batches}, loss ${formatNumber(e.smoothedLoss)}, ${formatRate(e.imagesPerSecond)} img/s${formatExtra(e.extra)}`);
           }
         }
         return;

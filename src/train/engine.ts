@@ -39,6 +39,8 @@ export interface TrainMethod {
   loadState(state: SavedState): void;
   /** Numbers to report at the end of an epoch (and reset), e.g. the genetic algorithm's fitness. */
   epochExtra?(): Record<string, number>;
+  /** Numbers of the last batch, shown with the progress (the genetic algorithm's generation). */
+  batchExtra?(): Readonly<Record<string, number>>;
 }
 
 export function optimizerSpec(o: GradientOptimizerConfig): OptimizerSpec {

@@ -35,7 +35,17 @@ export type TrainEvent =
       workers: number;
       resumed: boolean;
     }
-  | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; smoothedLoss: number; imagesPerSecond: number }
+  | {
+      event: 'batch';
+      epoch: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      smoothedLoss: number;
+      imagesPerSecond: number;
+      /** Per-batch numbers of the method (the genetic algorithm's best and mean fitness of the generation). */
+      extra?: Readonly<Record<string, number>>;
+    }
   | ({
       event: 'epoch';
       epochs: number;

@@ -179,7 +179,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         partial.images += n;
         const smoothed = smoothing.push(loss);
         const elapsed = (performance.now() - epochStart) / 1000;
-        onEvent({ event: 'batch', epoch: epoch + 1, batch: batch + 1, batches: batchesPerEpoch, loss, smoothedLoss: smoothed, imagesPerSecond: partial.images / Math.max(elapsed, 1e-9) });
+        const extra = method.batchExtra?.();
+        onEvent({
+          event: 'batch',
+          epoch: epoch + 1,
+          batch: batch + 1,
+          batches: batchesPerEpoch,
+          loss,
+          smoothedLoss: smoothed,
+          imagesPerSecond: partial.images / Math.max(elapsed, 1e-9),
+          ...(extra ? { extra } : {}),
+        });
         await yieldToEventLoop(); // lets Ctrl-C and progress redraws through
         if (opts.shouldStop?.() && batch + 1 < batchesPerEpoch) {
           batch++;
