@@ -131,7 +131,5 @@ export type OptimizerConfig = Config['optimizer'];
 export type GradientOptimizerConfig = Exclude<OptimizerConfig, { type: 'genetic' }>;
 export type GeneticConfig = Extract<OptimizerConfig, { type: 'genetic' }>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
-export const OPTIMIZER_TYPES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic'] as const;
-export type OptimizerType = (typeof OPTIMIZER_TYPES)[number];
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});

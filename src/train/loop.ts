@@ -11,7 +11,6 @@ import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { parameterCount, type Architecture } from '../nn/architecture.ts';
 import { initParams } from '../nn/init.ts';
-import type { Preprocessing } from '../nn/model-file.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import type { Checkpoint, EpochMetrics } from './checkpoint.ts';
@@ -306,4 +305,3 @@ function requireGenetic(opts: TrainOptions): NonNullable<TrainOptions['createMet
   return opts.createMethod;
 }
 
-export type { Preprocessing };
