@@ -6,30 +6,24 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Architecture } from '../src/nn/architecture.ts';
 import { initParams } from '../src/nn/init.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { createCore, CoreError, type Core } from '../src/core/index.ts';
 import type { WasmCore } from '../src/core/wasm-core.ts';
-import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+import { coreAssets, coreTracker, fillPattern, normwiseError } from './core-helpers.ts';
 
 const arch: Architecture = { inputSize: 40, hidden: [12], activation: 'relu' };
-const cores: Core[] = [];
+const cores = coreTracker();
 const dirs: string[] = [];
-let assetDir = '';
-// The first test file to get here builds the worker and the kernels (several seconds).
-beforeAll(async () => {
-  assetDir = await coreAssets();
-}, 120_000);
 afterAll(async () => {
-  await Promise.all(cores.map((c) => c.close()));
+  await cores.closeAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function readyCore(options: { workers: number; stallTimeoutMs?: number; kernel?: 'auto' | 'simd'; assetDir?: string }): Promise<Core> {
-  const core = await createCore({ arch, maxBatch: 4, loss: 'bce', minSplitWork: 0, assetDir, ...options });
-  cores.push(core);
+  const core = await cores.make({ arch, maxBatch: 4, loss: 'bce', ...options });
   initParams(arch, core.params, new Rng(1));
   fillPattern(core.input, 2);
   core.labels.set([1, 0, 1, 0]);
@@ -82,7 +76,7 @@ describe('kernel choice', () => {
   });
 
   it('falls back to plain SIMD when the relaxed-SIMD module does not validate', async () => {
-    const source = await coreAssets();
+    const source = coreAssets();
     // A copy of dist/core (worker.js imports the shared chunks next to it) with a broken relaxed module.
     const root = mkdtempSync(join(tmpdir(), 'nn-train-core-fallback-'));
     dirs.push(root);

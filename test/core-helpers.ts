@@ -4,14 +4,31 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCore, type Core, type CoreOptions } from '../src/core/index.ts';
 
 const root = join(import.meta.dirname, '..');
 
 /** The folder holding worker.js and the kernel .wasm files (fails clearly when dist/ is missing). */
-export async function coreAssets(): Promise<string> {
+export function coreAssets(): string {
   const dir = join(root, 'dist', 'core');
   if (!existsSync(join(dir, 'worker.js'))) throw new Error('dist/core is missing: run `npm run build` (npm test does it) before these tests');
   return dir;
+}
+
+/**
+ * Makes cores from dist/core (every layer split between threads, so small test shapes exercise the
+ * threaded paths) and remembers them; a test file closes them all in its afterAll.
+ */
+export function coreTracker(): { make(options: CoreOptions): Promise<Core>; closeAll(): Promise<void> } {
+  const cores: Core[] = [];
+  return {
+    async make(options) {
+      const core = await createCore({ minSplitWork: 0, assetDir: coreAssets(), ...options });
+      cores.push(core);
+      return core;
+    },
+    closeAll: async () => void (await Promise.all(cores.map((c) => c.close()))),
+  };
 }
 
 /** Deterministic numbers in [-scale, scale) (a tiny LCG: tests must not depend on Math.random). */

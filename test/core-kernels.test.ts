@@ -5,29 +5,20 @@
  * the 4-row tile or of the 2-row pairs, batch 1, a partial batch and a full odd batch; both kernel
  * flavours; one thread and an odd number of threads with every layer split.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ACTIVATION_NAMES, type ActivationName } from '../src/nn/activations.ts';
 import { layerShapes, type Architecture } from '../src/nn/architecture.ts';
 import { LOSSES, type LossName } from '../src/nn/losses.ts';
 import { Network } from '../src/nn/network.ts';
-import { createCore, type Core } from '../src/core/index.ts';
-import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+import type { Core } from '../src/core/index.ts';
+import { coreTracker, fillPattern, normwiseError } from './core-helpers.ts';
 
 const maxBatch = 7;
-const cores: Core[] = [];
-let assetDir = '';
-// The first test file to get here builds the worker and the kernels (several seconds).
-beforeAll(async () => {
-  assetDir = await coreAssets();
-}, 120_000);
-afterAll(async () => {
-  await Promise.all(cores.map((c) => c.close()));
-});
+const cores = coreTracker();
+afterAll(() => cores.closeAll());
 
 async function makeCore(arch: Architecture, loss: LossName, kernel: 'relaxed-simd' | 'simd', workers: number): Promise<Core> {
-  const core = await createCore({ arch, maxBatch, loss, kernel, workers, minSplitWork: 0, assetDir });
-  cores.push(core);
-  return core;
+  return cores.make({ arch, maxBatch, loss, kernel, workers });
 }
 
 /** The reference in double precision, fed the same float32 numbers. */

@@ -4,7 +4,7 @@
  * the TypeScript reference core ('js') within float32 rounding, the gradient of the whole network
  * against finite differences, checkpoint state, and the population pass.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type Architecture } from '../src/nn/architecture.ts';
 import { initParams } from '../src/nn/init.ts';
 import { Rng } from '../src/nn/rng.ts';
@@ -12,24 +12,13 @@ import { createOptimizer } from '../src/optim/index.ts';
 import { addWeightDecay } from '../src/optim/regularize.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
 import { layerShapes } from '../src/nn/architecture.ts';
-import { createCore, type Core, type CoreOptions } from '../src/core/index.ts';
-import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+import type { Core, CoreOptions } from '../src/core/index.ts';
+import { coreTracker, fillPattern, normwiseError } from './core-helpers.ts';
 
-const cores: Core[] = [];
-let assetDir = '';
-// The first test file to get here builds the worker and the kernels (several seconds).
-beforeAll(async () => {
-  assetDir = await coreAssets();
-}, 120_000);
-afterAll(async () => {
-  await Promise.all(cores.map((c) => c.close()));
-});
+const cores = coreTracker();
+afterAll(() => cores.closeAll());
 
-async function makeCore(options: Omit<CoreOptions, 'assetDir'>): Promise<Core> {
-  const core = await createCore({ minSplitWork: 0, ...options, assetDir });
-  cores.push(core);
-  return core;
-}
+const makeCore = (options: CoreOptions): Promise<Core> => cores.make(options);
 
 const SPECS: OptimizerSpec[] = [
   { type: 'sgd' },

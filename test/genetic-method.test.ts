@@ -10,6 +10,7 @@ import { Rng } from '../src/nn/rng.ts';
 import { decodeCheckpoint, encodeCheckpoint, type SavedState } from '../src/train/checkpoint.ts';
 import { evaluatesPopulation, geneticMethod, type GeneticTrainMethod } from '../src/train/genetic-method.ts';
 import { createCore, type Core } from '../src/core/index.ts';
+import { xorClusters } from '../src/data/xor.ts';
 
 const ARCH: Architecture = { inputSize: 2, hidden: [8], activation: 'tanh' };
 const CONFIG: GeneticConfig = {
@@ -26,22 +27,6 @@ const CONFIG: GeneticConfig = {
 };
 const B = 64;
 
-/**
- * XOR as four Gaussian clusters around (+-1, +-1): label 1 when the signs differ. Not linearly
- * separable: a hidden layer is needed.
- */
-function xorClusters(count: number, rng: Rng): { x: Float32Array; y: Float32Array } {
-  const x = new Float32Array(count * 2);
-  const y = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const a = rng.int(2);
-    const b = rng.int(2);
-    x[2 * i] = (a ? 1 : -1) + 0.35 * rng.normal();
-    x[2 * i + 1] = (b ? 1 : -1) + 0.35 * rng.normal();
-    y[i] = a ^ b;
-  }
-  return { x, y };
-}
 
 const TRAIN = xorClusters(512, new Rng(1));
 const TEST = xorClusters(512, new Rng(2));

@@ -37,6 +37,7 @@ import { prepareData } from '../train/data.ts';
 import { gradientMethod, type TrainMethod } from '../train/engine.ts';
 import { geneticMethod } from '../train/genetic-method.ts';
 import { median } from './common.ts';
+import { xorClusters } from '../data/xor.ts';
 
 /** A classification problem as the bench sees it: sample indices and a batch writer. */
 interface Problem {
@@ -69,16 +70,7 @@ const CHECKPOINTS = 20;
 
 function xorProblem(): Problem {
   const count = 2560;
-  const rng = new Rng(SEED);
-  const x = new Float32Array(count * 2);
-  const y = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const a = rng.int(2);
-    const b = rng.int(2);
-    x[2 * i] = (a ? 1 : -1) + 0.35 * rng.normal();
-    x[2 * i + 1] = (b ? 1 : -1) + 0.35 * rng.normal();
-    y[i] = a ^ b;
-  }
+  const { x, y } = xorClusters(count, new Rng(SEED));
   const range = (from: number, to: number) => Uint32Array.from({ length: to - from }, (_, i) => from + i);
   return {
     name: 'xor',
