@@ -6,12 +6,11 @@ import { readModelFile, writeModelFile } from '../src/io/files.ts';
 import {
   Network,
   Rng,
-  encodeModel,
   initParams,
   parameterCount,
   type Architecture,
-  type Model,
 } from '../src/nn/index.ts';
+import { encodeModel, type Model } from '../src/io/model-file.ts';
 import { rmSync } from 'node:fs';
 
 const arch: Architecture = { inputSize: 4 * 4 * 3, hidden: [8, 5], activation: 'relu' };

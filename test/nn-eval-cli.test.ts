@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/data/decode.ts';
 import { fillInputs, pixelTable } from '../src/data/batches.ts';
 import { writeModelFile } from '../src/io/files.ts';
-import { encodeModel, initParams, Network, parameterCount, Rng, type Model } from '../src/nn/index.ts';
+import { encodeModel, type Model } from '../src/io/model-file.ts';
+import { initParams, Network, parameterCount, Rng } from '../src/nn/index.ts';
 import { makeTempDir, removeTempDir, writeBrokenFile, writeImage } from './helpers/images.ts';
 import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 

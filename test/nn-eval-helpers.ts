@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Model } from '../src/nn/model-file.ts';
+import type { Model } from '../src/io/model-file.ts';
 
 const root = join(import.meta.dirname, '..');
 

@@ -25,7 +25,7 @@ import { UserError } from '../src/errors.ts';
 import { printable } from '../src/eval/formats.ts';
 import { listImageFolder, readLines } from '../src/eval/inputs.ts';
 import { writeModelFile } from '../src/io/files.ts';
-import { decodeModel, encodeModel } from '../src/nn/model-file.ts';
+import { decodeModel, encodeModel } from '../src/io/model-file.ts';
 import { makeTempDir, removeTempDir } from './helpers/images.ts';
 import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeInputs, type DecodedInput } from '../src/eval/decode-inputs.ts';
 import type { InputItem } from '../src/eval/inputs.ts';
 import { predictBatches, type PredictedBatch } from '../src/eval/predict.ts';
-import type { Preprocessing } from '../src/nn/model-file.ts';
+import type { Preprocessing } from '../src/io/model-file.ts';
 import { Network } from '../src/nn/network.ts';
 import { makeTempDir, removeTempDir, writeBrokenFile } from './helpers/images.ts';
 

@@ -42,7 +42,7 @@ import { decodeImages, decoderProcessCount } from '../data/decode-stream.ts';
 import { findImages } from '../data/find.ts';
 import { sampleFiles } from '../data/dataset.ts';
 import { EXIT, UserError } from '../errors.ts';
-import { FIT_NAMES, type FitName } from '../nn/model-file.ts';
+import { FIT_NAMES, type FitName } from '../data/preprocessing.ts';
 
 interface Options {
   data: string;

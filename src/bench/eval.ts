@@ -40,7 +40,7 @@ import { predictBatches } from '../eval/predict.ts';
 import { readModelFile, writeModelFile } from '../io/files.ts';
 import { parameterCount, type Architecture } from '../nn/architecture.ts';
 import { initParams } from '../nn/init.ts';
-import type { Model } from '../nn/model-file.ts';
+import type { Model } from '../io/model-file.ts';
 import { Rng } from '../nn/rng.ts';
 import { median, positiveOption as positive } from './common.ts';
 

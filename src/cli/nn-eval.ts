@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
 import { readModelFile, writeFileAtomic } from '../io/files.ts';
-import type { Model } from '../nn/model-file.ts';
+import type { Model } from '../io/model-file.ts';
 import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { runCommand } from './common.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';

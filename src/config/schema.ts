@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ACTIVATION_NAMES } from '../nn/activations.ts';
 import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
-import { FIT_NAMES } from '../nn/model-file.ts';
+import { FIT_NAMES } from '../data/preprocessing.ts';
 import { MAX_THREADS } from '../core/sync.ts';
 
 const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);

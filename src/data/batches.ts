@@ -12,7 +12,7 @@
  *
  * Nothing here allocates per sample or per batch: the caller owns and reuses every buffer.
  */
-import type { Preprocessing } from '../nn/model-file.ts';
+import type { Preprocessing } from './preprocessing.ts';
 import { Rng } from '../nn/rng.ts';
 
 /** The stream seed for (seed, epoch, purpose), so each epoch's shuffle and flips are reproducible on their own. */

@@ -17,7 +17,7 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { OutputInfo, Sharp, SharpOptions } from 'sharp';
 import { describeFsError } from '../errors.ts';
-import { FIT_NAMES, type Preprocessing } from '../nn/model-file.ts';
+import { FIT_NAMES, type Preprocessing } from './preprocessing.ts';
 
 /** The preprocessing settings that decide the decoded bytes (scale, mean and std apply per batch). */
 export type DecodeSettings = Pick<Preprocessing, 'width' | 'height' | 'channels' | 'fit'>;

@@ -10,7 +10,7 @@
  * (so a slow producer on stdin still sees its answers at once). Buffers are allocated once.
  */
 import { fillInputs, pixelTable } from '../data/batches.ts';
-import type { Preprocessing } from '../nn/model-file.ts';
+import type { Preprocessing } from '../data/preprocessing.ts';
 import type { DecodedInput } from './decode-inputs.ts';
 import type { Prediction } from './formats.ts';
 import type { InputImage } from './inputs.ts';

@@ -5,7 +5,7 @@ import { constants } from 'node:buffer';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from '../errors.ts';
-import { decodeModel, encodeModel, ModelFormatError, type Model } from '../nn/model-file.ts';
+import { decodeModel, encodeModel, ModelFormatError, type Model } from './model-file.ts';
 
 let tempCounter = 0;
 

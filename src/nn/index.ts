@@ -5,6 +5,6 @@ export * from './dense.ts';
 export * from './gradcheck.ts';
 export * from './init.ts';
 export * from './losses.ts';
-export * from './model-file.ts';
+
 export * from './network.ts';
 export * from './rng.ts';

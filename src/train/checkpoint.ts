@@ -15,7 +15,7 @@
  *   dataset                  a fingerprint of the data, so a resume on changed data is refused
  */
 import type { Config } from '../config/schema.ts';
-import { decodeWeights, encodeWeights, ModelFormatError, parseJsonObject } from '../nn/model-file.ts';
+import { decodeWeights, encodeWeights, ModelFormatError, parseJsonObject } from '../io/model-file.ts';
 import type { EwaState } from '../optim/ewa.ts';
 
 export const CHECKPOINT_FORMAT = 'nn-train-checkpoint';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { batchSource, channelStats, loadDataset, splitTrainValidation, summarizeDataset, type BatchSource } from '../data/index.ts';
-import type { Preprocessing } from '../nn/model-file.ts';
+import type { Preprocessing } from '../data/preprocessing.ts';
 import type { EventSink } from './events.ts';
 
 export interface PreparedData {

@@ -33,7 +33,7 @@ import type { Config, GeneticConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { parameterCount, type Architecture } from '../nn/architecture.ts';
 import { initParams, type InitName } from '../nn/init.ts';
-import type { Preprocessing } from '../nn/model-file.ts';
+import type { Preprocessing } from '../data/preprocessing.ts';
 import type { Rng } from '../nn/rng.ts';
 import { GeneticAlgorithm, type GeneticSpec } from '../optim/genetic.ts';
 import type { SavedState } from './checkpoint.ts';

@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.ts';
 import { describeFsError, UserError } from '../errors.ts';
 import { makeFolder, readTextFile, writeFileAtomic, writeModelFile } from '../io/files.ts';
 import type { Architecture } from '../nn/architecture.ts';
-import { ModelFormatError, type JsonValue, type Preprocessing } from '../nn/model-file.ts';
+import { ModelFormatError, type JsonValue, type Preprocessing } from '../io/model-file.ts';
 import { lossChartSvg } from '../report/loss-chart.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type EpochMetrics } from './checkpoint.ts';
 

@@ -15,26 +15,14 @@
  * Decoding only calls JSON.parse (never evaluates code) and reads each field explicitly, so keys
  * such as "__proto__" are inert. Every failure names the field at fault.
  */
-import { ACTIVATION_NAMES, type ActivationName } from './activations.ts';
-import { parameterCount, type Architecture } from './architecture.ts';
+import { ACTIVATION_NAMES, type ActivationName } from '../nn/activations.ts';
+import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import { FIT_NAMES, type Preprocessing } from '../data/preprocessing.ts';
+
+export type { Preprocessing } from '../data/preprocessing.ts';
 
 export const MODEL_FORMAT = 'nn-train-model';
 export const MODEL_VERSION = 1;
-
-export const FIT_NAMES = ['fill', 'cover', 'contain'] as const;
-export type FitName = (typeof FIT_NAMES)[number];
-
-/** How an image becomes the input vector: resize, then x = pixel * scale, then (x - mean[c]) / std[c]. */
-export interface Preprocessing {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  fit: FitName;
-  scale: number;
-  /** Per-channel mean and standard deviation of the scaled training pixels, or null for none. */
-  mean: number[] | null;
-  std: number[] | null;
-}
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
