@@ -1,24 +1,55 @@
 /**
- * Random initialisation from our own seeded PRNG, biases zero.
+ * Random initialisation from our own seeded PRNG; constants where the layer says so (biases 0,
+ * batch-norm gamma 1). Weight slices are drawn in parameter order.
  *
  * Uniform variants, so the result needs only +, *, sqrt (all exactly rounded by IEEE 754) and is
  * therefore bit-identical on every machine:
  *   He (ReLU family):    W ~ U(-r, r), r = sqrt(6 / fanIn)            (variance 2 / fanIn)
  *   Xavier/Glorot:       W ~ U(-r, r), r = sqrt(6 / (fanIn + fanOut))  (variance 2 / (fanIn + fanOut))
+ * fanIn is what one output sums over: the inputs of a dense unit, k*k*C for a convolution filter.
+ *
+ * 'auto' picks by the activation the weights feed: He when the first activation after the layer
+ * (looking past batch norm, dropout, pooling and flatten) is relu or leaky_relu, Xavier otherwise
+ * (sigmoid, tanh, none, or the output's sigmoid).
  */
-import { ACTIVATIONS, type Floats } from './activations.ts';
-import { layerShapes, type Architecture } from './architecture.ts';
+import type { Floats } from './activations.ts';
+import type { LayerSpec } from './layers/spec.ts';
+import type { NetworkPlan } from './plan.ts';
 import type { Rng } from './rng.ts';
 
 export const INIT_NAMES = ['auto', 'he', 'xavier'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
 
-export function initParams(arch: Architecture, params: Floats, rng: Rng, scheme: InitName = 'auto'): void {
-  for (const layer of layerShapes(arch)) {
-    const kind = scheme === 'auto' ? ACTIVATIONS[layer.activation].init : scheme;
-    const r = kind === 'he' ? Math.sqrt(6 / layer.nIn) : Math.sqrt(6 / (layer.nIn + layer.nOut));
-    const end = layer.wOffset + layer.nIn * layer.nOut;
-    for (let i = layer.wOffset; i < end; i++) params[i] = (2 * rng.uniform() - 1) * r;
-    params.fill(0, layer.bOffset, layer.bOffset + layer.nOut);
+const PASS_THROUGH: ReadonlySet<LayerSpec['type']> = new Set(['batchnorm', 'dropout', 'maxpool', 'avgpool', 'globalavgpool', 'flatten']);
+
+/** He or Xavier for the weights of layer l under 'auto'. */
+export function autoInit(specs: readonly LayerSpec[], l: number): 'he' | 'xavier' {
+  for (let i = l + 1; i < specs.length; i++) {
+    const t = specs[i]!.type;
+    if (t === 'relu' || t === 'leaky_relu') return 'he';
+    if (!PASS_THROUGH.has(t)) return 'xavier';
   }
+  return 'xavier';
+}
+
+export function initParams(plan: NetworkPlan, params: Floats, rng: Rng, scheme: InitName = 'auto'): void {
+  if (params.length !== plan.paramCount) throw new RangeError(`initParams: ${params.length} values for ${plan.paramCount} parameters`);
+  const specs = plan.layers.map((l) => l.spec);
+  for (const slice of plan.params) {
+    const end = slice.offset + slice.length;
+    if (slice.init.kind === 'constant') {
+      params.fill(slice.init.value, slice.offset, end);
+      continue;
+    }
+    const { fanIn, fanOut } = slice.init;
+    const kind = scheme === 'auto' ? autoInit(specs, slice.layer) : scheme;
+    const r = kind === 'he' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    for (let i = slice.offset; i < end; i++) params[i] = (2 * rng.uniform() - 1) * r;
+  }
+}
+
+/** Statistics before any training: running means 0, running variances 1. */
+export function initStats(plan: NetworkPlan, stats: Floats): void {
+  if (stats.length !== plan.statCount) throw new RangeError(`initStats: ${stats.length} values for ${plan.statCount} statistics`);
+  for (const s of plan.stats) stats.fill(s.initial, s.offset, s.offset + s.length);
 }

@@ -1,0 +1,70 @@
+/**
+ * How the gradient core runs one layer kind on its threads: the WebAssembly side of a layer kind
+ * (src/nn/layers/<kind>.ts is the reference side). One file per kind in this folder, registered in
+ * index.ts; the kernels it calls live in src/core/kernels/<kind>.as.ts.
+ *
+ * The calling thread walks the layer list and, for each layer, publishes its jobs: forward steps,
+ * later backward steps, each followed by a barrier. Every thread (the calling thread included) then
+ * runs its share of the step: `share` says which thread it is (t of T). A driver splits the work
+ * so that every output value is computed whole by one thread, in an order that does not depend on
+ * T: the results are bit-identical for any thread count. A layer whose work() is small runs its
+ * jobs on the calling thread alone (T = 1), without waking the others.
+ *
+ * Memory: every address is a byte offset into the one shared WebAssembly.Memory; activations are
+ * float32, (B, H, W, C) row-major (channels last), exactly as in the reference.
+ */
+import type { Mode } from '../../nn/layers/layer.ts';
+import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
+import type { PlannedLayer } from '../../nn/plan.ts';
+import type { KernelExports } from '../kernels.ts';
+import type { KernelGeometry } from '../layout.ts';
+
+/** A buffer a driver needs besides the layer's activations and the plan's saved buffers. */
+export interface CoreBufferDecl {
+  name: string;
+  bytes: number;
+  /** One per thread (scratch), or one shared by all threads. */
+  perThread: boolean;
+}
+
+/** Byte addresses of one layer's buffers, as one thread sees them. */
+export interface LayerAddresses {
+  /** Input and output activations: (B, inSize) and (B, outSize) float32. */
+  x: number;
+  y: number;
+  /** dL/dy (B, outSize), given to backward; dL/dx (B, inSize) to fill, or 0 when nothing needs it (the first layer). */
+  dy: number;
+  dx: number;
+  /** The layer's slices of the parameter, gradient and statistics vectors, by the names the nn kind declared. */
+  params: Readonly<Record<string, number>>;
+  grads: Readonly<Record<string, number>>;
+  stats: Readonly<Record<string, number>>;
+  /** The plan's saved buffers (float32, perSample * maxBatch + fixed values). */
+  saved: Readonly<Record<string, number>>;
+  /** The driver's own buffers (buffers()): shared ones, and this thread's scratch. */
+  buffers: Readonly<Record<string, number>>;
+}
+
+/** Which thread runs: t in [0, T). */
+export interface ThreadShare {
+  t: number;
+  T: number;
+}
+
+export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
+  readonly type: S['type'];
+  /** Buffers the layer needs in the core, for batches up to maxBatch. */
+  buffers(layer: PlannedLayer<S>, maxBatch: number, geometry: KernelGeometry): CoreBufferDecl[];
+  /** Barrier-separated steps of the forward job (usually 1) in this mode, and of the backward job. */
+  forwardSteps(layer: PlannedLayer<S>, mode: Mode): number;
+  backwardSteps(layer: PlannedLayer<S>): number;
+  /** Multiply-adds (or element operations) of one pass over B samples: small jobs run on one thread. */
+  work(layer: PlannedLayer<S>, B: number): number;
+  /**
+   * Thread share.t's part of forward step `step`: y from x; in 'train' mode also what backward
+   * needs (saved buffers) and batch norm's running statistics. `noiseKey`: dropout's key (src/nn/noise.ts).
+   */
+  forward(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses, B: number, mode: Mode, noiseKey: number, step: number, share: ThreadShare): void;
+  /** Thread share.t's part of backward step `step`: parameter gradients (overwritten) and dx when a.dx !== 0. */
+  backward(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses, B: number, step: number, share: ThreadShare): void;
+}
