@@ -11,3 +11,11 @@ export { packRows } from './simd.as';
 export function heapBase(): usize {
   return __heap_base;
 }
+export {
+  convBlockPositions, convPatchStride, convPackForward, convPackForwardBytes, convForward, convWeightGradient, convBiasGradient,
+  convPackInputGradient, convPackInputGradientBytes, convInputPanelFloats, convInputGradient,
+} from './conv.as';
+export {
+  winogradBlockTiles, winogradPackBytes, winogradForwardScratchFloats, winogradWeightScratchFloats, winogradPack,
+  winogradForward, winogradWeightGradient,
+} from './conv-winograd.as';
