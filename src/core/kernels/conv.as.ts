@@ -94,35 +94,37 @@ export function loadLanes4(src: usize, n: i32): v128 {
 
 /**
  * out[r, 0..cols) = init[0..8) + sum_{k < K} A[r, k] * Wp[k, 0..8) for the rows r < rows (1..4).
- * A rows are lda bytes apart; out rows ldo bytes apart; Wp holds K rows of 8 floats. Rows past
- * `rows` repeat row 0 (valid memory) and are not stored: every stored value goes through the
- * same operations whatever its tile holds.
+ * A rows are lda bytes apart; out rows ldo bytes apart; Wp holds K rows of 8 floats. The 4 rows
+ * are always read (the caller's buffer holds them) but only `rows` are stored: every stored value
+ * goes through the same operations whatever else its tile holds.
  */
 export function tile4x8(a: usize, lda: usize, rows: i32, K: i32, init: usize, Wp: usize, out: usize, ldo: usize, cols: i32): void {
-  const a0 = a;
-  const a1 = rows > 1 ? a + lda : a;
-  const a2 = rows > 2 ? a + 2 * lda : a;
-  const a3 = rows > 3 ? a + 3 * lda : a;
+  let a0 = a;
+  let a1 = a + lda;
+  let a2 = a + 2 * lda;
+  let a3 = a + 3 * lda;
   let c00 = v128.load(init), c01 = v128.load(init, 16);
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
   const end = Wp + (<usize>K << 5);
-  let off: usize = 0;
   for (let w = Wp; w < end; w += 32) {
     const w0 = v128.load(w);
     const w1 = v128.load(w, 16);
-    const x0 = v128.load32_splat(a0 + off);
+    const x0 = v128.load32_splat(a0);
     c00 = madd(x0, w0, c00);
     c01 = madd(x0, w1, c01);
-    const x1 = v128.load32_splat(a1 + off);
+    const x1 = v128.load32_splat(a1);
     c10 = madd(x1, w0, c10);
     c11 = madd(x1, w1, c11);
-    const x2 = v128.load32_splat(a2 + off);
+    const x2 = v128.load32_splat(a2);
     c20 = madd(x2, w0, c20);
     c21 = madd(x2, w1, c21);
-    const x3 = v128.load32_splat(a3 + off);
+    const x3 = v128.load32_splat(a3);
     c30 = madd(x3, w0, c30);
     c31 = madd(x3, w1, c31);
-    off += 4;
+    a0 += 4;
+    a1 += 4;
+    a2 += 4;
+    a3 += 4;
   }
   storeLanes(out, c00, c01, cols);
   if (rows > 1) storeLanes(out + ldo, c10, c11, cols);
@@ -258,30 +260,48 @@ export function convWeightGradient(
  * each), out rows ldo bytes apart. One chain per value, i in order.
  */
 export function sumTile4x8(e: usize, lde: usize, en: i32, X: usize, ldx: usize, count: i32, out: usize, ldo: usize, kn: i32, first: bool): void {
-  const d0 = e;
-  const d1 = en > 1 ? e + 4 : e;
-  const d2 = en > 2 ? e + 8 : e;
-  const d3 = en > 3 ? e + 12 : e;
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let pr = X;
-  let off: usize = 0;
-  const end = <usize>count * lde;
-  for (; off < end; off += lde) {
-    const x0 = v128.load(pr);
-    const x1 = v128.load(pr, 16);
-    const e0 = v128.load32_splat(d0 + off);
-    c00 = madd(e0, x0, c00);
-    c01 = madd(e0, x1, c01);
-    const e1 = v128.load32_splat(d1 + off);
-    c10 = madd(e1, x0, c10);
-    c11 = madd(e1, x1, c11);
-    const e2 = v128.load32_splat(d2 + off);
-    c20 = madd(e2, x0, c20);
-    c21 = madd(e2, x1, c21);
-    const e3 = v128.load32_splat(d3 + off);
-    c30 = madd(e3, x0, c30);
-    c31 = madd(e3, x1, c31);
-    pr += ldx;
+  let pe = e;
+  let px = X;
+  const end = e + <usize>count * lde;
+  if (en == 4) {
+    for (; pe < end; pe += lde) {
+      const x0 = v128.load(px);
+      const x1 = v128.load(px, 16);
+      const e0 = v128.load32_splat(pe);
+      c00 = madd(e0, x0, c00);
+      c01 = madd(e0, x1, c01);
+      const e1 = v128.load32_splat(pe, 4);
+      c10 = madd(e1, x0, c10);
+      c11 = madd(e1, x1, c11);
+      const e2 = v128.load32_splat(pe, 8);
+      c20 = madd(e2, x0, c20);
+      c21 = madd(e2, x1, c21);
+      const e3 = v128.load32_splat(pe, 12);
+      c30 = madd(e3, x0, c30);
+      c31 = madd(e3, x1, c31);
+      px += ldx;
+    }
+  } else {
+    // fewer than 4 rows: the same chains for the rows that exist (E may end after them)
+    for (; pe < end; pe += lde) {
+      const x0 = v128.load(px);
+      const x1 = v128.load(px, 16);
+      const e0 = v128.load32_splat(pe);
+      c00 = madd(e0, x0, c00);
+      c01 = madd(e0, x1, c01);
+      if (en > 1) {
+        const e1 = v128.load32_splat(pe, 4);
+        c10 = madd(e1, x0, c10);
+        c11 = madd(e1, x1, c11);
+      }
+      if (en > 2) {
+        const e2 = v128.load32_splat(pe, 8);
+        c20 = madd(e2, x0, c20);
+        c21 = madd(e2, x1, c21);
+      }
+      px += ldx;
+    }
   }
   accumulateRow(out, c00, c01, kn, first);
   if (en > 1) accumulateRow(out + ldo, c10, c11, kn, first);
@@ -383,9 +403,12 @@ export function convPackInputGradientBytes(F: i32, C: i32, k: i32): i32 {
   return ((C + 7) >> 3) * (k * k * F + 1) * 32;
 }
 
-/** Floats of the per-thread panel of convInputGradient (W: the input's width). */
+/**
+ * Floats of the per-thread panel of convInputGradient (W: the input's width): rows for a block of
+ * PB positions or one image row, rounded up to the 4-row tile (tile4x8 reads 4 rows).
+ */
 export function convInputPanelFloats(F: i32, k: i32, W: i32): i32 {
-  return max(PB, W) * k * k * F;
+  return ((max(PB, W) + 3) & ~3) * k * k * F;
 }
 
 /**
