@@ -15,8 +15,8 @@ export interface ConvResults {
   dx: Float32Array;
 }
 
-/** direct: im2col blocks (any geometry); winograd: F(2x2, 3x3) (3x3 stride 1 only). */
-export type ConvPath = 'direct' | 'winograd';
+/** direct: im2col blocks (any geometry); winograd2, winograd4: F(2x2, 3x3), F(4x4, 3x3) (3x3 stride 1 only). */
+export type ConvPath = 'direct' | 'winograd2' | 'winograd4';
 
 export interface ConvHarness {
   k: KernelExports;
@@ -62,12 +62,13 @@ export function convHarness(flavour: WasmKernelName): ConvHarness {
       const adw = alloc(4 * w.length);
       const adb = alloc(4 * g.F);
       const direct = path === 'direct';
+      const m = path === 'winograd4' ? 4 : 2;
       const k0 = probe;
-      const wp = alloc(direct ? k0.convPackForwardBytes(g.F, K) : k0.winogradPackBytes(g.C, g.F));
-      const wq = alloc(direct ? k0.convPackInputGradientBytes(g.F, g.C, g.k) : k0.winogradPackBytes(g.F, g.C));
+      const wp = alloc(direct ? k0.convPackForwardBytes(g.F, K) : k0.winogradPackBytes(m, g.C, g.F));
+      const wq = alloc(direct ? k0.convPackInputGradientBytes(g.F, g.C, g.k) : k0.winogradPackBytes(m, g.F, g.C));
       const scratchFloats = direct
         ? Math.max(k0.convBlockPositions() * k0.convPatchStride(K), k0.convInputPanelFloats(g.F, g.k, g.W))
-        : Math.max(k0.winogradForwardScratchFloats(g.C, g.F), k0.winogradForwardScratchFloats(g.F, g.C), k0.winogradWeightScratchFloats(g.C, g.F));
+        : Math.max(k0.winogradForwardScratchFloats(m, g.C, g.F), k0.winogradForwardScratchFloats(m, g.F, g.C), k0.winogradWeightScratchFloats(m, g.C, g.F));
       const scratch = Array.from({ length: T }, () => alloc(4 * scratchFloats));
       // A fresh memory (and instance) per run, as large as this run needs.
       const memory = new WebAssembly.Memory({ initial: Math.ceil(top / PAGE), maximum: 65536, shared: true });
@@ -83,8 +84,8 @@ export function convHarness(flavour: WasmKernelName): ConvHarness {
       const biasAt = bias ? ab : 0;
       const fGroups = Math.ceil(g.F / 8);
       const cGroups = Math.ceil(g.C / 8);
-      // Tiles of 2x2 outputs (Winograd) over y, and over dx for the input gradient.
-      const tiles = (h: number, w: number): number => B * Math.ceil(h / 2) * Math.ceil(w / 2);
+      // Tiles of m x m outputs (Winograd) over y, and over dx for the input gradient.
+      const tiles = (h: number, w: number): number => B * Math.ceil(h / m) * Math.ceil(w / m);
       for (let t = 0; t < T; t++) {
         const [g0, g1] = share(fGroups, t, T);
         const [c0, c1] = share(cGroups, t, T);
@@ -92,8 +93,8 @@ export function convHarness(flavour: WasmKernelName): ConvHarness {
           k.convPackForward(aw, biasAt, g.F, K, wp, g0, g1);
           k.convPackInputGradient(aw, g.F, g.C, g.k, g.stride, wq, c0, c1);
         } else {
-          k.winogradPack(aw, g.F, g.C, 0, wp, g0, g1);
-          k.winogradPack(aw, g.F, g.C, 1, wq, c0, c1);
+          k.winogradPack(m, aw, g.F, g.C, 0, wp, g0, g1);
+          k.winogradPack(m, aw, g.F, g.C, 1, wq, c0, c1);
         }
       }
       for (let t = 0; t < T; t++) {
@@ -102,7 +103,7 @@ export function convHarness(flavour: WasmKernelName): ConvHarness {
           k.convForward(ax, g.H, g.W, g.C, ay, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, wp, p0, p1, scratch[t]!);
         } else {
           const [t0, t1] = share(tiles(g.Ho, g.Wo), t, T);
-          k.winogradForward(ax, g.H, g.W, g.C, ay, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, wp, biasAt, t0, t1, scratch[t]!);
+          k.winogradForward(m, ax, g.H, g.W, g.C, ay, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, wp, biasAt, t0, t1, scratch[t]!);
         }
       }
       for (let t = 0; t < T; t++) {
@@ -113,9 +114,9 @@ export function convHarness(flavour: WasmKernelName): ConvHarness {
           const [r0, r1] = share(B * g.H, t, T);
           k.convInputGradient(ady, g.Ho, g.Wo, g.F, adx, g.H, g.W, g.C, g.k, g.stride, g.padTop, g.padLeft, wq, r0, r1, scratch[t]!);
         } else {
-          k.winogradWeightGradient(ax, g.H, g.W, g.C, ady, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, B, adw, f0, f1, scratch[t]!);
+          k.winogradWeightGradient(m, ax, g.H, g.W, g.C, ady, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, B, adw, f0, f1, scratch[t]!);
           const [t0, t1] = share(tiles(g.H, g.W), t, T);
-          k.winogradForward(ady, g.Ho, g.Wo, g.F, adx, g.H, g.W, g.C, 2 - g.padTop, 2 - g.padLeft, wq, 0, t0, t1, scratch[t]!);
+          k.winogradForward(m, ady, g.Ho, g.Wo, g.F, adx, g.H, g.W, g.C, 2 - g.padTop, 2 - g.padLeft, wq, 0, t0, t1, scratch[t]!);
         }
       }
       return {

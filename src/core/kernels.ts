@@ -44,15 +44,14 @@ export interface KernelExports {
   convPackInputGradient(Wt: number, F: number, C: number, k: number, s: number, Wq: number, g0: number, g1: number): void;
   convInputPanelFloats(F: number, k: number, W: number): number;
   convInputGradient(dy: number, Ho: number, Wo: number, F: number, dx: number, H: number, W: number, C: number, k: number, s: number, pt: number, pl: number, Wq: number, r0: number, r1: number, panel: number): void;
-  // 3x3 stride-1 convolution by Winograd F(2x2, 3x3) (conv-winograd.as.ts).
-  winogradBlockTiles(): number;
-  winogradPackBytes(Cin: number, Cout: number): number;
-  winogradForwardScratchFloats(Cin: number, Cout: number): number;
-  winogradWeightScratchFloats(C: number, nf: number): number;
-  winogradPack(Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
-  winogradForward(x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
-  winogradWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
-  sumSquares(step: number, e0: number, n: number, isWeight: number): number;
+  // 3x3 stride-1 convolution by Winograd F(m x m, 3x3), m = 2 or 4 (conv-winograd.as.ts).
+  winogradBlockTiles(m: number): number;
+  winogradPackBytes(m: number, Cin: number, Cout: number): number;
+  winogradForwardScratchFloats(m: number, Cin: number, Cout: number): number;
+  winogradWeightScratchFloats(m: number, C: number, nf: number): number;
+  winogradPack(m: number, Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
+  winogradForward(m: number, x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
+  winogradWeightGradient(m: number, x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
 }
 
 /** Kind numbers of src/core/kernels/activation.as.ts. */

@@ -1,43 +1,48 @@
-// 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, 2015): each
-// 2x2 block of outputs ("tile") of one channel pair costs 16 multiplications instead of 36.
+// 3x3 stride-1 convolution by Winograd's minimal filtering F(m x m, 3x3) (Lavin & Gray, 2015),
+// m = 2 or 4: each m x m block of outputs ("tile") of one channel pair costs a^2 multiplications,
+// a = m + 2, instead of 9 m^2 (16 instead of 36 for m = 2, 36 instead of 144 for m = 4).
 //
 //   forward  Y = A^T [ U (.) V ] A        per tile and filter, summed over channels in the product
-//            U = G g G^T (4x4, from the 3x3 kernel g of one filter and channel)
-//            V = B^T d B (4x4, from the 4x4 input block d of the tile, one channel)
-//   with     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-//            A^T = [1 1 1 0; 0 1 -1 -1]
-// so that for each of the 16 points xi of the 4x4 transform, over the tiles t of a block:
+//            U = G g G^T (a x a, from the 3x3 kernel g of one filter and channel)
+//            V = B^T d B (a x a, from the a x a input block d of the tile, one channel)
+//   m = 2    B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   A^T = [1 1 1 0; 0 1 -1 -1]
+//            G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//   m = 4    B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//            A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+//            G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+// so that for each of the a^2 points xi of the transform, over the tiles t of a block:
 //            M[xi][t, f] = sum_c V[xi][t, c] * U[xi][c, f]           (a matrix product, tile4x8)
 //   input gradient: the same forward pass over dy with the kernel turned by 180 degrees and its
 //            channels swapped (Wflip[c, ky, kx, f] = W[f, 2-ky, 2-kx, c]), padding 2 - pad.
-//   weight gradient: with dM = A dY A^T (the 4x4 gradient of M from the 2x2 gradient of a tile),
+//   weight gradient: with dM = A dY A^T (the a x a gradient of M from the m x m gradient of a tile),
 //            D[xi][f, c] = sum_t dM[xi][t, f] * V[xi][t, c]            (sumTile4x8)
 //            dW[f, :, :, c] = G^T D[.][f, c] G
-// Tiles cover the output in steps of 2 (the last row or column of tiles may stick out: those
-// outputs are not stored, and their gradient is zero). Tile t = (n * TH + ty) * TW + tx.
+// The 2-D transforms are done as 1-D transforms of the columns, then of the rows, through a small
+// per-thread buffer. Tiles cover the output in steps of m (the last row or column of tiles may
+// stick out: those outputs are not stored, and their gradient is zero). Tile t = (n * TH + ty) *
+// TW + tx.
 //
 // Determinism: a tile's outputs are computed whole by the thread that owns the tile (forward,
 // input gradient); the weight gradient of a filter is summed by one thread over all tiles in
-// blocks of TB, block sums added in order. Transforms are fixed sequences of adds; the product
-// is one chain per value. Nothing depends on the number of threads.
-import { at } from './simd.as';
+// blocks of tilesPerBlock(m), block sums added in order. Transforms are fixed sequences of
+// operations; the product is one chain per value. Nothing depends on the number of threads.
+import { madd, at } from './simd.as';
 import { loadLanes4, storeLanes4, tile4x8, sumTile4x8, zeroFloats } from './conv.as';
 
 /** Tiles per block (a multiple of 4: the product's row tile). */
-const TB: i32 = 64;
-
-export function winogradBlockTiles(): i32 {
-  return TB;
+export function winogradBlockTiles(m: i32): i32 {
+  return m == 2 ? 64 : 32;
 }
 
 /**
- * Floats between the blocks of two consecutive points xi in a scratch buffer: n rounded up, plus 16
- * (one cache line) so that the 16 points of a tile, read or written together, do not all fall in
- * the same L1 set (their distance would often be a multiple of 4 KiB).
+ * Floats of one tile's transformed values in a block buffer: a^2 points of n channels each
+ * (tile-major: the transforms read and write one tile's points close together), plus 16 (one
+ * cache line) so that the rows of a product tile, read together, do not fall in the same L1 set
+ * (their distance would often be a multiple of 4 KiB).
  */
 // @ts-ignore: decorator
-@inline function pointFloats(n: i32): i32 {
-  return n + 16;
+@inline function tileFloats(m: i32, n: i32): i32 {
+  return (m + 2) * (m + 2) * n + 16;
 }
 
 /** Channels rounded up to a multiple of 8: the stride of the transformed rows. */
@@ -46,366 +51,418 @@ export function winogradBlockTiles(): i32 {
   return (n + 7) & ~7;
 }
 
+/** Floats of the 1-D transforms' buffer: two a x a tiles of 4-lane vectors. */
+const TMP_FLOATS: i32 = 2 * 36 * 4;
+
 /** Bytes of the transformed kernels for Cin input and Cout output channels (winogradPack). */
-export function winogradPackBytes(Cin: i32, Cout: i32): i32 {
-  return 16 * ((Cout + 7) >> 3) * (Cin + 1) * 32;
+export function winogradPackBytes(m: i32, Cin: i32, Cout: i32): i32 {
+  return (m + 2) * (m + 2) * ((Cout + 7) >> 3) * (Cin + 1) * 32;
 }
 
 /** Floats of a thread's scratch for the forward pass (V and M of one block). */
-export function winogradForwardScratchFloats(Cin: i32, Cout: i32): i32 {
-  return 16 * (pointFloats(TB * pad8(Cin)) + pointFloats(TB * pad8(Cout)));
+export function winogradForwardScratchFloats(m: i32, Cin: i32, Cout: i32): i32 {
+  const TB = winogradBlockTiles(m);
+  return TB * (tileFloats(m, pad8(Cin)) + tileFloats(m, pad8(Cout))) + TMP_FLOATS;
 }
 
 /** Floats of a thread's scratch for the weight gradient of nf filters (V, dM of one block, and D). */
-export function winogradWeightScratchFloats(C: i32, nf: i32): i32 {
-  return 16 * (pointFloats(TB * pad8(C)) + pointFloats(TB * pad8(nf)) + pointFloats(pad8(nf) * pad8(C)));
+export function winogradWeightScratchFloats(m: i32, C: i32, nf: i32): i32 {
+  const TB = winogradBlockTiles(m);
+  return TB * (tileFloats(m, pad8(C)) + tileFloats(m, pad8(nf))) + (m + 2) * (m + 2) * (pad8(nf) * pad8(C) + 16) + TMP_FLOATS;
 }
 
+// ---------------------------------------------------------------------------------------------
+// 1-D transforms on vectors: read at src + i * s, write at dst + i * d (bytes).
+
+/** B^T v: a values in, a out. */
+// @ts-ignore: decorator
+@inline function inputColumn(m: i32, src: usize, s: usize, dst: usize, d: usize): void {
+  if (m == 2) {
+    const d0 = v128.load(src), d1 = v128.load(src + s), d2 = v128.load(src + 2 * s), d3 = v128.load(src + 3 * s);
+    v128.store(dst, f32x4.sub(d0, d2));
+    v128.store(dst + d, f32x4.add(d1, d2));
+    v128.store(dst + 2 * d, f32x4.sub(d2, d1));
+    v128.store(dst + 3 * d, f32x4.sub(d1, d3));
+    return;
+  }
+  const d0 = v128.load(src), d1 = v128.load(src + s), d2 = v128.load(src + 2 * s);
+  const d3 = v128.load(src + 3 * s), d4 = v128.load(src + 4 * s), d5 = v128.load(src + 5 * s);
+  const four = f32x4.splat(4), mfour = f32x4.splat(-4), mfive = f32x4.splat(-5), two = f32x4.splat(2), mtwo = f32x4.splat(-2);
+  v128.store(dst, madd(four, d0, madd(mfive, d2, d4)));
+  const s12 = f32x4.add(d1, d2), s34 = f32x4.add(d3, d4);
+  v128.store(dst + d, madd(mfour, s12, s34));
+  const d12 = f32x4.sub(d1, d2), d43 = f32x4.sub(d4, d3);
+  v128.store(dst + 2 * d, madd(four, d12, d43));
+  const d31 = f32x4.sub(d3, d1), d42 = f32x4.sub(d4, d2);
+  v128.store(dst + 3 * d, madd(two, d31, d42));
+  v128.store(dst + 4 * d, madd(mtwo, d31, d42));
+  v128.store(dst + 5 * d, madd(four, d1, madd(mfive, d3, d5)));
+}
+
+/** A^T v: a values in, m out. */
+// @ts-ignore: decorator
+@inline function outputColumn(m: i32, src: usize, s: usize, dst: usize, d: usize): void {
+  if (m == 2) {
+    const m0 = v128.load(src), m1 = v128.load(src + s), m2 = v128.load(src + 2 * s), m3 = v128.load(src + 3 * s);
+    v128.store(dst, f32x4.add(f32x4.add(m0, m1), m2));
+    v128.store(dst + d, f32x4.sub(f32x4.sub(m1, m2), m3));
+    return;
+  }
+  const m0 = v128.load(src), m1 = v128.load(src + s), m2 = v128.load(src + 2 * s);
+  const m3 = v128.load(src + 3 * s), m4 = v128.load(src + 4 * s), m5 = v128.load(src + 5 * s);
+  const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.add(m0, a), c));
+  v128.store(dst + d, madd(f32x4.splat(2), e, b));
+  v128.store(dst + 2 * d, madd(f32x4.splat(4), c, a));
+  v128.store(dst + 3 * d, f32x4.add(madd(f32x4.splat(8), e, b), m5));
+}
+
+/** A v: m values in, a out (the gradient of M from the gradient of Y). */
+// @ts-ignore: decorator
+@inline function gradientColumn(m: i32, src: usize, s: usize, dst: usize, d: usize): void {
+  if (m == 2) {
+    const y0 = v128.load(src), y1 = v128.load(src + s);
+    v128.store(dst, y0);
+    v128.store(dst + d, f32x4.add(y0, y1));
+    v128.store(dst + 2 * d, f32x4.sub(y0, y1));
+    v128.store(dst + 3 * d, f32x4.neg(y1));
+    return;
+  }
+  const y0 = v128.load(src), y1 = v128.load(src + s), y2 = v128.load(src + 2 * s), y3 = v128.load(src + 3 * s);
+  const a = f32x4.add(y0, y2), b = f32x4.add(y1, y3);
+  const c = madd(f32x4.splat(4), y2, y0), e = madd(f32x4.splat(8), y3, f32x4.add(y1, y1));
+  v128.store(dst, y0);
+  v128.store(dst + d, f32x4.add(a, b));
+  v128.store(dst + 2 * d, f32x4.sub(a, b));
+  v128.store(dst + 3 * d, f32x4.add(c, e));
+  v128.store(dst + 4 * d, f32x4.sub(c, e));
+  v128.store(dst + 5 * d, y3);
+}
+
+/** G^T v: a values in, 3 out (the gradient of the kernel from the gradient of U). */
+// @ts-ignore: decorator
+@inline function kernelGradientColumn(m: i32, src: usize, s: usize, dst: usize, d: usize): void {
+  if (m == 2) {
+    const d0 = v128.load(src), d1 = v128.load(src + s), d2 = v128.load(src + 2 * s), d3 = v128.load(src + 3 * s);
+    const half = f32x4.splat(0.5);
+    const h = f32x4.mul(half, f32x4.add(d1, d2));
+    v128.store(dst, f32x4.add(d0, h));
+    v128.store(dst + d, f32x4.mul(half, f32x4.sub(d1, d2)));
+    v128.store(dst + 2 * d, f32x4.add(h, d3));
+    return;
+  }
+  const d0 = v128.load(src), d1 = v128.load(src + s), d2 = v128.load(src + 2 * s);
+  const d3 = v128.load(src + 3 * s), d4 = v128.load(src + 4 * s), d5 = v128.load(src + 5 * s);
+  const sixth = f32x4.splat(<f32>(1.0 / 6.0));
+  const s12 = f32x4.add(d1, d2), s34 = f32x4.add(d3, d4);
+  // h0 = d0/4 - (d1 + d2)/6 + (d3 + d4)/24; h1 = (d2 - d1)/6 + (d3 - d4)/12; h2 = (d3 + d4 - d1 - d2)/6 + d5
+  v128.store(dst, madd(f32x4.splat(<f32>(1.0 / 24.0)), s34, madd(f32x4.splat(-<f32>(1.0 / 6.0)), s12, f32x4.mul(f32x4.splat(0.25), d0))));
+  v128.store(dst + d, madd(f32x4.splat(<f32>(1.0 / 12.0)), f32x4.sub(d3, d4), f32x4.mul(sixth, f32x4.sub(d2, d1))));
+  v128.store(dst + 2 * d, madd(sixth, f32x4.sub(s34, s12), d5));
+}
+
+/** Row r of G times the column (g0 g1 g2) of a kernel, in double. */
+function gRow(m: i32, r: i32, g0: f64, g1: f64, g2: f64): f64 {
+  if (m == 2) {
+    if (r == 0) return g0;
+    if (r == 1) return 0.5 * (g0 + g1 + g2);
+    if (r == 2) return 0.5 * (g0 - g1 + g2);
+    return g2;
+  }
+  if (r == 0) return g0 / 4;
+  if (r == 1) return -(g0 + g1 + g2) / 6;
+  if (r == 2) return -(g0 - g1 + g2) / 6;
+  if (r == 3) return (g0 + 2 * g1 + 4 * g2) / 24;
+  if (r == 4) return (g0 - 2 * g1 + 4 * g2) / 24;
+  return g2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel transform
+
 /**
- * Transformed kernels U = G g G^T for the output-channel groups [g0, g1) (8 channels each): at
- * point xi, group g: 8 zeros (the initial values of the product), then Cin rows of 8 lanes.
+ * Transformed kernels U = G g G^T (in double, rounded once to float32) for the output-channel
+ * groups [g0, g1) (8 channels each): at point xi, group g: 8 zeros (the initial values of the
+ * product), then Cin rows of 8 lanes.
  * flip = 0: the forward kernels, g[o, i] = Wt[o, ky, kx, i] (Cout = F, Cin = C);
  * flip = 1: the input gradient's, g[o, i] = Wt[i, 2-ky, 2-kx, o] (Cout = C, Cin = F).
  * Wt is (F, 3, 3, C).
  */
-export function winogradPack(Wt: usize, F: i32, C: i32, flip: bool, Up: usize, g0: i32, g1: i32): void {
+export function winogradPack(m: i32, Wt: usize, F: i32, C: i32, flip: bool, Up: usize, g0: i32, g1: i32): void {
+  const a = m + 2;
   const Cin = flip ? F : C;
   const Cout = flip ? C : F;
   const groupBytes = <usize>(Cin + 1) << 5;
   const pointBytes = <usize>((Cout + 7) >> 3) * groupBytes;
+  const tap = <usize>C << 2;
   for (let g = g0; g < g1; g++) {
-    for (let xi = 0; xi < 16; xi++) zeroFloats(Up + <usize>xi * pointBytes + <usize>g * groupBytes, 8);
+    for (let xi = 0; xi < a * a; xi++) zeroFloats(Up + <usize>xi * pointBytes + <usize>g * groupBytes, 8);
     for (let j = 0; j < 8; j++) {
       const o = 8 * g + j;
       for (let i = 0; i < Cin; i++) {
-        // the 3x3 kernel g[ky][kx] of (o, i)
-        const f = flip ? i : o;
-        const c = flip ? o : i;
-        const valid = o < Cout;
-        const base = valid ? at(Wt, f * 9 * C + c) : 0;
-        const tap = <usize>C << 2;
-        let g00: f32 = 0, g01: f32 = 0, g02: f32 = 0, g10: f32 = 0, g11: f32 = 0, g12: f32 = 0, g20: f32 = 0, g21: f32 = 0, g22: f32 = 0;
-        if (valid) {
-          // tap ky * 3 + kx, turned by 180 degrees (8 - tap) for the input gradient
-          g00 = load<f32>(base + <usize>(flip ? 8 : 0) * tap);
-          g01 = load<f32>(base + <usize>(flip ? 7 : 1) * tap);
-          g02 = load<f32>(base + <usize>(flip ? 6 : 2) * tap);
-          g10 = load<f32>(base + <usize>(flip ? 5 : 3) * tap);
-          g11 = load<f32>(base + 4 * tap);
-          g12 = load<f32>(base + <usize>(flip ? 3 : 5) * tap);
-          g20 = load<f32>(base + <usize>(flip ? 2 : 6) * tap);
-          g21 = load<f32>(base + <usize>(flip ? 1 : 7) * tap);
-          g22 = load<f32>(base + <usize>(flip ? 0 : 8) * tap);
+        const dst = Up + <usize>g * groupBytes + (<usize>(i + 1) << 5) + (<usize>j << 2);
+        if (o >= Cout) {
+          for (let xi = 0; xi < a * a; xi++) store<f32>(dst + <usize>xi * pointBytes, 0);
+          continue;
         }
-        // rows: G g (4x3)
-        const a0 = g00, a1 = g01, a2 = g02;
-        const b0: f32 = 0.5 * (g00 + g10 + g20), b1: f32 = 0.5 * (g01 + g11 + g21), b2: f32 = 0.5 * (g02 + g12 + g22);
-        const c0: f32 = 0.5 * (g00 - g10 + g20), c1: f32 = 0.5 * (g01 - g11 + g21), c2: f32 = 0.5 * (g02 - g12 + g22);
-        const d0 = g20, d1 = g21, d2 = g22;
-        // columns: (G g) G^T (4x4), point xi = 4 * row + column
-        const row = <usize>(i + 1) << 5;
-        const lane = <usize>j << 2;
-        const dst = Up + <usize>g * groupBytes + row + lane;
-        storeRow(dst, pointBytes, 0, a0, a1, a2);
-        storeRow(dst, pointBytes, 4, b0, b1, b2);
-        storeRow(dst, pointBytes, 8, c0, c1, c2);
-        storeRow(dst, pointBytes, 12, d0, d1, d2);
+        // the 3x3 kernel of (o, i): tap ky * 3 + kx, turned (8 - tap) for flip
+        const base = at(Wt, (flip ? i : o) * 9 * C + (flip ? o : i));
+        const g00 = tapValue(base, tap, flip, 0), g01 = tapValue(base, tap, flip, 1), g02 = tapValue(base, tap, flip, 2);
+        const g10 = tapValue(base, tap, flip, 3), g11 = tapValue(base, tap, flip, 4), g12 = tapValue(base, tap, flip, 5);
+        const g20 = tapValue(base, tap, flip, 6), g21 = tapValue(base, tap, flip, 7), g22 = tapValue(base, tap, flip, 8);
+        for (let r = 0; r < a; r++) {
+          // row r of G g, then that row times G^T: point xi = a r + q
+          const c0 = gRow(m, r, g00, g10, g20), c1 = gRow(m, r, g01, g11, g21), c2 = gRow(m, r, g02, g12, g22);
+          for (let q = 0; q < a; q++) store<f32>(dst + <usize>(a * r + q) * pointBytes, <f32>gRow(m, q, c0, c1, c2));
+        }
       }
     }
   }
 }
 
-/** Points xi0 .. xi0+3 of one transformed row (r0 r1 r2) G^T. */
-function storeRow(dst: usize, pointBytes: usize, xi0: i32, r0: f32, r1: f32, r2: f32): void {
-  store<f32>(dst + <usize>xi0 * pointBytes, r0);
-  store<f32>(dst + <usize>(xi0 + 1) * pointBytes, <f32>0.5 * (r0 + r1 + r2));
-  store<f32>(dst + <usize>(xi0 + 2) * pointBytes, <f32>0.5 * (r0 - r1 + r2));
-  store<f32>(dst + <usize>(xi0 + 3) * pointBytes, r2);
+/** Tap t (ky * 3 + kx) of a kernel whose taps are `tap` bytes apart, turned by 180 degrees for flip. */
+// @ts-ignore: decorator
+@inline function tapValue(base: usize, tap: usize, flip: bool, t: i32): f64 {
+  return <f64>load<f32>(base + <usize>(flip ? 8 - t : t) * tap);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tile transforms
+
 /**
- * V = B^T d B for the tiles [t0, t1) of a block, all channels: V[xi][t - t0, c] at
- * Vb + ((xi * TB + t - t0) * Cp + c) * 4, Cp = pad8(C), zeros for c >= C.
- * Input x (B, H, W, C); tiles of 2x2 outputs (TH x TW per image) starting at rows 2 ty - pt,
- * columns 2 tx - pl of x.
+ * V = B^T d B for the tiles [t0, t1) of a block, all channels: V[t - t0][xi, c] at
+ * Vb + ((t - t0) * tileFloats(m, Cp) + xi * Cp + c) * 4, Cp = pad8(C), zeros for c >= C.
+ * Input x (B, H, W, C); tile (ty, tx) reads the a x a block at rows m ty - pt, columns m tx - pl
+ * (zeros outside the image). tmp: TMP_FLOATS floats.
  */
-function inputTransform(x: usize, H: i32, W: i32, C: i32, TH: i32, TW: i32, pt: i32, pl: i32, t0: i32, t1: i32, Vb: usize): void {
+function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, TH: i32, TW: i32, pt: i32, pl: i32, t0: i32, t1: i32, Vb: usize, tmp: usize): void {
+  const a = m + 2;
   const Cp = pad8(C);
-  const pointBytes = <usize>pointFloats(TB * Cp) << 2;
-  const zero = f32x4.splat(0);
+  const pointBytes = <usize>Cp << 2;
+  const tileBytes = <usize>tileFloats(m, Cp) << 2;
+  const rowBytes = <usize>(W * C) << 2;
+  const colBytes = <usize>C << 2;
+  const gathered = tmp;
+  const half = tmp + (<usize>(a * a) << 4);
+  const vs = <usize>a << 4; // a vectors: one row of the tmp tiles
   for (let t = t0; t < t1; t++) {
     const n = t / (TH * TW);
     const r = t - n * TH * TW;
     const ty = r / TW;
     const tx = r - ty * TW;
-    const iy0 = 2 * ty - pt;
-    const ix0 = 2 * tx - pl;
-    const interior = iy0 >= 0 && iy0 + 4 <= H && ix0 >= 0 && ix0 + 4 <= W;
+    const iy0 = m * ty - pt;
+    const ix0 = m * tx - pl;
+    const interior = iy0 >= 0 && iy0 + a <= H && ix0 >= 0 && ix0 + a <= W;
     const src = at(x, ((n * H + iy0) * W + ix0) * C);
-    const rowBytes = <usize>(W * C) << 2;
-    const colBytes = <usize>C << 2;
-    const dst0 = Vb + (<usize>((t - t0) * Cp) << 2);
+    const dst0 = Vb + <usize>(t - t0) * tileBytes;
     for (let c = 0; c < Cp; c += 4) {
       const cn = min(4, C - c);
-      let d00 = zero, d01 = zero, d02 = zero, d03 = zero, d10 = zero, d11 = zero, d12 = zero, d13 = zero;
-      let d20 = zero, d21 = zero, d22 = zero, d23 = zero, d30 = zero, d31 = zero, d32 = zero, d33 = zero;
-      const p = src + (<usize>c << 2);
-      if (interior && cn == 4) {
-        d00 = v128.load(p); d01 = v128.load(p + colBytes); d02 = v128.load(p + 2 * colBytes); d03 = v128.load(p + 3 * colBytes);
-        const p1 = p + rowBytes;
-        d10 = v128.load(p1); d11 = v128.load(p1 + colBytes); d12 = v128.load(p1 + 2 * colBytes); d13 = v128.load(p1 + 3 * colBytes);
-        const p2 = p1 + rowBytes;
-        d20 = v128.load(p2); d21 = v128.load(p2 + colBytes); d22 = v128.load(p2 + 2 * colBytes); d23 = v128.load(p2 + 3 * colBytes);
-        const p3 = p2 + rowBytes;
-        d30 = v128.load(p3); d31 = v128.load(p3 + colBytes); d32 = v128.load(p3 + 2 * colBytes); d33 = v128.load(p3 + 3 * colBytes);
-      } else if (cn > 0) {
-        d00 = edge(p, 0, 0, iy0, ix0, H, W, rowBytes, colBytes, cn); d01 = edge(p, 0, 1, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d02 = edge(p, 0, 2, iy0, ix0, H, W, rowBytes, colBytes, cn); d03 = edge(p, 0, 3, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d10 = edge(p, 1, 0, iy0, ix0, H, W, rowBytes, colBytes, cn); d11 = edge(p, 1, 1, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d12 = edge(p, 1, 2, iy0, ix0, H, W, rowBytes, colBytes, cn); d13 = edge(p, 1, 3, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d20 = edge(p, 2, 0, iy0, ix0, H, W, rowBytes, colBytes, cn); d21 = edge(p, 2, 1, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d22 = edge(p, 2, 2, iy0, ix0, H, W, rowBytes, colBytes, cn); d23 = edge(p, 2, 3, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d30 = edge(p, 3, 0, iy0, ix0, H, W, rowBytes, colBytes, cn); d31 = edge(p, 3, 1, iy0, ix0, H, W, rowBytes, colBytes, cn);
-        d32 = edge(p, 3, 2, iy0, ix0, H, W, rowBytes, colBytes, cn); d33 = edge(p, 3, 3, iy0, ix0, H, W, rowBytes, colBytes, cn);
+      // the block d: straight from x inside the image, else gathered with zeros
+      let d = src + (<usize>c << 2);
+      let ds = rowBytes;
+      let dq = colBytes;
+      if (!(interior && cn == 4)) {
+        for (let i = 0; i < a; i++) {
+          const iy = iy0 + i;
+          for (let q = 0; q < a; q++) {
+            const ix = ix0 + q;
+            const inside = cn > 0 && iy >= 0 && iy < H && ix >= 0 && ix < W;
+            v128.store(gathered + <usize>(i * a + q) * 16, inside ? loadLanes4(d + <usize>i * rowBytes + <usize>q * colBytes, cn) : f32x4.splat(0));
+          }
+        }
+        d = gathered;
+        ds = vs;
+        dq = 16;
       }
-      // B^T d: rows
-      const t00 = f32x4.sub(d00, d20), t01 = f32x4.sub(d01, d21), t02 = f32x4.sub(d02, d22), t03 = f32x4.sub(d03, d23);
-      const t10 = f32x4.add(d10, d20), t11 = f32x4.add(d11, d21), t12 = f32x4.add(d12, d22), t13 = f32x4.add(d13, d23);
-      const t20 = f32x4.sub(d20, d10), t21 = f32x4.sub(d21, d11), t22 = f32x4.sub(d22, d12), t23 = f32x4.sub(d23, d13);
-      const t30 = f32x4.sub(d10, d30), t31 = f32x4.sub(d11, d31), t32 = f32x4.sub(d12, d32), t33 = f32x4.sub(d13, d33);
-      // (B^T d) B: columns; point xi = 4 * row + column
-      const dst = dst0 + (<usize>c << 2);
-      storeTransformedRow(dst, pointBytes, 0, t00, t01, t02, t03);
-      storeTransformedRow(dst, pointBytes, 4, t10, t11, t12, t13);
-      storeTransformedRow(dst, pointBytes, 8, t20, t21, t22, t23);
-      storeTransformedRow(dst, pointBytes, 12, t30, t31, t32, t33);
+      // columns: half[r][q] = (B^T d)[r][q]; rows: V[a r + q] = (half B)[r][q]
+      for (let q = 0; q < a; q++) inputColumn(m, d + <usize>q * dq, ds, half + <usize>q * 16, vs);
+      const out = dst0 + (<usize>c << 2);
+      for (let i = 0; i < a; i++) inputColumn(m, half + <usize>i * vs, 16, out + <usize>(a * i) * pointBytes, pointBytes);
     }
   }
 }
 
-/** The input vector at row r, column q of a tile's 4x4 block, zeros outside the image. */
-function edge(p: usize, r: i32, q: i32, iy0: i32, ix0: i32, H: i32, W: i32, rowBytes: usize, colBytes: usize, cn: i32): v128 {
-  const iy = iy0 + r;
-  const ix = ix0 + q;
-  if (iy < 0 || iy >= H || ix < 0 || ix >= W) return f32x4.splat(0);
-  return loadLanes4(p + <usize>r * rowBytes + <usize>q * colBytes, cn);
-}
-
-/** Points xi0 .. xi0+3 of (t0 t1 t2 t3) B. */
-// @ts-ignore: decorator
-@inline function storeTransformedRow(dst: usize, pointBytes: usize, xi0: i32, t0: v128, t1: v128, t2: v128, t3: v128): void {
-  v128.store(dst + <usize>xi0 * pointBytes, f32x4.sub(t0, t2));
-  v128.store(dst + <usize>(xi0 + 1) * pointBytes, f32x4.add(t1, t2));
-  v128.store(dst + <usize>(xi0 + 2) * pointBytes, f32x4.sub(t2, t1));
-  v128.store(dst + <usize>(xi0 + 3) * pointBytes, f32x4.sub(t1, t3));
+/**
+ * Y = A^T M A (+ bias) for the tiles [t0, t1): the m x m outputs inside the image, channels [0, F)
+ * (M rows Fp floats apart). tmp: TMP_FLOATS floats.
+ */
+function outputTransform(m: i32, Mb: usize, Fp: i32, F: i32, y: usize, Ho: i32, Wo: i32, TH: i32, TW: i32, bias: usize, t0: i32, t1: i32, tmp: usize): void {
+  const a = m + 2;
+  const point = <usize>Fp << 2;
+  const tileBytes = <usize>tileFloats(m, Fp) << 2;
+  const rowBytes = <usize>(Wo * F) << 2;
+  const colBytes = <usize>F << 2;
+  const half = tmp; // m x a
+  const done = tmp + (<usize>(a * a) << 4); // m x m
+  const vs = <usize>a << 4;
+  for (let t = t0; t < t1; t++) {
+    const n = t / (TH * TW);
+    const r = t - n * TH * TW;
+    const ty = r / TW;
+    const tx = r - ty * TW;
+    const oy = m * ty;
+    const ox = m * tx;
+    const rows = min(m, Ho - oy);
+    const cols = min(m, Wo - ox);
+    const out = at(y, ((n * Ho + oy) * Wo + ox) * F);
+    const src = Mb + <usize>(t - t0) * tileBytes;
+    for (let f = 0; f < F; f += 4) {
+      const fn = min(4, F - f);
+      const p = src + (<usize>f << 2);
+      // columns: half[i][q] = (A^T M)[i][q]; rows: done[i][j] = (half A)[i][j]
+      for (let q = 0; q < a; q++) outputColumn(m, p + <usize>q * point, <usize>a * point, half + <usize>q * 16, vs);
+      for (let i = 0; i < m; i++) outputColumn(m, half + <usize>i * vs, 16, done + <usize>(i * m) * 16, 16);
+      const b = bias != 0 ? loadLanes4(at(bias, f), fn) : f32x4.splat(0);
+      const o = out + (<usize>f << 2);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          storeLanes4(o + <usize>i * rowBytes + <usize>j * colBytes, f32x4.add(b, v128.load(done + <usize>(i * m + j) * 16)), fn);
+        }
+      }
+    }
+  }
 }
 
 /**
- * The output tiles [t0, t1) of a 3x3 stride-1 convolution: y (B, Ho, Wo, Cout) from x (B, H, W,
- * Cin), top and left padding pt, pl, transformed kernels Up (winogradPack), bias (Cout floats or 0).
- * scratch: winogradForwardScratchFloats(Cin, Cout) floats of this thread's memory.
+ * dM = A dY A^T for the tiles [t0, t1) and the filters [f0, f1): at
+ * Eb + ((t - t0) * tileFloats(m, Np) + xi * Np + f - f0) * 4, zeros past f1 (and for the outputs
+ * of a tile outside the image).
+ * tmp: TMP_FLOATS floats.
+ */
+function gradientTransform(m: i32, dy: usize, Ho: i32, Wo: i32, F: i32, TH: i32, TW: i32, f0: i32, f1: i32, Np: i32, t0: i32, t1: i32, Eb: usize, tmp: usize): void {
+  const a = m + 2;
+  const point = <usize>Np << 2;
+  const tileBytes = <usize>tileFloats(m, Np) << 2;
+  const rowBytes = <usize>(Wo * F) << 2;
+  const colBytes = <usize>F << 2;
+  const gathered = tmp; // m x m
+  const half = tmp + (<usize>(a * a) << 4); // a x m
+  for (let t = t0; t < t1; t++) {
+    const n = t / (TH * TW);
+    const r = t - n * TH * TW;
+    const ty = r / TW;
+    const tx = r - ty * TW;
+    const oy = m * ty;
+    const ox = m * tx;
+    const src = at(dy, ((n * Ho + oy) * Wo + ox) * F);
+    const dst0 = Eb + <usize>(t - t0) * tileBytes;
+    for (let f = f0; f < f0 + Np; f += 4) {
+      const fn = min(4, f1 - f);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) {
+          const inside = fn > 0 && oy + i < Ho && ox + j < Wo;
+          const p = src + <usize>i * rowBytes + <usize>j * colBytes + (<usize>f << 2);
+          v128.store(gathered + <usize>(i * m + j) * 16, inside ? loadLanes4(p, fn) : f32x4.splat(0));
+        }
+      }
+      // columns: half[r][j] = (A dY)[r][j]; rows: dM[a r + q] = (half A^T)[r][q]
+      for (let j = 0; j < m; j++) gradientColumn(m, gathered + <usize>j * 16, <usize>m << 4, half + <usize>j * 16, <usize>m << 4);
+      const out = dst0 + (<usize>(f - f0) << 2);
+      for (let i = 0; i < a; i++) gradientColumn(m, half + <usize>(i * m) * 16, 16, out + <usize>(a * i) * point, point);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passes
+
+/**
+ * The output tiles [t0, t1) of a 3x3 stride-1 convolution by F(m x m, 3x3): y (B, Ho, Wo, Cout)
+ * from x (B, H, W, Cin), top and left padding pt, pl, transformed kernels Up (winogradPack), bias
+ * (Cout floats, or 0). scratch: winogradForwardScratchFloats(m, Cin, Cout) floats of this thread's.
  */
 export function winogradForward(
-  x: usize, H: i32, W: i32, Cin: i32, y: usize, Ho: i32, Wo: i32, Cout: i32,
+  m: i32, x: usize, H: i32, W: i32, Cin: i32, y: usize, Ho: i32, Wo: i32, Cout: i32,
   pt: i32, pl: i32, Up: usize, bias: usize, t0: i32, t1: i32, scratch: usize,
 ): void {
-  const TH = (Ho + 1) >> 1;
-  const TW = (Wo + 1) >> 1;
+  const a = m + 2;
+  const TB = winogradBlockTiles(m);
+  const TH = (Ho + m - 1) / m;
+  const TW = (Wo + m - 1) / m;
   const Cp = pad8(Cin);
   const Fp = pad8(Cout);
   const groups = (Cout + 7) >> 3;
   const groupBytes = <usize>(Cin + 1) << 5;
-  const vPoint = <usize>pointFloats(TB * Cp) << 2;
-  const mPoint = <usize>pointFloats(TB * Fp) << 2;
-  const Vb = scratch;
-  const Mb = scratch + 16 * vPoint;
+  const vTile = <usize>tileFloats(m, Cp) << 2;
+  const mTile = <usize>tileFloats(m, Fp) << 2;
   const uPoint = <usize>groups * groupBytes;
+  const Vb = scratch;
+  const Mb = Vb + <usize>TB * vTile;
+  const tmp = Mb + <usize>TB * mTile;
   for (let b0 = t0; b0 < t1; b0 += TB) {
     const b1 = min(b0 + TB, t1);
     const nb = b1 - b0;
-    inputTransform(x, H, W, Cin, TH, TW, pt, pl, b0, b1, Vb);
-    for (let xi = 0; xi < 16; xi++) {
-      const V = Vb + <usize>xi * vPoint;
-      const M = Mb + <usize>xi * mPoint;
+    inputTransform(m, x, H, W, Cin, TH, TW, pt, pl, b0, b1, Vb, tmp);
+    for (let xi = 0; xi < a * a; xi++) {
+      const V = Vb + (<usize>(xi * Cp) << 2);
+      const M = Mb + (<usize>(xi * Fp) << 2);
       const U = Up + <usize>xi * uPoint;
       for (let g = 0; g < groups; g++) {
         const pack = U + <usize>g * groupBytes;
         for (let i = 0; i < nb; i += 4) {
-          tile4x8(V + (<usize>(i * Cp) << 2), <usize>Cp << 2, min(4, nb - i), Cin, pack, pack + 32, M + (<usize>(i * Fp + 8 * g) << 2), <usize>Fp << 2, 8);
+          tile4x8(V + <usize>i * vTile, vTile, min(4, nb - i), Cin, pack, pack + 32, M + <usize>i * mTile + (<usize>g << 5), mTile, 8);
         }
       }
     }
-    outputTransform(Mb, Fp, Cout, y, Ho, Wo, TH, TW, bias, b0, b1);
-  }
-}
-
-/** Y = A^T M A (+ bias) for the tiles [t0, t1): the 2x2 outputs inside the image. */
-function outputTransform(Mb: usize, Fp: i32, F: i32, y: usize, Ho: i32, Wo: i32, TH: i32, TW: i32, bias: usize, t0: i32, t1: i32): void {
-  const point = <usize>pointFloats(TB * Fp) << 2;
-  for (let t = t0; t < t1; t++) {
-    const n = t / (TH * TW);
-    const r = t - n * TH * TW;
-    const ty = r / TW;
-    const tx = r - ty * TW;
-    const oy = 2 * ty;
-    const ox = 2 * tx;
-    const down = oy + 1 < Ho;
-    const right = ox + 1 < Wo;
-    const out = at(y, ((n * Ho + oy) * Wo + ox) * F);
-    const rowBytes = <usize>(Wo * F) << 2;
-    const m = Mb + (<usize>((t - t0) * Fp) << 2);
-    for (let f = 0; f < F; f += 4) {
-      const fn = min(4, F - f);
-      const p = m + (<usize>f << 2);
-      // A^T M: rows s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (m_r: row r of the 4x4)
-      const m00 = v128.load(p), m01 = v128.load(p + point), m02 = v128.load(p + 2 * point), m03 = v128.load(p + 3 * point);
-      const m10 = v128.load(p + 4 * point), m11 = v128.load(p + 5 * point), m12 = v128.load(p + 6 * point), m13 = v128.load(p + 7 * point);
-      const m20 = v128.load(p + 8 * point), m21 = v128.load(p + 9 * point), m22 = v128.load(p + 10 * point), m23 = v128.load(p + 11 * point);
-      const m30 = v128.load(p + 12 * point), m31 = v128.load(p + 13 * point), m32 = v128.load(p + 14 * point), m33 = v128.load(p + 15 * point);
-      const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
-      const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
-      const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
-      const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
-      const b = bias != 0 ? loadLanes4(at(bias, f), fn) : f32x4.splat(0);
-      const o = out + (<usize>f << 2);
-      storeLanes4(o, f32x4.add(b, f32x4.add(f32x4.add(s00, s01), s02)), fn);
-      if (right) storeLanes4(o + (<usize>F << 2), f32x4.add(b, f32x4.sub(f32x4.sub(s01, s02), s03)), fn);
-      if (down) {
-        storeLanes4(o + rowBytes, f32x4.add(b, f32x4.add(f32x4.add(s10, s11), s12)), fn);
-        if (right) storeLanes4(o + rowBytes + (<usize>F << 2), f32x4.add(b, f32x4.sub(f32x4.sub(s11, s12), s13)), fn);
-      }
-    }
+    outputTransform(m, Mb, Fp, Cout, y, Ho, Wo, TH, TW, bias, b0, b1, tmp);
   }
 }
 
 /**
- * dW (F, 3, 3, C) for the filters [f0, f1) (f0 a multiple of 4) of a 3x3 stride-1 convolution:
- * sums over all the tiles of the batch (nTiles = B * TH * TW) in blocks of TB.
- * scratch: winogradWeightScratchFloats(C, f1 - f0) floats of this thread's memory.
+ * dW (F, 3, 3, C) for the filters [f0, f1) (f0 a multiple of 4) of a 3x3 stride-1 convolution by
+ * F(m x m, 3x3): sums over all the tiles of the batch (B * TH * TW) in blocks.
+ * scratch: winogradWeightScratchFloats(m, C, f1 - f0) floats of this thread's memory.
  */
 export function winogradWeightGradient(
-  x: usize, H: i32, W: i32, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32,
+  m: i32, x: usize, H: i32, W: i32, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32,
   pt: i32, pl: i32, B: i32, dW: usize, f0: i32, f1: i32, scratch: usize,
 ): void {
   if (f0 >= f1) return;
-  const TH = (Ho + 1) >> 1;
-  const TW = (Wo + 1) >> 1;
+  const a = m + 2;
+  const TB = winogradBlockTiles(m);
+  const TH = (Ho + m - 1) / m;
+  const TW = (Wo + m - 1) / m;
   const nTiles = B * TH * TW;
   const nf = f1 - f0;
   const Cp = pad8(C);
   const Np = pad8(nf);
-  const vPoint = <usize>pointFloats(TB * Cp) << 2;
-  const ePoint = <usize>pointFloats(TB * Np) << 2;
-  const dPoint = <usize>pointFloats(Np * Cp) << 2;
+  const vTile = <usize>tileFloats(m, Cp) << 2;
+  const eTile = <usize>tileFloats(m, Np) << 2;
+  const dPoint = <usize>(Np * Cp + 16) << 2;
   const Vb = scratch;
-  const Eb = Vb + 16 * vPoint;
-  const D = Eb + 16 * ePoint;
+  const Eb = Vb + <usize>TB * vTile;
+  const D = Eb + <usize>TB * eTile;
+  const tmp = D + <usize>(a * a) * dPoint;
   for (let b0 = 0; b0 < nTiles; b0 += TB) {
     const b1 = min(b0 + TB, nTiles);
     const first = b0 == 0;
-    inputTransform(x, H, W, C, TH, TW, pt, pl, b0, b1, Vb);
-    gradientTransform(dy, Ho, Wo, F, TH, TW, f0, f1, Np, b0, b1, Eb);
-    for (let xi = 0; xi < 16; xi++) {
-      const V = Vb + <usize>xi * vPoint;
-      const E = Eb + <usize>xi * ePoint;
+    inputTransform(m, x, H, W, C, TH, TW, pt, pl, b0, b1, Vb, tmp);
+    gradientTransform(m, dy, Ho, Wo, F, TH, TW, f0, f1, Np, b0, b1, Eb, tmp);
+    for (let xi = 0; xi < a * a; xi++) {
+      const V = Vb + (<usize>(xi * Cp) << 2);
+      const E = Eb + (<usize>(xi * Np) << 2);
       const Dx = D + <usize>xi * dPoint;
       for (let c = 0; c < Cp; c += 8) {
         for (let f = 0; f < nf; f += 4) {
-          sumTile4x8(E + (<usize>f << 2), <usize>Np << 2, min(4, nf - f), V + (<usize>c << 2), <usize>Cp << 2, b1 - b0, Dx + (<usize>(f * Cp + c) << 2), <usize>Cp << 2, 8, first);
+          sumTile4x8(E + (<usize>f << 2), eTile, 4, V + (<usize>c << 2), vTile, b1 - b0, Dx + (<usize>(f * Cp + c) << 2), <usize>Cp << 2, 8, first);
         }
       }
     }
   }
-  // dW[f, :, :, c] = G^T D G, 4 channels at a time
+  // dW[f, :, :, c] = G^T D G, 4 channels at a time: columns into tmp (3 x a), then rows
   const tap = <usize>C << 2;
+  const half = tmp;
+  const done = tmp + (<usize>(a * a) << 4);
+  const vs = <usize>a << 4;
   for (let f = 0; f < nf; f++) {
     const out = at(dW, (f0 + f) * 9 * C);
     for (let c = 0; c < C; c += 4) {
       const cn = min(4, C - c);
       const p = D + (<usize>(f * Cp + c) << 2);
-      // G^T D: rows h0 = D0 + (D1 + D2)/2, h1 = (D1 - D2)/2, h2 = (D1 + D2)/2 + D3
-      const half = f32x4.splat(0.5);
-      let h00: v128, h01: v128, h02: v128, h03: v128, h10: v128, h11: v128, h12: v128, h13: v128, h20: v128, h21: v128, h22: v128, h23: v128;
-      {
-        const a0 = v128.load(p), a1 = v128.load(p + dPoint), a2 = v128.load(p + 2 * dPoint), a3 = v128.load(p + 3 * dPoint);
-        const b0 = v128.load(p + 4 * dPoint), b1 = v128.load(p + 5 * dPoint), b2 = v128.load(p + 6 * dPoint), b3 = v128.load(p + 7 * dPoint);
-        const c0 = v128.load(p + 8 * dPoint), c1 = v128.load(p + 9 * dPoint), c2 = v128.load(p + 10 * dPoint), c3 = v128.load(p + 11 * dPoint);
-        const d0 = v128.load(p + 12 * dPoint), d1 = v128.load(p + 13 * dPoint), d2 = v128.load(p + 14 * dPoint), d3 = v128.load(p + 15 * dPoint);
-        const s0 = f32x4.mul(half, f32x4.add(b0, c0)), s1 = f32x4.mul(half, f32x4.add(b1, c1));
-        const s2 = f32x4.mul(half, f32x4.add(b2, c2)), s3 = f32x4.mul(half, f32x4.add(b3, c3));
-        h00 = f32x4.add(a0, s0); h01 = f32x4.add(a1, s1); h02 = f32x4.add(a2, s2); h03 = f32x4.add(a3, s3);
-        h10 = f32x4.mul(half, f32x4.sub(b0, c0)); h11 = f32x4.mul(half, f32x4.sub(b1, c1));
-        h12 = f32x4.mul(half, f32x4.sub(b2, c2)); h13 = f32x4.mul(half, f32x4.sub(b3, c3));
-        h20 = f32x4.add(s0, d0); h21 = f32x4.add(s1, d1); h22 = f32x4.add(s2, d2); h23 = f32x4.add(s3, d3);
-      }
+      for (let q = 0; q < a; q++) kernelGradientColumn(m, p + <usize>q * dPoint, <usize>a * dPoint, half + <usize>q * 16, vs);
+      for (let i = 0; i < 3; i++) kernelGradientColumn(m, half + <usize>i * vs, 16, done + <usize>(3 * i) * 16, 16);
       const o = out + (<usize>c << 2);
-      storeKernelRow(o, tap, 0, h00, h01, h02, h03, cn);
-      storeKernelRow(o, tap, 3, h10, h11, h12, h13, cn);
-      storeKernelRow(o, tap, 6, h20, h21, h22, h23, cn);
+      for (let kk = 0; kk < 9; kk++) storeLanes4(o + <usize>kk * tap, v128.load(done + <usize>kk * 16), cn);
     }
   }
-}
-
-/** Taps tap0 .. tap0+2 of the kernel from one row (h0 h1 h2 h3) of G^T D: (h G). */
-function storeKernelRow(o: usize, tap: usize, tap0: i32, h0: v128, h1: v128, h2: v128, h3: v128, cn: i32): void {
-  const half = f32x4.splat(0.5);
-  const s = f32x4.mul(half, f32x4.add(h1, h2));
-  storeLanes4(o + <usize>tap0 * tap, f32x4.add(h0, s), cn);
-  storeLanes4(o + <usize>(tap0 + 1) * tap, f32x4.mul(half, f32x4.sub(h1, h2)), cn);
-  storeLanes4(o + <usize>(tap0 + 2) * tap, f32x4.add(s, h3), cn);
-}
-
-/**
- * dM = A dY A^T for the tiles [t0, t1) and the filters [f0, f1): at Eb + ((xi * TB + t - t0) *
- * Np + f - f0) * 4, zeros past f1 (and for the outputs of a tile outside the image).
- * A = [1 0; 1 1; 1 -1; 0 -1].
- */
-function gradientTransform(dy: usize, Ho: i32, Wo: i32, F: i32, TH: i32, TW: i32, f0: i32, f1: i32, Np: i32, t0: i32, t1: i32, Eb: usize): void {
-  const point = <usize>pointFloats(TB * Np) << 2;
-  const zero = f32x4.splat(0);
-  for (let t = t0; t < t1; t++) {
-    const n = t / (TH * TW);
-    const r = t - n * TH * TW;
-    const ty = r / TW;
-    const tx = r - ty * TW;
-    const oy = 2 * ty;
-    const ox = 2 * tx;
-    const down = oy + 1 < Ho;
-    const right = ox + 1 < Wo;
-    const src = at(dy, ((n * Ho + oy) * Wo + ox) * F);
-    const rowBytes = <usize>(Wo * F) << 2;
-    const dst0 = Eb + (<usize>((t - t0) * Np) << 2);
-    for (let f = f0; f < f0 + Np; f += 4) {
-      const fn = min(4, f1 - f);
-      let y00 = zero, y01 = zero, y10 = zero, y11 = zero;
-      if (fn > 0) {
-        const p = src + (<usize>f << 2);
-        y00 = loadLanes4(p, fn);
-        if (right) y01 = loadLanes4(p + (<usize>F << 2), fn);
-        if (down) {
-          y10 = loadLanes4(p + rowBytes, fn);
-          if (right) y11 = loadLanes4(p + rowBytes + (<usize>F << 2), fn);
-        }
-      }
-      // A dY: rows e0 = y0, e1 = y0 + y1, e2 = y0 - y1, e3 = -y1 (y_a: row a of the 2x2)
-      const e00 = y00, e01 = y01;
-      const e10 = f32x4.add(y00, y10), e11 = f32x4.add(y01, y11);
-      const e20 = f32x4.sub(y00, y10), e21 = f32x4.sub(y01, y11);
-      const e30 = f32x4.neg(y10), e31 = f32x4.neg(y11);
-      const dst = dst0 + (<usize>(f - f0) << 2);
-      storeGradientRow(dst, point, 0, e00, e01);
-      storeGradientRow(dst, point, 4, e10, e11);
-      storeGradientRow(dst, point, 8, e20, e21);
-      storeGradientRow(dst, point, 12, e30, e31);
-    }
-  }
-}
-
-/** Points xi0 .. xi0+3 of (e0 e1) A^T. */
-// @ts-ignore: decorator
-@inline function storeGradientRow(dst: usize, point: usize, xi0: i32, e0: v128, e1: v128): void {
-  v128.store(dst + <usize>xi0 * point, e0);
-  v128.store(dst + <usize>(xi0 + 1) * point, f32x4.add(e0, e1));
-  v128.store(dst + <usize>(xi0 + 2) * point, f32x4.sub(e0, e1));
-  v128.store(dst + <usize>(xi0 + 3) * point, f32x4.neg(e1));
 }
