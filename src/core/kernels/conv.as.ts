@@ -39,12 +39,9 @@ export function convPatchStride(K: i32): i32 {
 // Small helpers
 
 /** dst[0..n) = src[0..n) (floats). */
-function copyFloats(dst: usize, src: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline function copyFloats(dst: usize, src: usize, n: i32): void {
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    v128.store(at(dst, i), v128.load(at(src, i)));
-    v128.store(at(dst, i), v128.load(at(src, i), 16), 16);
-  }
   for (; i + 4 <= n; i += 4) v128.store(at(dst, i), v128.load(at(src, i)));
   for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
 }
@@ -167,23 +164,34 @@ function im2col(x: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, k: i32, s: i
   let r = p0 - n * Ho * Wo;
   let oy = r / Wo;
   let ox = r - oy * Wo;
+  const rowBytes = <usize>(W * C) << 2;
   for (let p = p0; p < p1; p++) {
     const row = at(panel, (p - p0) * Kp);
     const ix0 = ox * s - pl;
-    const kxa = max(0, -ix0);
-    const kxb = min(k, W - ix0);
-    for (let ky = 0; ky < k; ky++) {
-      const iy = oy * s - pt + ky;
-      const dst = at(row, ky * kC);
-      if (iy < 0 || iy >= H || kxa >= kxb) {
-        zeroFloats(dst, kC);
-        continue;
+    const iy0 = oy * s - pt;
+    if (ix0 >= 0 && ix0 + k <= W && iy0 >= 0 && iy0 + k <= H) {
+      // inside the image: k runs of k*C floats, W*C floats apart in x
+      let src = at(x, ((n * H + iy0) * W + ix0) * C);
+      for (let ky = 0; ky < k; ky++) {
+        copyFloats(at(row, ky * kC), src, kC);
+        src += rowBytes;
       }
-      if (kxa > 0) zeroFloats(dst, kxa * C);
-      copyFloats(at(dst, kxa * C), at(x, ((n * H + iy) * W + ix0 + kxa) * C), (kxb - kxa) * C);
-      if (kxb < k) zeroFloats(at(dst, kxb * C), (k - kxb) * C);
+    } else {
+      const kxa = max(0, -ix0);
+      const kxb = min(k, W - ix0);
+      for (let ky = 0; ky < k; ky++) {
+        const iy = iy0 + ky;
+        const dst = at(row, ky * kC);
+        if (iy < 0 || iy >= H || kxa >= kxb) {
+          zeroFloats(dst, kC);
+          continue;
+        }
+        if (kxa > 0) zeroFloats(dst, kxa * C);
+        copyFloats(at(dst, kxa * C), at(x, ((n * H + iy) * W + ix0 + kxa) * C), (kxb - kxa) * C);
+        if (kxb < k) zeroFloats(at(dst, kxb * C), (k - kxb) * C);
+      }
     }
-    if (Kp > K) zeroFloats(at(row, K), Kp - K);
+    for (let i = K; i < Kp; i++) store<f32>(at(row, i), 0);
     if (++ox == Wo) {
       ox = 0;
       if (++oy == Ho) {
