@@ -33,26 +33,20 @@ export interface KernelExports {
   activationForward(kind: number, Z: number, A: number, ld: number, B: number, c0: number, c1: number): void;
   activationBackward(kind: number, Z: number, A: number, dA: number, dZ: number, ld: number, B: number, c0: number, c1: number): void;
   applyUpdate(step: number, e0: number, n: number, isWeight: number): void;
-  // 2-D convolution (conv.as.ts): geometry as in src/nn/layers/conv.ts, addresses in bytes.
+  sumSquares(step: number, e0: number, n: number, isWeight: number): number;
+  // 2-D convolution (conv.as.ts, conv-winograd.as.ts): geometry as in src/nn/layers/conv.ts,
+  // addresses in bytes; buffer sizes in src/core/layers/conv.ts.
   convBlockPositions(): number;
-  convPatchStride(K: number): number;
-  convPackForwardBytes(F: number, K: number): number;
   convPackForward(Wt: number, bias: number, F: number, K: number, Wp: number, g0: number, g1: number): void;
   convForward(x: number, H: number, W: number, C: number, y: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, Wp: number, p0: number, p1: number, panel: number): void;
   convWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, nPos: number, dW: number, f0: number, f1: number, panel: number): void;
   convBiasGradient(dy: number, F: number, nPos: number, db: number, f0: number, f1: number): void;
-  convPackInputGradientBytes(F: number, C: number, k: number): number;
   convPackInputGradient(Wt: number, F: number, C: number, k: number, s: number, Wq: number, g0: number, g1: number): void;
-  convInputPanelFloats(F: number, k: number, W: number): number;
   convInputGradient(dy: number, Ho: number, Wo: number, F: number, dx: number, H: number, W: number, C: number, k: number, s: number, pt: number, pl: number, Wq: number, r0: number, r1: number, panel: number): void;
-  // 3x3 stride-1 convolution by Winograd F(m x m, 3x3), m = 2 or 4 (conv-winograd.as.ts).
-  winogradBlockTiles(m: number): number;
-  winogradPackBytes(m: number, Cin: number, Cout: number): number;
-  winogradForwardScratchFloats(m: number, Cin: number, Cout: number): number;
-  winogradWeightScratchFloats(m: number, C: number, nf: number): number;
-  winogradPack(m: number, Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
-  winogradForward(m: number, x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
-  winogradWeightGradient(m: number, x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
+  winogradBlockTiles(): number;
+  winogradPack(Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
+  winogradForward(x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
+  winogradWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
 }
 
 /** Kind numbers of src/core/kernels/activation.as.ts. */
@@ -113,6 +107,8 @@ export function probeGeometry(module: WebAssembly.Module): { heapBase: number; g
       panelStride: probe.panelStride(),
       inputPanelWidth: probe.inputPanelWidth(),
       listEntryBytes: probe.listEntryBytes(),
+      convBlockPositions: probe.convBlockPositions(),
+      winogradBlockTiles: probe.winogradBlockTiles(),
     },
   };
 }

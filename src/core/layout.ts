@@ -36,6 +36,9 @@ export interface KernelGeometry {
   panelStride: number;
   inputPanelWidth: number;
   listEntryBytes: number;
+  /** Output positions per block of the direct convolution (conv.as.ts), and tiles per block of Winograd's (conv-winograd.as.ts). */
+  convBlockPositions: number;
+  winogradBlockTiles: number;
 }
 
 export interface LayoutInput {

@@ -30,8 +30,9 @@ export function convBlockPositions(): i32 {
   return PB;
 }
 
-/** Floats per row of the patch panel: K rounded up to a multiple of 8. */
-export function convPatchStride(K: i32): i32 {
+/** Floats per row of the patch panel: K rounded up to a multiple of 8 (the weight gradient's lanes). */
+// @ts-ignore: decorator
+@inline function patchStride(K: i32): i32 {
   return (K + 7) & ~7;
 }
 
@@ -148,11 +149,6 @@ export function convPackForward(Wt: usize, bias: usize, F: i32, K: i32, Wp: usiz
   }
 }
 
-/** Bytes of the forward weight pack (convPackForward). */
-export function convPackForwardBytes(F: i32, K: i32): i32 {
-  return ((F + 7) >> 3) * (K + 1) * 32;
-}
-
 /**
  * Writes the patch rows of the output positions [p0, p1) (p = (n * Ho + oy) * Wo + ox) into
  * `panel`, rows Kp floats apart, zeros for the taps outside the image and past K.
@@ -204,14 +200,14 @@ function im2col(x: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, k: i32, s: i
 
 /**
  * y for the output positions [p0, p1) of the batch (p = (n * Ho + oy) * Wo + ox), every filter.
- * Wp: convPackForward's pack. panel: PB * convPatchStride(K) floats of this thread's scratch.
+ * Wp: convPackForward's pack. panel: PB * patchStride(K) floats of this thread's scratch.
  */
 export function convForward(
   x: usize, H: i32, W: i32, C: i32, y: usize, Ho: i32, Wo: i32, F: i32,
   k: i32, s: i32, pt: i32, pl: i32, Wp: usize, p0: i32, p1: i32, panel: usize,
 ): void {
   const K = k * k * C;
-  const Kp = convPatchStride(K);
+  const Kp = patchStride(K);
   const lda = <usize>Kp << 2;
   const ldo = <usize>F << 2;
   const groups = (F + 7) >> 3;
@@ -236,7 +232,7 @@ export function convForward(
  * dW[f, :] for the filters [f0, f1) (f0 a multiple of 4), over the nPos = B * Ho * Wo output
  * positions, in blocks of PB positions: each block's sums (one chain per value, positions in
  * order) are added to the totals of the blocks before it.
- * panel: PB * convPatchStride(K) floats of this thread's scratch.
+ * panel: PB * patchStride(K) floats of this thread's scratch.
  */
 export function convWeightGradient(
   x: usize, H: i32, W: i32, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32,
@@ -244,7 +240,7 @@ export function convWeightGradient(
 ): void {
   if (f0 >= f1) return;
   const K = k * k * C;
-  const Kp = convPatchStride(K);
+  const Kp = patchStride(K);
   const ldp = <usize>Kp << 2;
   const ldy = <usize>F << 2;
   for (let b0 = 0; b0 < nPos; b0 += PB) {
@@ -406,22 +402,10 @@ export function convPackInputGradient(Wt: usize, F: i32, C: i32, k: i32, s: i32,
   }
 }
 
-/** Bytes of the input-gradient weight pack (convPackInputGradient). */
-export function convPackInputGradientBytes(F: i32, C: i32, k: i32): i32 {
-  return ((C + 7) >> 3) * (k * k * F + 1) * 32;
-}
-
-/**
- * Floats of the per-thread panel of convInputGradient (W: the input's width): rows for a block of
- * PB positions or one image row, rounded up to the 4-row tile (tile4x8 reads 4 rows).
- */
-export function convInputPanelFloats(F: i32, k: i32, W: i32): i32 {
-  return ((max(PB, W) + 3) & ~3) * k * k * F;
-}
-
 /**
  * dx for the input rows [r0, r1) of the batch (row r = n * H + iy), every channel. Wq:
- * convPackInputGradient's pack; panel: convInputPanelFloats(F, k, W) floats of this thread's scratch.
+ * convPackInputGradient's pack; panel: this thread's, rows for max(PB, W) positions rounded up to
+ * 4 (tile4x8 reads 4 rows), k * k * F floats each.
  */
 export function convInputGradient(
   dy: usize, Ho: i32, Wo: i32, F: i32, dx: usize, H: i32, W: i32, C: i32,

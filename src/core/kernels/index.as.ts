@@ -6,16 +6,12 @@ export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidt
 export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
+export {
+  convBlockPositions, convPackForward, convForward, convWeightGradient, convBiasGradient, convPackInputGradient, convInputGradient,
+} from './conv.as';
+export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
 
 /** First byte after the module's static data: the core lays its buffers out from here. */
 export function heapBase(): usize {
   return __heap_base;
 }
-export {
-  convBlockPositions, convPatchStride, convPackForward, convPackForwardBytes, convForward, convWeightGradient, convBiasGradient,
-  convPackInputGradient, convPackInputGradientBytes, convInputPanelFloats, convInputGradient,
-} from './conv.as';
-export {
-  winogradBlockTiles, winogradPackBytes, winogradForwardScratchFloats, winogradWeightScratchFloats, winogradPack,
-  winogradForward, winogradWeightGradient,
-} from './conv-winograd.as';

@@ -4,12 +4,14 @@
  */
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import { activationLayer } from './activation.ts';
+import { conv } from './conv.ts';
 import { dense } from './dense.ts';
 import type { CoreLayer } from './driver.ts';
 import { flatten } from './flatten.ts';
 
 export const CORE_LAYERS: { readonly [T in LayerType]?: CoreLayer<Extract<LayerSpec, { type: T }>> } = {
   dense,
+  conv,
   flatten,
   relu: activationLayer('relu'),
   leaky_relu: activationLayer('leaky_relu'),
