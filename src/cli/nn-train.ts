@@ -4,7 +4,9 @@
  */
 import { basename, extname, resolve } from 'node:path';
 import { validateConfig, loadConfigFile } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { networkSpec, type Config } from '../config/schema.ts';
+import { planNetwork } from '../nn/plan.ts';
+import { layerRows, layerTable } from '../report/layer-table.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { TrainReporter } from '../report/train-reporter.ts';
@@ -194,6 +196,11 @@ async function trainOne(args: TrainArgs): Promise<number> {
   const run = resolveRun(args);
   if (args.printConfig) {
     process.stdout.write(JSON.stringify(run.config, null, 2) + '\n');
+    // The network the config describes, for people (stderr), so that stdout stays the JSON.
+    if (!args.quiet) {
+      const plan = planNetwork(networkSpec(run.config));
+      process.stderr.write(layerTable(layerRows(plan), plan.statCount).join('\n') + '\n');
+    }
     return EXIT.ok;
   }
   const folder = run.folder ?? (run.config.out !== null ? RunFolder.create(run.config.out) : RunFolder.createUnique(defaultRunDir(run.name)));

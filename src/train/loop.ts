@@ -21,6 +21,7 @@ import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
 import type { RunFolder } from './run-folder.ts';
+import { layerRows } from '../report/layer-table.ts';
 
 export type TrainStatus = 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
 
@@ -171,6 +172,8 @@ function announce(run: Run): void {
     batchesPerEpoch: run.batchesPerEpoch,
     batchSize: run.batchSize,
     parameters: run.plan.paramCount,
+    layers: layerRows(run.plan),
+    statistics: run.plan.statCount,
     optimizer: config.optimizer.type,
     kernel: engine.kernel,
     workers: engine.workers,
