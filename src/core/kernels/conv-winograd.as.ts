@@ -117,6 +117,27 @@ export function winogradBlockTiles(): i32 {
 // ---------------------------------------------------------------------------------------------
 // Kernel transform
 
+/** The 6 values of G (g0 g1 g2)^T for one column or row of a kernel, in double, as float32 at dst + i * step. */
+// @ts-ignore: decorator
+@inline function storeG(dst: usize, step: usize, g0: f64, g1: f64, g2: f64): void {
+  const sixth = 1.0 / 6.0;
+  const twentyfourth = 1.0 / 24.0;
+  const a = g0 + g2;
+  const b = g0 + 4 * g2;
+  store<f32>(dst, <f32>(0.25 * g0));
+  store<f32>(dst + step, <f32>(-sixth * (a + g1)));
+  store<f32>(dst + 2 * step, <f32>(-sixth * (a - g1)));
+  store<f32>(dst + 3 * step, <f32>(twentyfourth * (b + 2 * g1)));
+  store<f32>(dst + 4 * step, <f32>(twentyfourth * (b - 2 * g1)));
+  store<f32>(dst + 5 * step, <f32>g2);
+}
+
+/** Tap t (ky * 3 + kx) of a kernel whose taps are `tap` bytes apart, turned by 180 degrees for flip. */
+// @ts-ignore: decorator
+@inline function tapValue(base: usize, tap: usize, flip: bool, t: i32): f64 {
+  return <f64>load<f32>(base + <usize>(flip ? 8 - t : t) * tap);
+}
+
 /**
  * Transformed kernels U = G g G^T (in double, rounded once to float32) for the output-channel
  * groups [g0, g1) (8 channels each).
@@ -132,10 +153,12 @@ export function winogradPack(Wt: usize, F: i32, C: i32, flip: bool, Up: usize, g
   const tap = <usize>C << 2;
   for (let g = g0; g < g1; g++) {
     for (let xi = 0; xi < POINTS; xi++) zeroFloats(Up + <usize>xi * pointBytes + <usize>g * groupBytes, 8);
-    for (let j = 0; j < 8; j++) {
-      const o = 8 * g + j;
-      for (let i = 0; i < Cin; i++) {
-        const dst = Up + <usize>g * groupBytes + (<usize>(i + 1) << 5) + (<usize>j << 2);
+    // row by row of the pack, lane by lane (each point's row of 8 lanes is written at once)
+    for (let i = 0; i < Cin; i++) {
+      const row = Up + <usize>g * groupBytes + (<usize>(i + 1) << 5);
+      for (let j = 0; j < 8; j++) {
+        const o = 8 * g + j;
+        const dst = row + (<usize>j << 2);
         if (o >= Cout) {
           for (let xi = 0; xi < POINTS; xi++) store<f32>(dst + <usize>xi * pointBytes, 0);
           continue;
@@ -145,32 +168,21 @@ export function winogradPack(Wt: usize, F: i32, C: i32, flip: bool, Up: usize, g
         const g00 = tapValue(base, tap, flip, 0), g01 = tapValue(base, tap, flip, 1), g02 = tapValue(base, tap, flip, 2);
         const g10 = tapValue(base, tap, flip, 3), g11 = tapValue(base, tap, flip, 4), g12 = tapValue(base, tap, flip, 5);
         const g20 = tapValue(base, tap, flip, 6), g21 = tapValue(base, tap, flip, 7), g22 = tapValue(base, tap, flip, 8);
-        for (let r = 0; r < 6; r++) {
-          // row r of G g, then that row times G^T: point xi = 6 r + q
-          const c0 = gRow(r, g00, g10, g20), c1 = gRow(r, g01, g11, g21), c2 = gRow(r, g02, g12, g22);
-          for (let q = 0; q < 6; q++) store<f32>(dst + <usize>(6 * r + q) * pointBytes, <f32>gRow(q, c0, c1, c2));
-        }
+        // G g (6 x 3, in double), then each of its rows times G^T: point xi = 6 r + q
+        const sixth = 1.0 / 6.0;
+        const twentyfourth = 1.0 / 24.0;
+        const a0 = g00 + g20, a1 = g01 + g21, a2 = g02 + g22;
+        const b0 = g00 + 4 * g20, b1 = g01 + 4 * g21, b2 = g02 + 4 * g22;
+        const row6 = 6 * pointBytes;
+        storeG(dst, pointBytes, 0.25 * g00, 0.25 * g01, 0.25 * g02);
+        storeG(dst + row6, pointBytes, -sixth * (a0 + g10), -sixth * (a1 + g11), -sixth * (a2 + g12));
+        storeG(dst + 2 * row6, pointBytes, -sixth * (a0 - g10), -sixth * (a1 - g11), -sixth * (a2 - g12));
+        storeG(dst + 3 * row6, pointBytes, twentyfourth * (b0 + 2 * g10), twentyfourth * (b1 + 2 * g11), twentyfourth * (b2 + 2 * g12));
+        storeG(dst + 4 * row6, pointBytes, twentyfourth * (b0 - 2 * g10), twentyfourth * (b1 - 2 * g11), twentyfourth * (b2 - 2 * g12));
+        storeG(dst + 5 * row6, pointBytes, g20, g21, g22);
       }
     }
   }
-}
-
-/** Row r of G times the column (g0 g1 g2) of a kernel, in double. */
-function gRow(r: i32, g0: f64, g1: f64, g2: f64): f64 {
-  switch (r) {
-    case 0: return g0 / 4;
-    case 1: return -(g0 + g1 + g2) / 6;
-    case 2: return -(g0 - g1 + g2) / 6;
-    case 3: return (g0 + 2 * g1 + 4 * g2) / 24;
-    case 4: return (g0 - 2 * g1 + 4 * g2) / 24;
-    default: return g2;
-  }
-}
-
-/** Tap t (ky * 3 + kx) of a kernel whose taps are `tap` bytes apart, turned by 180 degrees for flip. */
-// @ts-ignore: decorator
-@inline function tapValue(base: usize, tap: usize, flip: bool, t: i32): f64 {
-  return <f64>load<f32>(base + <usize>(flip ? 8 - t : t) * tap);
 }
 
 // ---------------------------------------------------------------------------------------------
