@@ -1,24 +1,17 @@
 /**
- * Test support for the convolution kernels: a built kernel module (dist/core) over a fresh shared
- * memory per run, and a run of the forward pass, the weight gradient and the input gradient with
- * the work cut into the shares of T threads (run one after the other: the kernels must give the
- * same bits whoever computes what). Buffers have the sizes the core's driver declares
- * (src/core/layers/conv.ts), each followed by a guard band that the kernels must leave untouched.
+ * Test support for the convolution kernels: one convolution layer run by the core's driver
+ * (src/core/layers/conv.ts) over a built kernel module (dist/core) and a fresh shared memory, with
+ * the work of every step cut into the shares of T threads, run one after the other (the results
+ * must not depend on who computes what). Every buffer has the size the driver declares and is
+ * followed by a guard band that the kernels must leave untouched.
  */
 import { loadKernels, instantiate, probeGeometry, type WasmKernelName } from '../src/core/kernels.ts';
-import { convBufferBytes, type ConvPath } from '../src/core/layers/conv.ts';
-import type { ConvGeometry } from '../src/nn/layers/conv.ts';
-import { share } from '../src/core/split.ts';
+import { conv } from '../src/core/layers/conv.ts';
+import type { LayerAddresses } from '../src/core/layers/driver.ts';
+import type { ConvSpec, LayerSpec } from '../src/nn/layers/spec.ts';
+import { planNetwork, type PlannedLayer } from '../src/nn/plan.ts';
+import { shapeSize, type Shape } from '../src/nn/shape.ts';
 import { coreAssets } from './core-helpers.ts';
-
-export interface ConvResults {
-  y: Float32Array;
-  dw: Float32Array;
-  db: Float32Array;
-  dx: Float32Array;
-  /** Guard bands that were written. */
-  overruns: string[];
-}
 
 export interface ConvInputs {
   x: Float32Array;
@@ -27,21 +20,36 @@ export interface ConvInputs {
   dy: Float32Array;
 }
 
-export type ConvRun = (path: ConvPath, g: ConvGeometry, B: number, bias: boolean, inputs: ConvInputs, T: number) => ConvResults;
+export interface ConvResults {
+  y: Float32Array;
+  dw: Float32Array;
+  db: Float32Array;
+  dx: Float32Array;
+  /** Buffers whose guard band was written. */
+  overruns: string[];
+}
+
+export type ConvRun = (layer: PlannedLayer<ConvSpec>, B: number, inputs: ConvInputs, T: number) => ConvResults;
+
+/** The layer as the core plans it: second in its network, so that its input gradient is needed. */
+export function plannedConv(spec: ConvSpec, input: Shape): PlannedLayer<ConvSpec> {
+  const layers: LayerSpec[] = [{ type: 'relu' }, spec, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }];
+  return planNetwork({ input, layers }).layers[1] as PlannedLayer<ConvSpec>;
+}
 
 const PAGE = 65536;
 const GUARD = 256;
-const GUARD_VALUE = 0x7fa1b2c3; // a NaN no kernel computes
+const GUARD_VALUE = 0x7fa1b2c3; // a NaN that no kernel computes
 
 export function convHarness(flavour: WasmKernelName): ConvRun {
   const loaded = loadKernels(flavour, coreAssets());
   if (loaded === null || loaded.name !== flavour) throw new Error(`no ${flavour} kernels`);
   const { heapBase, geometry } = probeGeometry(loaded.module);
 
-  return (path, g, B, bias, { x, w, b, dy }, T) => {
-    const K = g.k * g.k * g.C;
-    const nPos = B * g.Ho * g.Wo;
-    const sizes = convBufferBytes(g, path, geometry);
+  return (layer, B, { x, w, b, dy }, T) => {
+    const bias = layer.spec.bias;
+    const F = layer.spec.filters;
+    const outSize = shapeSize(layer.output);
     let top = Math.ceil(heapBase / 64) * 64;
     const guards: [string, number][] = [];
     const alloc = (name: string, bytes: number): number => {
@@ -51,61 +59,42 @@ export function convHarness(flavour: WasmKernelName): ConvRun {
       return at;
     };
     const ax = alloc('x', 4 * x.length);
-    const aw = alloc('weights', 4 * w.length);
-    const ab = alloc('bias', 4 * g.F);
-    const ay = alloc('y', 4 * nPos * g.F);
+    const ay = alloc('y', 4 * B * outSize);
     const ady = alloc('dy', 4 * dy.length);
     const adx = alloc('dx', 4 * x.length);
+    const aw = alloc('weights', 4 * w.length);
+    const ab = alloc('bias', 4 * F);
     const adw = alloc('dW', 4 * w.length);
-    const adb = alloc('db', 4 * g.F);
-    const wp = alloc('forward pack', sizes.packForward);
-    const wq = alloc('input-gradient pack', sizes.packInput);
-    const scratch = Array.from({ length: T }, (_, t) => alloc(`scratch ${t}`, sizes.scratch));
+    const adb = alloc('db', 4 * F);
+    const decls = conv.buffers(layer, B, geometry);
+    const shared = Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, alloc(d.name, d.bytes)]));
+    const params: Record<string, number> = bias ? { weights: aw, bias: ab } : { weights: aw };
+    const grads: Record<string, number> = bias ? { weights: adw, bias: adb } : { weights: adw };
+    const addresses: LayerAddresses[] = Array.from({ length: T }, (_, t) => ({
+      x: ax,
+      y: ay,
+      dy: ady,
+      dx: adx,
+      params,
+      grads,
+      stats: {},
+      saved: {},
+      buffers: { ...shared, ...Object.fromEntries(decls.filter((d) => d.perThread).map((d) => [d.name, alloc(`${d.name} of thread ${t}`, d.bytes)])) },
+    }));
     const memory = new WebAssembly.Memory({ initial: Math.ceil(top / PAGE), maximum: 65536, shared: true });
     const k = instantiate(loaded.module, memory);
-    new Int32Array(memory.buffer).fill(GUARD_VALUE);
+    new Int32Array(memory.buffer).fill(GUARD_VALUE); // garbage everywhere: every output must be written
     const f32 = (at: number, n: number): Float32Array => new Float32Array(memory.buffer, at, n);
     f32(ax, x.length).set(x);
     f32(aw, w.length).set(w);
-    f32(ab, g.F).set(b);
+    f32(ab, F).set(b);
     f32(ady, dy.length).set(dy);
 
-    const winograd = path === 'winograd';
-    const biasAt = bias ? ab : 0;
-    // Tiles of 4x4 outputs (Winograd) over y, and over dx for the input gradient.
-    const tiles = (h: number, w: number): number => B * Math.ceil(h / 4) * Math.ceil(w / 4);
-    for (let t = 0; t < T; t++) {
-      const [g0, g1] = share(Math.ceil(g.F / 8), t, T);
-      const [c0, c1] = share(Math.ceil(g.C / 8), t, T);
-      if (winograd) {
-        k.winogradPack(aw, g.F, g.C, 0, wp, g0, g1);
-        k.winogradPack(aw, g.F, g.C, 1, wq, c0, c1);
-      } else {
-        k.convPackForward(aw, biasAt, g.F, K, wp, g0, g1);
-        k.convPackInputGradient(aw, g.F, g.C, g.k, g.stride, wq, c0, c1);
-      }
+    for (let step = 0; step < conv.forwardSteps(layer, 'train'); step++) {
+      for (let t = 0; t < T; t++) conv.forward(k, layer, addresses[t]!, B, 'train', 0, step, { t, T });
     }
-    for (let t = 0; t < T; t++) {
-      if (winograd) {
-        const [t0, t1] = share(tiles(g.Ho, g.Wo), t, T);
-        k.winogradForward(ax, g.H, g.W, g.C, ay, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, wp, biasAt, t0, t1, scratch[t]!);
-      } else {
-        const [p0, p1] = share(nPos, t, T);
-        k.convForward(ax, g.H, g.W, g.C, ay, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, wp, p0, p1, scratch[t]!);
-      }
-    }
-    for (let t = 0; t < T; t++) {
-      const [f0, f1] = share(g.F, t, T, 4);
-      if (bias) k.convBiasGradient(ady, g.F, nPos, adb, f0, f1);
-      if (winograd) {
-        k.winogradWeightGradient(ax, g.H, g.W, g.C, ady, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, B, adw, f0, f1, scratch[t]!);
-        const [t0, t1] = share(tiles(g.H, g.W), t, T);
-        k.winogradForward(ady, g.Ho, g.Wo, g.F, adx, g.H, g.W, g.C, 2 - g.padTop, 2 - g.padLeft, wq, 0, t0, t1, scratch[t]!);
-      } else {
-        k.convWeightGradient(ax, g.H, g.W, g.C, ady, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, nPos, adw, f0, f1, scratch[t]!);
-        const [r0, r1] = share(B * g.H, t, T);
-        k.convInputGradient(ady, g.Ho, g.Wo, g.F, adx, g.H, g.W, g.C, g.k, g.stride, g.padTop, g.padLeft, wq, r0, r1, scratch[t]!);
-      }
+    for (let step = 0; step < conv.backwardSteps(layer); step++) {
+      for (let t = 0; t < T; t++) conv.backward(k, layer, addresses[t]!, B, step, { t, T });
     }
     const words = new Int32Array(memory.buffer);
     const overruns = guards.filter(([, end]) => {
@@ -113,9 +102,9 @@ export function convHarness(flavour: WasmKernelName): ConvRun {
       return false;
     });
     return {
-      y: f32(ay, nPos * g.F).slice(),
+      y: f32(ay, B * outSize).slice(),
       dw: f32(adw, w.length).slice(),
-      db: bias ? f32(adb, g.F).slice() : new Float32Array(0),
+      db: bias ? f32(adb, F).slice() : new Float32Array(0),
       dx: f32(adx, x.length).slice(),
       overruns: overruns.map(([name]) => name),
     };

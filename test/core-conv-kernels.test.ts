@@ -1,23 +1,25 @@
 /**
- * The convolution kernels (src/core/kernels/conv*.as.ts) against the reference convolution
- * (src/nn/layers/conv.ts, in float64 on the same float32 numbers), called directly over a shared
- * WebAssembly.Memory: odd sizes (not multiples of the SIMD width, the 8-channel groups or the
- * 64-position blocks), stride 2, valid padding, 1 and 3 channels, kernels 1 to 7, batch 1; both
- * kernel flavours; and the same bits whatever the split of the work into 1, 2 or 4 threads' shares.
+ * The convolution kernels (src/core/kernels/conv*.as.ts), run by the core's driver one thread
+ * share after the other, against the reference convolution (src/nn/layers/conv.ts, in float64 on
+ * the same float32 numbers): odd sizes (not multiples of the SIMD width, the 8-channel groups, the
+ * 4x4 Winograd tiles or the 64-position blocks), stride 2, valid padding, 1 and 3 channels,
+ * kernels 1 to 7, batch 1, both weight-gradient splits; both kernel flavours; buffers never written
+ * past their declared size; and the same bits whatever the split of the work into 1, 2 or 4
+ * threads' shares.
  */
 import { describe, expect, it } from 'vitest';
-import { conv, convGeometry } from '../src/nn/layers/conv.ts';
+import { conv as referenceConv, convGeometry } from '../src/nn/layers/conv.ts';
 import type { ConvSpec } from '../src/nn/layers/spec.ts';
 import type { LayerPass } from '../src/nn/layers/layer.ts';
-import type { Shape } from '../src/nn/shape.ts';
-import { convPath, type ConvPath } from '../src/core/layers/conv.ts';
-import { convHarness, type ConvRun } from './conv-kernel-helpers.ts';
+import type { PlannedLayer } from '../src/nn/plan.ts';
+import { shapeSize, type Shape } from '../src/nn/shape.ts';
+import { convPath } from '../src/core/layers/conv.ts';
+import { convHarness, plannedConv, type ConvRun } from './conv-kernel-helpers.ts';
 import { fillPattern, normwiseError } from './core-helpers.ts';
 
 interface Case {
   name: string;
-  input: Shape;
-  spec: ConvSpec;
+  layer: PlannedLayer<ConvSpec>;
   B: number;
 }
 
@@ -30,109 +32,103 @@ const spec = (filters: number, kernel: number, stride: 1 | 2 = 1, padding: 'same
   bias,
 });
 const shape = (height: number, width: number, channels: number): Shape => ({ height, width, channels });
+const make = (name: string, input: Shape, s: ConvSpec, B: number): Case => ({ name, layer: plannedConv(s, input), B });
 
 const CASES: Case[] = [
-  { name: '3x3 same, 3 channels (a first layer), 13 filters', input: shape(9, 11, 3), spec: spec(13, 3), B: 2 },
-  { name: '3x3 same, 1 channel, no bias, batch 1', input: shape(7, 6, 1), spec: spec(9, 3, 1, 'same', false), B: 1 },
-  { name: '3x3 same, 17 channels, 20 filters (blocks across images)', input: shape(6, 7, 17), spec: spec(20, 3), B: 3 },
-  { name: '3x3 same, stride 2, odd size', input: shape(9, 7, 5), spec: spec(11, 3, 2), B: 2 },
-  { name: '3x3 valid, stride 2, no bias', input: shape(10, 9, 8), spec: spec(8, 3, 2, 'valid', false), B: 2 },
-  { name: '1x1', input: shape(5, 5, 12), spec: spec(7, 1), B: 2 },
-  { name: '1x1 stride 2 (dx rows with no tap)', input: shape(5, 6, 4), spec: spec(6, 1, 2), B: 2 },
-  { name: '2x2 same (padding after)', input: shape(6, 5, 6), spec: spec(5, 2), B: 2 },
-  { name: '5x5 valid', input: shape(9, 8, 3), spec: spec(12, 5, 1, 'valid'), B: 2 },
-  { name: '5x5 same, stride 2', input: shape(11, 10, 9), spec: spec(4, 5, 2), B: 1 },
-  { name: '7x7 same, stride 2, 3 channels', input: shape(13, 12, 3), spec: spec(10, 7, 2), B: 2 },
-  { name: '7x7 same on 3x3 (kernel larger than the image)', input: shape(3, 3, 2), spec: spec(3, 7), B: 2 },
-  { name: '3x3 same, 40 channels, 36 filters', input: shape(5, 9, 40), spec: spec(36, 3), B: 2 },
-  { name: '3x3 same, rows longer than a block (67 wide)', input: shape(3, 67, 2), spec: spec(5, 3), B: 1 },
+  // direct kernels
+  make('3x3 same, 3 channels (a first layer), 13 filters', shape(9, 11, 3), spec(13, 3), 2),
+  make('3x3 same, 1 channel, no bias, batch 1', shape(7, 6, 1), spec(9, 3, 1, 'same', false), 1),
+  make('3x3 same, stride 2, odd size', shape(9, 7, 5), spec(11, 3, 2), 2),
+  make('3x3 valid, stride 2, no bias', shape(10, 9, 8), spec(8, 3, 2, 'valid', false), 2),
+  make('1x1', shape(5, 5, 12), spec(7, 1), 2),
+  make('1x1 stride 2 (dx rows with no tap)', shape(5, 6, 4), spec(6, 1, 2), 2),
+  make('2x2 same (padding after)', shape(6, 5, 6), spec(5, 2), 2),
+  make('5x5 valid', shape(9, 8, 3), spec(12, 5, 1, 'valid'), 2),
+  make('5x5 same, stride 2', shape(11, 10, 9), spec(4, 5, 2), 1),
+  make('5x5 same, 40 channels, 72 filters (weight gradient split by filters)', shape(6, 7, 40), spec(72, 5), 2),
+  make('7x7 same, stride 2, 3 channels', shape(13, 12, 3), spec(10, 7, 2), 2),
+  make('7x7 same on 3x3 (kernel larger than the image)', shape(3, 3, 2), spec(3, 7), 2),
+  make('3x3 same, rows longer than a block (67 wide)', shape(3, 67, 2), spec(5, 3), 1),
+  // Winograd F(4x4, 3x3)
+  make('Winograd: 3x3 same, 17 channels, 20 filters (blocks across images)', shape(6, 7, 17), spec(20, 3), 3),
+  make('Winograd: 3x3 same, 40 channels, 36 filters', shape(5, 9, 40), spec(36, 3), 2),
+  make('Winograd: 3x3 valid, 9 channels, odd output (partial tiles)', shape(8, 9, 9), spec(6, 3, 1, 'valid'), 2),
+  make('Winograd: 3x3 same on 1x1', shape(1, 1, 8), spec(5, 3), 2),
+  make('Winograd: 3x3 same, 8 channels, 67 wide, batch 1', shape(3, 67, 8), spec(9, 3, 1, 'same', false), 1),
+  make('Winograd: 3x3 same, 64 channels, 72 filters, more than a block of tiles', shape(10, 13, 64), spec(72, 3, 1, 'same', false), 3),
 ];
 
 /** The reference forward and backward in float64 on the float32 values. */
 function reference(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array) {
-  const g = convGeometry(c.spec, c.input);
-  const out = { height: g.Ho, width: g.Wo, channels: g.F };
-  const inSize = g.H * g.W * g.C;
-  const outSize = g.Ho * g.Wo * g.F;
+  const { spec: s, input, output } = c.layer;
   const io: LayerPass = {
     B: c.B,
     mode: 'train',
     noiseKey: 0,
     x: Float64Array.from(x),
-    y: new Float64Array(c.B * outSize),
+    y: new Float64Array(c.B * shapeSize(output)),
     dy: Float64Array.from(dy),
-    dx: new Float64Array(c.B * inSize),
-    params: c.spec.bias ? { weights: Float64Array.from(w), bias: Float64Array.from(b) } : { weights: Float64Array.from(w) },
-    grads: c.spec.bias ? { weights: new Float64Array(w.length), bias: new Float64Array(b.length) } : { weights: new Float64Array(w.length) },
+    dx: new Float64Array(x.length),
+    params: s.bias ? { weights: Float64Array.from(w), bias: Float64Array.from(b) } : { weights: Float64Array.from(w) },
+    grads: s.bias ? { weights: new Float64Array(w.length), bias: new Float64Array(b.length) } : { weights: new Float64Array(w.length) },
     stats: {},
     saved: {},
   };
-  conv.forward(c.spec, c.input, out, io);
-  conv.backward(c.spec, c.input, out, io);
+  referenceConv.forward(s, input, output, io);
+  referenceConv.backward(s, input, output, io);
   return { y: io.y, dx: io.dx!, dw: io.grads.weights!, db: io.grads.bias ?? null };
 }
 
-function runCase(run: ConvRun, path: ConvPath, c: Case, T: number) {
-  const g = convGeometry(c.spec, c.input);
-  const K = g.k * g.k * g.C;
-  const x = new Float32Array(c.B * g.H * g.W * g.C);
-  const w = new Float32Array(g.F * K);
-  const b = new Float32Array(g.F);
-  const dy = new Float32Array(c.B * g.Ho * g.Wo * g.F);
+function runCase(run: ConvRun, c: Case, T: number) {
+  const { input, output, spec: s } = c.layer;
+  const K = s.kernel * s.kernel * input.channels;
+  const x = new Float32Array(c.B * shapeSize(input));
+  const w = new Float32Array(s.filters * K);
+  const b = new Float32Array(s.filters);
+  const dy = new Float32Array(c.B * shapeSize(output));
   fillPattern(x, 1);
   fillPattern(w, 2, Math.sqrt(3 / K));
   fillPattern(b, 3, 0.1);
   fillPattern(dy, 4);
-  const got = run(path, g, c.B, c.spec.bias, { x, w, b, dy }, T);
-  return { x, w, b, dy, got };
+  return { x, w, b, dy, got: run(c.layer, c.B, { x, w, b, dy }, T) };
 }
 
-/** Winograd F(4x4, 3x3): 3x3 stride-1 layers only (the core uses it from 8 channels up; the kernels take any). */
-const WINOGRAD_CASES: Case[] = [
-  ...CASES.filter((c) => c.spec.kernel === 3 && c.spec.stride === 1),
-  { name: '3x3 valid, 9 channels, odd output (partial tiles)', input: shape(8, 9, 9), spec: spec(6, 3, 1, 'valid'), B: 2 },
-  { name: '3x3 same on 1x1', input: shape(1, 1, 4), spec: spec(5, 3), B: 2 },
-  { name: '3x3 same, 64 channels, 72 filters, more than a block of tiles', input: shape(10, 13, 64), spec: spec(72, 3, 1, 'same', false), B: 3 },
-];
+const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
-describe.each([
-  ['relaxed-simd', 'direct', CASES],
-  ['simd', 'direct', CASES],
-  ['relaxed-simd', 'winograd', WINOGRAD_CASES],
-  ['simd', 'winograd', WINOGRAD_CASES],
-] as const)('%s %s convolution kernels', (flavour, path, cases) => {
+describe.each(['relaxed-simd', 'simd'] as const)('%s convolution kernels', (flavour) => {
   const run = convHarness(flavour);
 
-  it.each(cases.map((c) => [c.name, c] as const))('%s: forward, dW, db and dx as the reference', (_name, c) => {
-    const { x, w, b, dy, got } = runCase(run, path, c, 1);
+  it.each(CASES.map((c) => [c.name, c] as const))('%s: forward, dW, db and dx as the reference', (_name, c) => {
+    expect(convPath(convGeometry(c.layer.spec, c.layer.input))).toBe(c.name.startsWith('Winograd') ? 'winograd' : 'direct');
+    const { x, w, b, dy, got } = runCase(run, c, 1);
     const ref = reference(c, x, w, b, dy);
     expect(got.overruns, 'buffers written past their declared size').toEqual([]);
-    // F(4x4, 3x3) transforms multiply values by up to 8 and 1/24: a few times the rounding error.
-    const tolerance = path === 'winograd' ? 1e-5 : 2e-6;
+    // F(4x4, 3x3) transforms scale values by up to 8 and 1/24: a few times the rounding error.
+    const tolerance = c.name.startsWith('Winograd') ? 1e-5 : 2e-6;
     expect(normwiseError(got.y, ref.y), 'y').toBeLessThan(tolerance);
     expect(normwiseError(got.dw, ref.dw), 'dW').toBeLessThan(tolerance);
     if (ref.db) expect(normwiseError(got.db, ref.db), 'db').toBeLessThan(tolerance);
     expect(normwiseError(got.dx, ref.dx), 'dx').toBeLessThan(tolerance);
   });
 
-  it.each(cases.map((c) => [c.name, c] as const))('%s: the same bits for 1, 2 and 4 threads', (_name, c) => {
-    const one = runCase(run, path, c, 1).got;
+  it.each(CASES.map((c) => [c.name, c] as const))('%s: the same bits for 1, 2 and 4 threads', (_name, c) => {
+    const one = runCase(run, c, 1).got;
     for (const T of [2, 4]) {
-      const many = runCase(run, path, c, T).got;
+      const many = runCase(run, c, T).got;
       expect(many.overruns, `buffers written past their declared size, ${T} threads`).toEqual([]);
-      expect(Buffer.from(many.y.buffer).equals(Buffer.from(one.y.buffer)), `y, ${T} threads`).toBe(true);
-      expect(Buffer.from(many.dw.buffer).equals(Buffer.from(one.dw.buffer)), `dW, ${T} threads`).toBe(true);
-      expect(Buffer.from(many.db.buffer).equals(Buffer.from(one.db.buffer)), `db, ${T} threads`).toBe(true);
-      expect(Buffer.from(many.dx.buffer).equals(Buffer.from(one.dx.buffer)), `dx, ${T} threads`).toBe(true);
+      expect(same(many.y, one.y), `y, ${T} threads`).toBe(true);
+      expect(same(many.dw, one.dw), `dW, ${T} threads`).toBe(true);
+      expect(same(many.db, one.db), `db, ${T} threads`).toBe(true);
+      expect(same(many.dx, one.dx), `dx, ${T} threads`).toBe(true);
     }
   });
 });
 
 it('the core picks Winograd for 3x3 stride-1 layers of 8 channels or more, the direct kernels otherwise', () => {
-  const path = (c: Case) => convPath(convGeometry(c.spec, c.input));
-  expect(path({ name: '', input: shape(64, 64, 3), spec: spec(32, 3), B: 1 })).toBe('direct');
-  expect(path({ name: '', input: shape(32, 32, 32), spec: spec(64, 3), B: 1 })).toBe('winograd');
-  expect(path({ name: '', input: shape(32, 32, 32), spec: spec(64, 3, 1, 'valid'), B: 1 })).toBe('winograd');
-  expect(path({ name: '', input: shape(32, 32, 32), spec: spec(64, 3, 2), B: 1 })).toBe('direct');
-  expect(path({ name: '', input: shape(32, 32, 32), spec: spec(64, 5), B: 1 })).toBe('direct');
+  const path = (input: Shape, s: ConvSpec) => convPath(convGeometry(s, input));
+  expect(path(shape(64, 64, 3), spec(32, 3))).toBe('direct');
+  expect(path(shape(32, 32, 32), spec(64, 3))).toBe('winograd');
+  expect(path(shape(32, 32, 32), spec(64, 3, 1, 'valid'))).toBe('winograd');
+  expect(path(shape(32, 32, 32), spec(64, 3, 2))).toBe('direct');
+  expect(path(shape(32, 32, 32), spec(64, 5))).toBe('direct');
 });

@@ -39,7 +39,8 @@ export interface KernelExports {
   convBlockPositions(): number;
   convPackForward(Wt: number, bias: number, F: number, K: number, Wp: number, g0: number, g1: number): void;
   convForward(x: number, H: number, W: number, C: number, y: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, Wp: number, p0: number, p1: number, panel: number): void;
-  convWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, nPos: number, dW: number, f0: number, f1: number, panel: number): void;
+  convWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, p0: number, p1: number, dW: number, f0: number, f1: number, panel: number): void;
+  convSumPartials(src: number, stride: number, count: number, dst: number, i0: number, i1: number): void;
   convBiasGradient(dy: number, F: number, nPos: number, db: number, f0: number, f1: number): void;
   convPackInputGradient(Wt: number, F: number, C: number, k: number, s: number, Wq: number, g0: number, g1: number): void;
   convInputGradient(dy: number, Ho: number, Wo: number, F: number, dx: number, H: number, W: number, C: number, k: number, s: number, pt: number, pl: number, Wq: number, r0: number, r1: number, panel: number): void;

@@ -229,23 +229,27 @@ export function convForward(
 // Weight gradient
 
 /**
- * dW[f, :] for the filters [f0, f1) (f0 a multiple of 4), over the nPos = B * Ho * Wo output
- * positions, in blocks of PB positions: each block's sums (one chain per value, positions in
- * order) are added to the totals of the blocks before it.
+ * dW[f, :] for the filters [f0, f1), summed over the output positions [p0, p1) (p = (n * Ho + oy)
+ * * Wo + ox) in blocks of PB positions from p0: each block's sums (one chain per value, positions
+ * in order) are added to the totals of the blocks before it. dW rows are K floats apart.
  * panel: PB * patchStride(K) floats of this thread's scratch.
  */
 export function convWeightGradient(
   x: usize, H: i32, W: i32, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32,
-  k: i32, s: i32, pt: i32, pl: i32, nPos: i32, dW: usize, f0: i32, f1: i32, panel: usize,
+  k: i32, s: i32, pt: i32, pl: i32, p0: i32, p1: i32, dW: usize, f0: i32, f1: i32, panel: usize,
 ): void {
   if (f0 >= f1) return;
   const K = k * k * C;
+  if (p0 >= p1) {
+    zeroFloats(at(dW, f0 * K), (f1 - f0) * K); // a sum over no positions
+    return;
+  }
   const Kp = patchStride(K);
   const ldp = <usize>Kp << 2;
   const ldy = <usize>F << 2;
-  for (let b0 = 0; b0 < nPos; b0 += PB) {
-    const b1 = min(b0 + PB, nPos);
-    const first = b0 == 0;
+  for (let b0 = p0; b0 < p1; b0 += PB) {
+    const b1 = min(b0 + PB, p1);
+    const first = b0 == p0;
     im2col(x, H, W, C, Ho, Wo, k, s, pt, pl, b0, b1, panel, Kp);
     const dy0 = at(dy, b0 * F);
     for (let kb = 0; kb < Kp; kb += 8) {
@@ -254,6 +258,33 @@ export function convWeightGradient(
         sumTile4x8(dy0 + (<usize>f << 2), ldy, min(4, f1 - f), at(panel, kb), ldp, b1 - b0, at(dW, f * K + kb), <usize>K << 2, kn, first);
       }
     }
+  }
+}
+
+/**
+ * dst[i] = sum_{j < count} src[j * stride + i] for i in [i0, i1), j in order: the weight gradient
+ * from the partial sums of fixed position ranges.
+ */
+export function convSumPartials(src: usize, stride: i32, count: i32, dst: usize, i0: i32, i1: i32): void {
+  const step = <usize>stride << 2;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    let p = at(src, i);
+    let t = v128.load(p);
+    for (let j = 1; j < count; j++) {
+      p += step;
+      t = f32x4.add(t, v128.load(p));
+    }
+    v128.store(at(dst, i), t);
+  }
+  for (; i < i1; i++) {
+    let p = at(src, i);
+    let t = load<f32>(p);
+    for (let j = 1; j < count; j++) {
+      p += step;
+      t += load<f32>(p);
+    }
+    store<f32>(at(dst, i), t);
   }
 }
 

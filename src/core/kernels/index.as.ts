@@ -7,7 +7,7 @@ export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
 export {
-  convBlockPositions, convPackForward, convForward, convWeightGradient, convBiasGradient, convPackInputGradient, convInputGradient,
+  convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
 } from './conv.as';
 export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
 

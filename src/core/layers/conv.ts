@@ -9,9 +9,16 @@
  *   forward step 0   the weights packed (transformed) for the products: filter groups split; in
  *                    training also for the input gradient (channel groups split)
  *   forward step 1   y: output positions (Winograd: 4x4 tiles) split
- *   backward         dW and db: filters split; dx: input rows (Winograd: tiles of dx) split
- * Every output value is computed whole by one thread, in an order fixed by the geometry alone:
- * results do not depend on the thread count.
+ *   backward         db: filters split; dx: input rows (Winograd: tiles of dx) split; dW either
+ *                    - by filters: each thread sums its filters over every position, or
+ *                    - by positions, for direct layers with few weights and many positions (a
+ *                      first layer: 864 weights, 262144 positions at batch 64): the positions
+ *                      cut into PARTIAL_SUMS fixed ranges, each range's sums (partials) made by
+ *                      one thread, then (step 1) added in range order, weights split. Every
+ *                      thread then builds the patches of its own positions only.
+ * Every output value is computed whole by one thread, in an order fixed by the geometry alone
+ * (the path and the split depend on the layer, never on the thread count): results do not
+ * depend on the thread count.
  */
 import { convGeometry, type ConvGeometry } from '../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../nn/layers/spec.ts';
@@ -29,10 +36,20 @@ const WINOGRAD_MIN_CHANNELS = 8;
 /** Splits of positions, tiles and filters at multiples of 4 (the kernels' row tiles). */
 const ALIGN = 4;
 
+/** Fixed position ranges of the weight gradient split by positions (at least the thread count for a full split). */
+const PARTIAL_SUMS = 16;
+/** Weights (F * K) up to which a direct layer's weight gradient is split by positions: PARTIAL_SUMS copies stay small. */
+const PARTIAL_WEIGHTS = 1 << 16;
+
 export type ConvPath = 'winograd' | 'direct';
 
 export function convPath(g: ConvGeometry): ConvPath {
   return g.k === 3 && g.stride === 1 && g.C >= WINOGRAD_MIN_CHANNELS ? 'winograd' : 'direct';
+}
+
+/** Whether the weight gradient is split by positions (partial sums) rather than by filters. */
+function splitByPositions(g: ConvGeometry): boolean {
+  return convPath(g) === 'direct' && g.F * g.k * g.k * g.C <= PARTIAL_WEIGHTS;
 }
 
 const up8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -43,8 +60,9 @@ const up4 = (n: number): number => Math.ceil(n / 4) * 4;
  * sizes mirror them): the weight packs for the forward pass and the input gradient (shared), and
  * the scratch a thread needs for any of the three passes.
  */
-export function convBufferBytes(g: ConvGeometry, path: ConvPath, kg: KernelGeometry): { packForward: number; packInput: number; scratch: number } {
-  if (path === 'winograd') {
+export function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: number; packInput: number; scratch: number; partials: number } {
+  const partials = splitByPositions(g) ? 4 * PARTIAL_SUMS * g.F * g.k * g.k * g.C : 0;
+  if (convPath(g) === 'winograd') {
     const TB = kg.winogradBlockTiles;
     const tile = (n: number): number => 36 * up8(n) + 16; // tileFloats
     const tmp = 2 * 36 * 4;
@@ -56,6 +74,7 @@ export function convBufferBytes(g: ConvGeometry, path: ConvPath, kg: KernelGeome
       packForward: pack(g.C, g.F),
       packInput: pack(g.F, g.C),
       scratch: 4 * Math.max(forward(g.C, g.F), forward(g.F, g.C), weights),
+      partials,
     };
   }
   const K = g.k * g.k * g.C;
@@ -66,6 +85,7 @@ export function convBufferBytes(g: ConvGeometry, path: ConvPath, kg: KernelGeome
     packForward: Math.ceil(g.F / 8) * (K + 1) * 32,
     packInput: Math.ceil(g.C / 8) * (g.k * g.k * g.F + 1) * 32,
     scratch: 4 * Math.max(patches, dyPatches),
+    partials,
   };
 }
 
@@ -76,17 +96,18 @@ export const conv: CoreLayer<ConvSpec> = {
   type: 'conv',
   buffers(layer, _maxBatch, kg) {
     const g = convGeometry(layer.spec, layer.input);
-    const bytes = convBufferBytes(g, convPath(g), kg);
+    const bytes = convBufferBytes(g, kg);
     const decls: CoreBufferDecl[] = [
       { name: 'packForward', bytes: bytes.packForward, perThread: false },
       { name: 'scratch', bytes: bytes.scratch, perThread: true },
     ];
+    if (bytes.partials > 0) decls.push({ name: 'partials', bytes: bytes.partials, perThread: false });
     // The first layer's input gradient is never needed.
     if (layer.index > 0) decls.push({ name: 'packInput', bytes: bytes.packInput, perThread: false });
     return decls;
   },
   forwardSteps: () => 2,
-  backwardSteps: () => 1,
+  backwardSteps: (layer) => (splitByPositions(convGeometry(layer.spec, layer.input)) ? 2 : 1),
   work(layer, B) {
     const g = convGeometry(layer.spec, layer.input);
     return B * g.Ho * g.Wo * g.F * g.k * g.k * g.C;
@@ -117,15 +138,30 @@ export const conv: CoreLayer<ConvSpec> = {
       if (p0 < p1) k.convForward(a.x, g.H, g.W, g.C, a.y, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, packForward!, p0, p1, scratch!);
     }
   },
-  backward(k, layer, a, B, _step, { t, T }) {
+  backward(k, layer, a, B, step, { t, T }) {
     const g = convGeometry(layer.spec, layer.input);
     const winograd = convPath(g) === 'winograd';
-    const { packInput, scratch } = a.buffers;
+    const { packInput, scratch, partials } = a.buffers;
+    const nPos = B * g.Ho * g.Wo;
+    const K = g.k * g.k * g.C;
+    if (step === 1) {
+      // dW = the partial sums of the position ranges, added in range order
+      const [i0, i1] = share(g.F * K, t, T, ALIGN);
+      if (i0 < i1) k.convSumPartials(partials!, g.F * K, PARTIAL_SUMS, a.grads.weights!, i0, i1);
+      return;
+    }
     const [f0, f1] = share(g.F, t, T, ALIGN);
-    if (f0 < f1) {
-      if (a.grads.bias !== undefined) k.convBiasGradient(a.dy, g.F, B * g.Ho * g.Wo, a.grads.bias, f0, f1);
+    if (f0 < f1 && a.grads.bias !== undefined) k.convBiasGradient(a.dy, g.F, nPos, a.grads.bias, f0, f1);
+    if (partials !== undefined) {
+      const [r0, r1] = share(PARTIAL_SUMS, t, T);
+      for (let r = r0; r < r1; r++) {
+        const p0 = Math.floor((r * nPos) / PARTIAL_SUMS);
+        const p1 = Math.floor(((r + 1) * nPos) / PARTIAL_SUMS);
+        k.convWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, p0, p1, partials + 4 * r * g.F * K, 0, g.F, scratch!);
+      }
+    } else if (f0 < f1) {
       if (winograd) k.winogradWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, B, a.grads.weights!, f0, f1, scratch!);
-      else k.convWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, B * g.Ho * g.Wo, a.grads.weights!, f0, f1, scratch!);
+      else k.convWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, 0, nPos, a.grads.weights!, f0, f1, scratch!);
     }
     if (a.dx === 0) return;
     if (winograd) {
