@@ -75,16 +75,16 @@ export function winogradBlockTiles(): i32 {
   v128.store(dst + 5 * d, madd(four, d1, madd(mfive, d3, d5)));
 }
 
-/** A^T v: 6 values in, 4 out. */
+/** A^T v (+ bias): 6 values in, 4 out. */
 // @ts-ignore: decorator
-@inline function outputColumn(src: usize, s: usize, dst: usize, d: usize): void {
+@inline function outputColumn(src: usize, s: usize, dst: usize, d: usize, bias: v128): void {
   const m0 = v128.load(src), m1 = v128.load(src + s), m2 = v128.load(src + 2 * s);
   const m3 = v128.load(src + 3 * s), m4 = v128.load(src + 4 * s), m5 = v128.load(src + 5 * s);
   const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
-  v128.store(dst, f32x4.add(f32x4.add(m0, a), c));
-  v128.store(dst + d, madd(f32x4.splat(2), e, b));
-  v128.store(dst + 2 * d, madd(f32x4.splat(4), c, a));
-  v128.store(dst + 3 * d, f32x4.add(madd(f32x4.splat(8), e, b), m5));
+  v128.store(dst, f32x4.add(f32x4.add(f32x4.add(m0, a), c), bias));
+  v128.store(dst + d, f32x4.add(madd(f32x4.splat(2), e, b), bias));
+  v128.store(dst + 2 * d, f32x4.add(madd(f32x4.splat(4), c, a), bias));
+  v128.store(dst + 3 * d, f32x4.add(f32x4.add(madd(f32x4.splat(8), e, b), m5), bias));
 }
 
 /** A v: 4 values in, 6 out (the gradient of M from the gradient of Y). */
@@ -266,15 +266,19 @@ function outputTransform(Mb: usize, Fp: i32, F: i32, y: usize, Ho: i32, Wo: i32,
     for (let f = 0; f < F; f += 4) {
       const fn = min(4, F - f);
       const p = src + (<usize>f << 2);
-      // columns: half[i][q] = (A^T M)[i][q]; rows: done[i][j] = (half A)[i][j]
-      for (let q = 0; q < 6; q++) outputColumn(p + <usize>q * point, 6 * point, half + <usize>q * 16, vs);
-      for (let i = 0; i < 4; i++) outputColumn(half + <usize>i * vs, 16, done + <usize>(i * 4) * 16, 16);
-      const b = bias != 0 ? loadLanes4(at(bias, f), fn) : f32x4.splat(0);
+      // columns: half[i][q] = (A^T M)[i][q]; rows: Y[i][j] = (half A)[i][j] + bias, straight into y
+      // for a whole tile, else through `done`
+      const zero = f32x4.splat(0);
+      for (let q = 0; q < 6; q++) outputColumn(p + <usize>q * point, 6 * point, half + <usize>q * 16, vs, zero);
+      const b = bias != 0 ? loadLanes4(at(bias, f), fn) : zero;
       const o = out + (<usize>f << 2);
+      if (rows == 4 && cols == 4 && fn == 4) {
+        for (let i = 0; i < 4; i++) outputColumn(half + <usize>i * vs, 16, o + <usize>i * rowBytes, colBytes, b);
+        continue;
+      }
+      for (let i = 0; i < 4; i++) outputColumn(half + <usize>i * vs, 16, done + <usize>(i * 4) * 16, 16, b);
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < cols; j++) {
-          storeLanes4(o + <usize>i * rowBytes + <usize>j * colBytes, f32x4.add(b, v128.load(done + <usize>(i * 4 + j) * 16)), fn);
-        }
+        for (let j = 0; j < cols; j++) storeLanes4(o + <usize>i * rowBytes + <usize>j * colBytes, v128.load(done + <usize>(i * 4 + j) * 16), fn);
       }
     }
   }
