@@ -305,17 +305,27 @@ function gradientTransform(dy: usize, Ho: i32, Wo: i32, F: i32, TH: i32, TW: i32
     const ox = 4 * tx;
     const src = at(dy, ((n * Ho + oy) * Wo + ox) * F);
     const dst0 = Eb + <usize>(t - t0) * tileBytes;
+    const whole = oy + 4 <= Ho && ox + 4 <= Wo;
     for (let f = f0; f < f0 + Np; f += 4) {
       const fn = min(4, f1 - f);
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const inside = fn > 0 && oy + i < Ho && ox + j < Wo;
-          const p = src + <usize>i * rowBytes + <usize>j * colBytes + (<usize>f << 2);
-          v128.store(gathered + <usize>(i * 4 + j) * 16, inside ? loadLanes4(p, fn) : f32x4.splat(0));
+      // the 4x4 block dY: straight from dy for a whole tile, else gathered with zeros
+      let d = src + (<usize>f << 2);
+      let ds = rowBytes;
+      let dq = colBytes;
+      if (!(whole && fn == 4)) {
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) {
+            const inside = fn > 0 && oy + i < Ho && ox + j < Wo;
+            const p = d + <usize>i * rowBytes + <usize>j * colBytes;
+            v128.store(gathered + <usize>(i * 4 + j) * 16, inside ? loadLanes4(p, fn) : f32x4.splat(0));
+          }
         }
+        d = gathered;
+        ds = 64;
+        dq = 16;
       }
       // columns: half[r][j] = (A dY)[r][j]; rows: dM[6 r + q] = (half A^T)[r][q]
-      for (let j = 0; j < 4; j++) gradientColumn(gathered + <usize>j * 16, 64, half + <usize>j * 16, 64);
+      for (let j = 0; j < 4; j++) gradientColumn(d + <usize>j * dq, ds, half + <usize>j * 16, 64);
       const out = dst0 + (<usize>(f - f0) << 2);
       for (let i = 0; i < 6; i++) gradientColumn(half + <usize>(i * 4) * 16, 16, out + <usize>(6 * i) * point, point);
     }
