@@ -128,6 +128,24 @@ export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'
   };
 }
 
+/**
+ * Refuses, before any image is decoded or any file written, a network whose buffers at the
+ * configured batch size cannot fit in the gradient core's 4 GiB. (A batch of "full" is known only
+ * once the images are counted; createCore checks it then.)
+ */
+export async function checkNetworkFits(config: Config): Promise<void> {
+  const { batchSize, workers } = config.training;
+  if (batchSize === 'full') return;
+  const { checkCoreMemory } = await import('../core/index.ts');
+  try {
+    // Validation batches hold up to 256 images (train/loop.ts).
+    checkCoreMemory({ network: networkSpec(config), maxBatch: Math.max(batchSize, 256), ...(workers ? { workers } : {}) });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UserError(`training.batchSize: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Methods other than gradient descent: the genetic algorithm. */
 export function methodFactory(): NonNullable<TrainOptions['createMethod']> {
   return createGeneticMethod;
@@ -203,6 +221,7 @@ async function trainOne(args: TrainArgs): Promise<number> {
     }
     return EXIT.ok;
   }
+  await checkNetworkFits(run.config);
   const folder = run.folder ?? (run.config.out !== null ? RunFolder.create(run.config.out) : RunFolder.createUnique(defaultRunDir(run.name)));
   if (!run.resume) folder.writeConfig(run.config);
   const reporter = makeReporter(args);

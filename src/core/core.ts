@@ -34,7 +34,9 @@ import { JsCore } from './js-core.ts';
 import type { KernelChoice, KernelName } from './kernels.ts';
 import { coreSupports } from './layers/index.ts';
 import { MAX_THREADS } from './sync.ts';
-import { createWasmCore } from './wasm-core.ts';
+import { createWasmCore, layoutInput } from './wasm-core.ts';
+import { loadKernels } from './kernels.ts';
+import { computeLayout } from './layout.ts';
 
 export interface CoreOptions {
   /** The image shape and the layer list (src/nn/layers/spec.ts). */
@@ -136,6 +138,19 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (core) return core;
   }
   return new JsCore(options, plan);
+}
+
+/**
+ * Throws a CoreMemoryError (a RangeError naming the largest buffers) when the network at this batch
+ * size would not fit in WebAssembly's 4 GiB: what createCore would find, without starting
+ * anything, so a command can refuse such a config before it decodes a single image.
+ */
+export function checkCoreMemory(options: Pick<CoreOptions, 'network' | 'maxBatch' | 'workers' | 'assetDir'>): void {
+  const loaded = loadKernels('auto', options.assetDir ?? defaultAssetDir());
+  if (!loaded) return; // no WebAssembly SIMD: the TypeScript path has no 4 GiB limit
+  const plan = planNetwork(options.network);
+  if (!coreSupports(options.network.layers)) return; // TEMP until every kind has a driver
+  computeLayout(layoutInput(loaded.module, plan, options.maxBatch, options.workers ?? defaultWorkers()));
 }
 
 function checkOptions(o: CoreOptions): void {
