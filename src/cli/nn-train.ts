@@ -35,6 +35,10 @@ async function command(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const args = parsed.args;
+  if (args.findLr) {
+    const { findLr } = await import('./find-lr.ts');
+    return findLr(args);
+  }
   if (args.configs.length > 1) {
     const { race } = await import('./race.ts');
     return race(args);
