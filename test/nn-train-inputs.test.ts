@@ -218,6 +218,20 @@ describe('resuming', () => {
     expect(at({ stale: 2, batch: 1 })).toBeNull(); // interrupted inside an epoch: go on
   });
 
+  it('resumes a checkpoint of version 1 (before layer lists: no statistics, the config with hidden/activation)', () => {
+    const out = join(dir, 'version-1');
+    mkdirSync(out);
+    for (const f of readdirSync(finished)) writeFileSync(join(out, f), readFileSync(join(finished, f)));
+    const doc = JSON.parse(readFileSync(join(out, 'last.json'), 'utf8'));
+    doc.version = 1;
+    delete doc.stats;
+    delete doc.config.model.layers; // version 1 configs had no such field
+    writeFileSync(join(out, 'last.json'), JSON.stringify(doc));
+    const r = train('--resume', out, '--epochs', '3', '--quiet');
+    expect(r.code).toBe(0);
+    expect(decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8')).epoch).toBe(3);
+  });
+
   it('refuses --out somewhere else, which used to be ignored', () => {
     expectUserError(train('--resume', finished, '--epochs', '3', '--out', join(dir, 'elsewhere')), /--out .*elsewhere: a resumed run goes on in its own folder/);
     expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
