@@ -32,6 +32,11 @@ export interface TrainOptions {
   onEvent: EventSink;
   /** Polled after every batch: true asks the loop to checkpoint and stop (the first Ctrl-C). */
   shouldStop?: () => boolean;
+  /**
+   * Aborted (the first Ctrl-C) while the images load or the core starts: train() stops there and
+   * rejects with signal.reason, having trained and written nothing.
+   */
+  signal?: AbortSignal;
   /** Creates the gradient core; tests may pass the single-thread kernel. */
   createEngine: (arch: Architecture, maxBatch: number, config: Config) => Promise<Engine>;
   /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
@@ -57,7 +62,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
   const resume = opts.resume ?? null;
 
-  const data = await prepareData(config, onEvent, resume?.normalization ?? null);
+  const data = await prepareData(config, onEvent, resume?.normalization ?? null, opts.signal);
   if (resume && resume.dataset.fingerprint !== data.fingerprint) {
     throw new UserError(
       `${folder.dir}: the images in ${config.data.train} changed since this run started (${resume.dataset.images} then, ${data.pixelsCount} now, or other files); resume needs the same data`,
@@ -77,6 +82,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const engine = await opts.createEngine(arch, Math.max(B, evalBatch), config);
   try {
+    opts.signal?.throwIfAborted(); // stopped while the core started: before the first batch
     const method =
       config.optimizer.type === 'genetic'
         ? requireGenetic(opts)(engine, config, data, new Rng(config.training.seed ^ 0x6a09e667))
