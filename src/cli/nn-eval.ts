@@ -16,18 +16,22 @@
  * folder does not exist, or no image could be read at all.
  */
 import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { isImageName } from '../data/find.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
 import { readModelFile, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../io/model-file.ts';
-import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
+import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
+import { dieOnStopSignals } from './signals.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';
 
 export async function main(argv: string[]): Promise<number> {
   ignoreStderrErrors();
   failOnStdoutErrors();
+  // Nothing to save on Ctrl-C: erase the progress line and end by the signal, so shells stop too.
+  dieOnStopSignals();
   return runCommand('nn-eval', async () => {
     try {
       const parsed = parseEvalCli(argv);
@@ -71,14 +75,29 @@ function failOnStdoutErrors(): void {
   });
 }
 
-/** Reads the model file; a run folder given instead of its model gets a pointer to the file inside. */
+/**
+ * Reads the model file; a run folder given instead of its model gets a pointer to the file inside,
+ * and a folder of images or an image (the model was forgotten) a reminder of the argument order.
+ */
 function readModel(path: string): Model {
   try {
     return readModelFile(path);
   } catch (err) {
+    if (!(err instanceof UserError)) throw err;
     const inside = join(path, 'model.json');
-    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    if (existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    if (isFolder(path) || isImageName(basename(path))) {
+      throw new UserError(`${err.message}; the first argument is the model file (model.json of an nn-train run), the images come after it`, err.exitCode);
+    }
     throw err;
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -170,7 +189,8 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
 
   const chalk = makeChalk(colorLevel(Boolean(process.stderr.isTTY), process.env, args.color));
   const total = plannedCount(plan);
-  const progress = new ProgressLine(process.stderr, total, showProgress(Boolean(process.stderr.isTTY), process.env, args.quiet) && !process.stdout.isTTY);
+  const live = progressStyle(Boolean(process.stderr.isTTY), process.env, { quiet: args.quiet, progress: args.progress }) === 'live';
+  const progress = new ProgressLine(process.stderr, total, live && !process.stdout.isTTY);
   const metrics = new MetricsAccumulator(args.threshold, args.clip);
 
   async function* checkedItems() {
@@ -196,15 +216,13 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   try {
     await writeOut(formatter.header());
     const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total });
-    for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize)) {
+    for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize, { tta: args.tta })) {
       for (const s of batch.skipped) {
         metrics.skip(s.path, s.reason);
-        if (!args.quiet) {
-          progress.clear();
-          process.stderr.write(`nn-eval: ${chalk.yellow('skipped')} ${printable(`${s.path}: ${s.reason}`)}\n`);
-        }
+        if (!args.quiet) progress.print(`nn-eval: ${chalk.yellow('skipped')} ${printable(`${s.path}: ${s.reason}`)}`);
       }
       for (const p of batch.predictions) metrics.add(p.pDog, p.actual);
+      progress.clear(); // the data may reach this terminal (`| head`): onto a clean line
       await writeOut(formatter.batch(batch.predictions));
       progress.update(metrics.predicted + metrics.skipped);
     }
