@@ -15,11 +15,10 @@
  * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
  * folder does not exist, or no image could be read at all.
  */
-import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { fstatSync, statSync, type Stats } from 'node:fs';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
-import { readModelFile, writeFileAtomic } from '../io/files.ts';
+import { checkOutputFile, readModelFileOrRunFolder, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../io/model-file.ts';
 import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { runCommand } from './common.ts';
@@ -35,8 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(parsed.text);
         return EXIT.ok;
       }
-      const model = readModel(parsed.args.model);
-      if (parsed.args.metrics !== null) checkMetricsTarget(parsed.args.metrics, parsed.args.model);
+      const model = readModelFileOrRunFolder(parsed.args.model);
+      if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
       try {
         return await evaluate(parsed.args, model);
       } finally {
@@ -69,45 +68,6 @@ function failOnStdoutErrors(): void {
     if (err.code !== 'EPIPE') process.stderr.write(`nn-eval: cannot write the predictions to stdout: ${describeFsError(err)}\n`);
     process.exit(err.code === 'EPIPE' ? EXIT.ok : EXIT.failure);
   });
-}
-
-/** Reads the model file; a run folder given instead of its model gets a pointer to the file inside. */
-function readModel(path: string): Model {
-  try {
-    return readModelFile(path);
-  } catch (err) {
-    const inside = join(path, 'model.json');
-    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
-    throw err;
-  }
-}
-
-/**
- * Fails before any work when the metrics could not be written at the end: the path is a folder, its
- * folder is missing or read-only, or it is the model file itself.
- */
-function checkMetricsTarget(path: string, modelPath: string): void {
-  const fail = (why: string): never => {
-    throw new UserError(`${path}: cannot write the metrics: ${why}`);
-  };
-  let target: Stats | null = null;
-  try {
-    target = statSync(path);
-  } catch {
-    // does not exist yet (or a dangling link): the folder decides
-  }
-  if (target?.isDirectory()) fail('is a folder, expected a file');
-  if (path.endsWith('/')) fail('ends with /, expected a file name');
-  if (target !== null && !target.isFile()) return; // a device or a pipe (/dev/stdout): written as it is
-  if (target !== null && existsSync(modelPath) && realpathSync(path) === realpathSync(modelPath)) fail('it is the model file');
-  const folder = dirname(target !== null ? realpathSync(path) : path);
-  try {
-    if (!statSync(folder).isDirectory()) fail(`${folder} is not a folder`);
-    accessSync(folder, constants.W_OK);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    fail(describeFsError(err));
-  }
 }
 
 /**
