@@ -6,31 +6,14 @@ import { main } from '../src/cli/nn-plot.ts';
 import { ravinePathLabel } from '../src/report/figure-charts.ts';
 import { ewaFigure, ravineFigure } from '../src/report/figures.ts';
 import { inkFraction, rasterise, seriesValues } from './report-helpers.ts';
+import { runInProcess } from './helpers/in-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-plot-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
 /** Runs the command in-process and captures what it writes. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    }) as typeof process.stdout.write;
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
-  // main() adds an EPIPE listener to stdout on each call (see src/cli/common.ts); drop ours afterwards.
-  const listeners = process.stdout.listeners('error');
-  const code = await main(argv);
-  for (const l of process.stdout.listeners('error')) if (!listeners.includes(l)) process.stdout.off('error', l as () => void);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runInProcess(main, argv);
 
 describe('nn-plot', () => {
   it('ewa without --out writes the SVG to stdout, and it rasterises at its size', async () => {

@@ -15,12 +15,12 @@
  * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
  * folder does not exist, or no image could be read at all.
  */
-import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { fstatSync, statSync, type Stats } from 'node:fs';
+import { basename } from 'node:path';
 import { isImageName } from '../data/find.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
-import { readModelFile, writeFileAtomic } from '../io/files.ts';
+import { checkOutputFile, readModelFileOrRunFolder, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../io/model-file.ts';
 import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       const model = readModel(parsed.args.model);
-      if (parsed.args.metrics !== null) checkMetricsTarget(parsed.args.metrics, parsed.args.model);
+      if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
       try {
         return await evaluate(parsed.args, model);
       } finally {
@@ -76,16 +76,14 @@ function failOnStdoutErrors(): void {
 }
 
 /**
- * Reads the model file; a run folder given instead of its model gets a pointer to the file inside,
- * and a folder of images or an image (the model was forgotten) a reminder of the argument order.
+ * Reads the model file (a run folder gets a pointer to its model.json); a folder of images or an
+ * image given first (the model was forgotten) gets a reminder of the argument order.
  */
 function readModel(path: string): Model {
   try {
-    return readModelFile(path);
+    return readModelFileOrRunFolder(path);
   } catch (err) {
-    if (!(err instanceof UserError)) throw err;
-    const inside = join(path, 'model.json');
-    if (existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    if (!(err instanceof UserError) || err.message.includes("(the run's model is")) throw err;
     if (isFolder(path) || isImageName(basename(path))) {
       throw new UserError(`${err.message}; the first argument is the model file (model.json of an nn-train run), the images come after it`, err.exitCode);
     }
@@ -98,34 +96,6 @@ function isFolder(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/**
- * Fails before any work when the metrics could not be written at the end: the path is a folder, its
- * folder is missing or read-only, or it is the model file itself.
- */
-function checkMetricsTarget(path: string, modelPath: string): void {
-  const fail = (why: string): never => {
-    throw new UserError(`${path}: cannot write the metrics: ${why}`);
-  };
-  let target: Stats | null = null;
-  try {
-    target = statSync(path);
-  } catch {
-    // does not exist yet (or a dangling link): the folder decides
-  }
-  if (target?.isDirectory()) fail('is a folder, expected a file');
-  if (path.endsWith('/')) fail('ends with /, expected a file name');
-  if (target !== null && !target.isFile()) return; // a device or a pipe (/dev/stdout): written as it is
-  if (target !== null && existsSync(modelPath) && realpathSync(path) === realpathSync(modelPath)) fail('it is the model file');
-  const folder = dirname(target !== null ? realpathSync(path) : path);
-  try {
-    if (!statSync(folder).isDirectory()) fail(`${folder} is not a folder`);
-    accessSync(folder, constants.W_OK);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    fail(describeFsError(err));
   }
 }
 
