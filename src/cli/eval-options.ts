@@ -7,6 +7,7 @@
  * paths on stdin. Every value is checked here, so a typo is a one-line usage error (exit 2)
  * before the model is even read.
  */
+import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KernelChoice } from '../core/index.ts';
 import { UserError } from '../errors.ts';
@@ -120,7 +121,7 @@ function buildProgram(): Command {
     .option('--color', 'force colour on stderr')
     .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')
     .optionsGroup('Other:')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
+    .version(NN_TRAIN_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .addHelpText('after', EXAMPLES)
     .exitOverride();

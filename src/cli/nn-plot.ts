@@ -10,6 +10,7 @@
  * 0 done, 2 usage error or unwritable output (a one-line message naming the path), 1 anything
  * else. --steps is capped so that a typo cannot make a file of gigabytes.
  */
+import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/files.ts';
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
 
     const program = new Command('nn-plot')
       .description('Draw, as SVG, two figures that show what the optimizers do: how exponentially weighted averages smooth a noisy signal, and how gradient descent, momentum and Nesterov momentum move through a narrow valley.')
-      .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
+      .version(NN_TRAIN_VERSION, '-V, --version', 'print the version')
       .helpOption('-h, --help', 'print this help')
       .addHelpText(
         'after',

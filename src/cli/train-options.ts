@@ -4,6 +4,7 @@
  * the config cannot disagree. `--help` lists the options in groups (config, data, model and
  * training, output, display); `--help-config` prints the schema's field table.
  */
+import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, Option } from 'commander';
 import { configReference, configRow } from '../config/describe.ts';
 import type { Override } from '../config/load.ts';
@@ -126,7 +127,7 @@ function buildProgram(): Command {
     .option('--color', 'force colour on stderr')
     .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')
     .optionsGroup(GROUPS.other)
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
+    .version(NN_TRAIN_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .addHelpText('after', EXAMPLES)
     // Arguments without a flag are refused below, with a hint (a config given without --config).

@@ -231,5 +231,12 @@ export function configReference(width: number): string {
     out.push(`${r.path.padEnd(indent)}${r.type}; ${r.default ? `default ${r.default}` : 'required'}`);
     for (const line of wrap(r.description + who)) out.push(' '.repeat(indent) + line);
   }
+  out.push('', 'Layer types of model.layers ({"type": ..., fields}), input side first, ending with {"type": "dense", "units": 1}:', '');
+  for (const layer of describeLayers()) {
+    out.push(`${layer.type.padEnd(indent)}${layer.description || `activation: ${layer.type}(x) element by element`}`);
+    for (const r of layer.fields) {
+      out.push(`${' '.repeat(indent)}${r.path}: ${r.type}; ${r.default ? `default ${r.default}` : 'required'}${r.description ? ` (${r.description})` : ''}`);
+    }
+  }
   return out.join('\n') + '\n';
 }
