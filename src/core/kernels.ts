@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import type { KernelGeometry } from './layout.ts';
 
 export type WasmKernelName = 'relaxed-simd' | 'simd';
 export type KernelName = WasmKernelName | 'js';
@@ -17,6 +16,17 @@ export const KERNEL_FILES: Readonly<Record<WasmKernelName, string>> = {
   'relaxed-simd': 'kernels-relaxed.wasm',
   simd: 'kernels-simd.wasm',
 };
+
+/** Sizes the kernels were compiled with (read from the module by probeGeometry). */
+export interface KernelGeometry {
+  panelWidth: number;
+  panelStride: number;
+  inputPanelWidth: number;
+  listEntryBytes: number;
+  /** Output positions per block of the direct convolution (conv.as.ts), and tiles per block of Winograd's (conv-winograd.as.ts). */
+  convBlockPositions: number;
+  winogradBlockTiles: number;
+}
 
 /** The functions every kernel module exports (addresses are byte offsets into the shared memory). */
 export interface KernelExports {

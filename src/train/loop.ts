@@ -16,7 +16,8 @@ import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
-import { batchCount, epochFlips, epochOrder, fillBatch } from '../data/batches.ts';
+import { batchCount, fillBatch } from '../data/batches.ts';
+import { EpochBatches } from './epoch-batches.ts';
 import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
@@ -35,6 +36,11 @@ export interface TrainOptions {
   onEvent: EventSink;
   /** Polled after every batch: true asks the loop to checkpoint and stop (the first Ctrl-C). */
   shouldStop?: () => boolean;
+  /**
+   * Aborted (the first Ctrl-C) while the images load or the core starts: train() stops there and
+   * rejects with signal.reason, having trained and written nothing.
+   */
+  signal?: AbortSignal;
   /** Creates the gradient core; tests may pass the single-thread kernel. */
   createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
   /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
@@ -70,9 +76,8 @@ interface Run {
   evalBatch: number;
   smoothing: ExponentiallyWeightedAverage;
   at: Position;
-  /** Reused every epoch: the visiting order, the flips, the validation probabilities. */
-  order: Uint32Array;
-  flips: Uint8Array;
+  batches: EpochBatches;
+  /** Reused every epoch: the validation probabilities. */
   probabilities: Float32Array;
 }
 
@@ -82,7 +87,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
-  const data = await prepareData(opts.config, opts.onEvent, opts.resume?.normalization ?? null);
+  const data = await prepareData(opts.config, opts.onEvent, opts.resume?.normalization ?? null, opts.signal);
   const run = await startRun(opts, data);
   try {
     announce(run);
@@ -115,6 +120,7 @@ async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
   const batchesPerEpoch = batchCount(nTrain, batchSize);
   const engine = await opts.createEngine(network, Math.max(batchSize, evalBatch), config);
   try {
+    opts.signal?.throwIfAborted(); // stopped while the core started: before the first batch
     const method =
       config.optimizer.type === 'genetic'
         ? requireGenetic(opts)(engine, config, plan, new Rng(config.training.seed ^ 0x6a09e667))
@@ -151,8 +157,7 @@ async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
       evalBatch,
       smoothing,
       at,
-      order: new Uint32Array(nTrain),
-      flips: new Uint8Array(nTrain),
+      batches: new EpochBatches(data, config, batchSize),
       probabilities: new Float32Array(evalBatch),
     };
   } catch (err) {
@@ -183,16 +188,11 @@ function announce(run: Run): void {
 
 /** The rest of the current epoch's batches; stops early on divergence or when asked to (then checkpoints). */
 async function trainEpoch(run: Run): Promise<Stop> {
-  const { config, data, engine, method, at, order, flips, batchSize: B } = run;
-  const nTrain = data.train.length;
-  // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
-  epochOrder(data.train, config.training.seed, at.epoch, order);
-  if (config.data.flip) epochFlips(nTrain, config.training.seed, at.epoch, flips);
+  const { engine, method, at, batches } = run;
+  batches.start(at.epoch);
   const epochStart = performance.now() - at.partial.seconds * 1000;
   for (; at.batch < run.batchesPerEpoch; at.batch++) {
-    const start = at.batch * B;
-    const n = Math.min(B, nTrain - start);
-    fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
+    const n = batches.fill(at.batch, engine.input, engine.labels);
     const loss = method.trainBatch(n, at.step);
     if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) return { status: 'diverged', message: divergedMessage(run, loss) };
     at.step++;

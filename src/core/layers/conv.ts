@@ -22,7 +22,7 @@
  */
 import { convGeometry, type ConvGeometry } from '../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../nn/layers/spec.ts';
-import type { KernelGeometry } from '../layout.ts';
+import type { KernelGeometry } from '../kernels.ts';
 import { share } from '../split.ts';
 import type { CoreBufferDecl, CoreLayer } from './driver.ts';
 
