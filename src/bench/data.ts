@@ -1,6 +1,7 @@
 /**
  * The image pipeline's speed and memory: first pass (list, decode + resize, write the cache), second
- * pass (read the cache), and peak resident memory during the first pass.
+ * pass (read the cache), and peak resident memory during the first pass; with --pillow, Pillow's rate
+ * on the same images, measured between nn-train's runs.
  *
  *   npm run build && flock /tmp/bench.lock npm run bench:data -- --data DIR [options]
  *
@@ -8,7 +9,11 @@
  *   --runs N            runs (default 3); the figures are medians
  *   --limit N           only N images of DIR (loadDataset's limit; default all)
  *   --width/--height N  output size (default 64x64); --channels 1|3 (default 3); --fit fill|cover|contain
+ *   --resize NAME       linear (default) | nearest | cubic | mitchell | lanczos3 (data.resize)
  *   --processes auto|N  decoder processes (default auto: one per core)
+ *   --pillow            after each nn-train run, run src/bench/pillow_reference.py (one process, plain
+ *                       and with draft()) on the very same images, and print both side by side
+ *   --python PATH       the Python with Pillow for --pillow (default /usr/bin/python3)
  *   --compare           instead: decoding rates of several ways to drive sharp, in interleaved rounds,
  *                       to show where the time goes (default --limit 3000 for this mode)
  *
@@ -17,9 +22,12 @@
  * the OS page cache after the first run, as they are for a user's second training run).
  *
  * Output: one line per run and a summary on stderr; last line on stdout, one JSON object:
- *   {"images":N,"decodeImagesPerSecond":X,"cacheLoadSeconds":Y,"peakRssBytes":Z}
+ *   {"images":N,"decodeImagesPerSecond":X,"cpuMsPerImage":C,"cacheLoadSeconds":Y,"peakRssBytes":Z}
+ *   (with --pillow also "pillow":{"plain":P,"draft":Q} in images/s)
  * decodeImagesPerSecond: images / time from the first to the last decoded image (decoder processes
  *   starting included; listing the folder before and writing the cache after are reported apart).
+ * cpuMsPerImage: CPU time (user + system) of this process and its decoder processes until the last
+ *   image is decoded, per image: what the rate costs, and a figure a busy machine disturbs less.
  * cacheLoadSeconds: loadDataset from the cache, folder listing and checks included.
  * peakRssBytes: peak resident memory of the first pass, as the peak of the summed Pss (proportional set
  *   size) of the process and its decoder processes, sampled every 250 ms from /proc (Linux only); the sum
@@ -28,21 +36,21 @@
  * (--compare prints {"compare":{name: imagesPerSecond, ...},"images":N} instead.)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { reportError } from '../cli/common.ts';
 import { loadDataset } from '../data/dataset.ts';
-import { bytesPerImage, decodeImage, type DecodeSettings } from '../data/decode.ts';
+import { bytesPerImage, decodeImage, decodeImageBytes, readImageFile, type DecodeSettings } from '../data/decode.ts';
 import { decodeImages, decoderProcessCount } from '../data/decode-stream.ts';
 import { findImages } from '../data/find.ts';
 import { sampleFiles } from '../data/dataset.ts';
 import { EXIT, UserError } from '../errors.ts';
-import { FIT_NAMES, type FitName } from '../data/preprocessing.ts';
+import { FIT_NAMES, RESIZE_NAMES, type FitName, type ResizeName } from '../data/preprocessing.ts';
 
 interface Options {
   data: string;
@@ -50,6 +58,8 @@ interface Options {
   limit: number | null;
   settings: DecodeSettings;
   processes: number | 'auto';
+  pillow: boolean;
+  python: string;
 }
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -119,6 +129,8 @@ interface FirstPass {
   findSeconds: number;
   writeSeconds: number;
   processes: number;
+  /** CPU seconds of this process (from the end of the listing) and its decoder processes (all their life) until the last image was decoded. */
+  cpuSeconds: number;
   /** Peak RSS of this process, then of each decoder process. */
   peakRssBytes: number[];
   peakPssBytes: number;
@@ -132,8 +144,10 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
   if (o.limit !== null) files = sampleFiles(files, o.limit);
   const tFind = performance.now();
   const watch = watchMemory();
-  let processes = 0;
+  let decoders: number[] = [];
   let tDecoded = 0;
+  let cpuSeconds = 0;
+  const cpu0 = process.cpuUsage();
   const ds = await loadDataset({
     dir: o.data,
     preprocessing: o.settings,
@@ -142,12 +156,15 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
     decode: {
       processes: o.processes,
       onPool: (pids) => {
-        processes = pids.length;
+        decoders = pids;
         watch.add(pids);
       },
     },
     onProgress: (done, total) => {
-      if (done === total) tDecoded = performance.now();
+      if (done !== total) return;
+      tDecoded = performance.now();
+      const own = process.cpuUsage(cpu0);
+      cpuSeconds = (own.user + own.system) / 1e6 + decoders.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
     },
   });
   const t1 = performance.now();
@@ -159,7 +176,8 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
     findSeconds: (tFind - t0) / 1000,
     decodeSeconds: (tDecoded - tFind) / 1000,
     writeSeconds: (t1 - tDecoded) / 1000,
-    processes,
+    processes: decoders.length,
+    cpuSeconds,
     peakRssBytes: memory.peakRss,
     peakPssBytes: memory.peakPss,
   };
@@ -178,12 +196,15 @@ async function cachePass(o: Options, cacheDir: string): Promise<{ images: number
 const STRATEGIES = [
   'metadata-only',
   'sharp-defaults',
+  'in-process-lanczos3',
+  'in-process-full-decode',
   'in-process',
   'in-process-cache-on',
   'in-process-vips2',
   'in-process-uv1',
   'in-process-uv2',
   'worker-threads-2',
+  'processes-2-lanczos3',
   'processes-2',
   'processes-3',
 ] as const;
@@ -191,13 +212,16 @@ type Strategy = (typeof STRATEGIES)[number];
 
 const STRATEGY_NOTES: Record<Strategy, string> = {
   'metadata-only': 'sharp(path).metadata() only, 8 in flight: the per-image floor of sharp',
-  'sharp-defaults': 'plain sharp(path).resize().raw().toBuffer() with sharp defaults, 8 in flight',
-  'in-process': 'our decodeImage in one process, 4 in flight (sharp cache off, 1 vips thread/image)',
+  'sharp-defaults': 'plain sharp(path).resize().raw().toBuffer() with sharp defaults (lanczos3), 8 in flight',
+  'in-process-lanczos3': 'our decodeImage with resize lanczos3 (sharp resizes, its own shrink-on-load), 4 in flight',
+  'in-process-full-decode': 'our decodeImage with resize linear but no JPEG DCT scaling (full decode), 4 in flight',
+  'in-process': 'our decodeImage (linear: DCT scaling, our resize), one process, 4 in flight (sharp cache off, 1 vips thread/image)',
   'in-process-cache-on': 'as in-process, with sharp\'s operation cache back on (its defaults)',
   'in-process-vips2': 'as in-process, sharp.concurrency(2): 2 vips threads per image',
   'in-process-uv1': 'as in-process, UV_THREADPOOL_SIZE=1 (default 4)',
   'in-process-uv2': 'as in-process, UV_THREADPOOL_SIZE=2',
-  'worker-threads-2': '2 worker_threads in one process, each loading sharp, 2 in flight each',
+  'worker-threads-2': '2 worker_threads in one process, each loading sharp (sharp resize), 2 in flight each',
+  'processes-2-lanczos3': 'our DecoderPool, 2 decoder processes, resize lanczos3 (nn-train before data.resize)',
   'processes-2': 'our DecoderPool: 2 decoder processes (the default on 2 cores)',
   'processes-3': 'our DecoderPool: 3 decoder processes',
 };
@@ -258,7 +282,7 @@ async function strategyPass(o: Options, strategy: Strategy): Promise<{ images: n
   let files = found.files.filter((f) => f.label !== null);
   if (o.limit !== null) files = sampleFiles(files, o.limit);
   const paths = files.map((f) => f.path);
-  const s = o.settings;
+  const s: DecodeSettings = strategy.endsWith('lanczos3') ? { ...o.settings, resize: 'lanczos3' } : o.settings;
   if (strategy !== 'metadata-only' && strategy !== 'sharp-defaults' && !strategy.startsWith('processes')) {
     await decodeImage(paths[0]!, s); // loads sharp with our settings, which the variants then change
     if (strategy === 'in-process-cache-on') sharp.cache(true);
@@ -274,7 +298,12 @@ async function strategyPass(o: Options, strategy: Strategy): Promise<{ images: n
     case 'sharp-defaults':
       await inFlight(paths, 8, (p) => sharp(p).resize(s.width, s.height, { fit: s.fit }).raw().toBuffer());
       break;
+    case 'in-process-full-decode':
+      // The bytes without their path: decodeImageBytes cannot hand the file to libjpeg's scaled decode.
+      await inFlight(paths, 4, async (p) => decodeImageBytes(p, await readImageFile(p), s));
+      break;
     case 'in-process':
+    case 'in-process-lanczos3':
     case 'in-process-cache-on':
     case 'in-process-vips2':
     case 'in-process-uv1':
@@ -285,11 +314,12 @@ async function strategyPass(o: Options, strategy: Strategy): Promise<{ images: n
       await decodeInWorkers(paths, s, 2);
       break;
     case 'processes-2':
+    case 'processes-2-lanczos3':
     case 'processes-3': {
       const d = bytesPerImage(s);
       let pids: number[] = [];
       let bytes = 0;
-      for await (const out of decodeImages(paths, s, { processes: strategy === 'processes-2' ? 2 : 3, onPool: (p) => (pids = p) })) {
+      for await (const out of decodeImages(paths, s, { processes: strategy === 'processes-3' ? 3 : 2, onPool: (p) => (pids = p) })) {
         bytes += out.pixels?.length ?? d;
         if (out.index === paths.length - 1) childCpu = pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
       }
@@ -327,50 +357,132 @@ function passArgs(o: Options): string[] {
   return [
     '--data', o.data,
     '--width', String(width), '--height', String(height), '--channels', String(channels), '--fit', fit,
+    '--resize', o.settings.resize ?? 'linear',
     '--processes', String(o.processes),
     ...(o.limit !== null ? ['--limit', String(o.limit)] : []),
   ];
 }
 
+// ---- Pillow, for --pillow: src/bench/pillow_reference.py on the same images ----
+
+interface PillowRun {
+  images: number;
+  plain: { imagesPerSecond: number; cpuMsPerImage: number };
+  draft: { imagesPerSecond: number; cpuMsPerImage: number };
+}
+
+/** The reference script, in the source tree next to this file's source (dist/bench/ -> src/bench/). */
+function pillowScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [join(here, 'pillow_reference.py'), join(here, '..', '..', 'src', 'bench', 'pillow_reference.py')].find((f) => existsSync(f));
+  if (script === undefined) throw new UserError('--pillow: src/bench/pillow_reference.py not found (run the bench from the repository)');
+  return script;
+}
+
+/** Writes the paths nn-train decodes (labeled files, the --limit sample) one per line, for the Pillow script. */
+async function writeImageList(o: Options, file: string): Promise<number> {
+  const found = await findImages(o.data);
+  let files = found.files.filter((f) => f.label !== null);
+  if (o.limit !== null) files = sampleFiles(files, o.limit);
+  writeFileSync(file, files.map((f) => `${f.path}\n`).join(''));
+  return files.length;
+}
+
+function runPillow(o: Options, script: string, listFile: string): Promise<PillowRun> {
+  const { width, height } = o.settings;
+  const args = [script, '--list', listFile, '--runs', '1', '--mode', 'both', '--width', String(width), '--height', String(height)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(o.python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', (e) => reject(new UserError(`--pillow: cannot run ${o.python}: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new UserError(`--pillow: ${o.python} ${script} exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as PillowRun);
+    });
+  });
+}
+
 async function benchmark(o: Options): Promise<void> {
   const firsts: FirstPass[] = [];
   const caches: { images: number; seconds: number }[] = [];
-  for (let r = 0; r < o.runs; r++) {
-    const cacheDir = mkdtempSync(join(tmpdir(), 'nn-train-bench-data-'));
-    try {
-      const first = await runChild<FirstPass>([...passArgs(o), '--pass', 'first', '--cache-dir', cacheDir]);
-      const cache = await runChild<{ images: number; seconds: number }>([...passArgs(o), '--pass', 'cache', '--cache-dir', cacheDir]);
-      firsts.push(first);
-      caches.push(cache);
-      process.stderr.write(
-        `run ${r + 1}/${o.runs}: first pass ${first.seconds.toFixed(2)} s (${Math.round(first.images / first.seconds)} images/s; ` +
-          `find ${first.findSeconds.toFixed(2)} s, decode ${first.decodeSeconds.toFixed(2)} s with ${first.processes || 'no'} decoder processes, ` +
-          `cache write ${first.writeSeconds.toFixed(2)} s), peak memory ${mb(first.peakPssBytes)} ` +
-          `(peak RSS: this process ${mb(first.peakRssBytes[0]!)}, decoders ${first.peakRssBytes.slice(1).map(mb).join(' + ') || 'none'}); ` +
-          `from cache ${cache.seconds.toFixed(3)} s\n`,
-      );
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
+  const pillows: PillowRun[] = [];
+  const listDir = o.pillow ? mkdtempSync(join(tmpdir(), 'nn-train-bench-pillow-')) : null;
+  const script = o.pillow ? pillowScript() : '';
+  const listFile = listDir !== null ? join(listDir, 'images.txt') : '';
+  try {
+    if (listDir !== null) await writeImageList(o, listFile);
+    for (let r = 0; r < o.runs; r++) {
+      const cacheDir = mkdtempSync(join(tmpdir(), 'nn-train-bench-data-'));
+      try {
+        const first = await runChild<FirstPass>([...passArgs(o), '--pass', 'first', '--cache-dir', cacheDir]);
+        const cache = await runChild<{ images: number; seconds: number }>([...passArgs(o), '--pass', 'cache', '--cache-dir', cacheDir]);
+        firsts.push(first);
+        caches.push(cache);
+        process.stderr.write(
+          `run ${r + 1}/${o.runs}: first pass ${first.seconds.toFixed(2)} s (${Math.round(first.images / first.seconds)} images/s; ` +
+            `find ${first.findSeconds.toFixed(2)} s, decode ${first.decodeSeconds.toFixed(2)} s = ${Math.round(first.images / first.decodeSeconds)} images/s ` +
+            `with ${first.processes || 'no'} decoder processes, ${((1000 * first.cpuSeconds) / first.images).toFixed(2)} CPU ms/image, ` +
+            `cache write ${first.writeSeconds.toFixed(2)} s), peak memory ${mb(first.peakPssBytes)} ` +
+            `(peak RSS: this process ${mb(first.peakRssBytes[0]!)}, decoders ${first.peakRssBytes.slice(1).map(mb).join(' + ') || 'none'}); ` +
+            `from cache ${cache.seconds.toFixed(3)} s\n`,
+        );
+      } finally {
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
+      if (o.pillow) {
+        const p = await runPillow(o, script, listFile);
+        pillows.push(p);
+        process.stderr.write(
+          `run ${r + 1}/${o.runs}: Pillow plain ${p.plain.imagesPerSecond} images/s (${p.plain.cpuMsPerImage.toFixed(2)} CPU ms/image), ` +
+            `with draft() ${p.draft.imagesPerSecond} images/s (${p.draft.cpuMsPerImage.toFixed(2)} CPU ms/image)\n`,
+        );
+      }
     }
+  } finally {
+    if (listDir !== null) rmSync(listDir, { recursive: true, force: true });
   }
   const images = firsts[0]!.images;
   const datasetBytes = images * bytesPerImage(o.settings);
   const firstPassImagesPerSecond = median(firsts.map((f) => f.images / f.seconds));
   const decodeImagesPerSecond = median(firsts.map((f) => f.images / f.decodeSeconds));
+  const cpuMsPerImage = median(firsts.map((f) => (1000 * f.cpuSeconds) / f.images));
   const cacheLoadSeconds = median(caches.map((c) => c.seconds));
   const peakRssBytes = median(firsts.map((f) => f.peakPssBytes));
   const sumOfPeakRss = median(firsts.map((f) => f.peakRssBytes.reduce((a, b) => a + b, 0)));
   const { width, height, channels, fit } = o.settings;
   process.stderr.write(
-    `\n${images} images of ${o.data} -> ${width}x${height}x${channels} (${fit}), medians of ${o.runs} runs:\n` +
-      `  first pass, decode + resize:                     ${Math.round(decodeImagesPerSecond)} images/s ` +
+    `\n${images} images of ${o.data} -> ${width}x${height}x${channels} (${fit}, resize ${o.settings.resize ?? 'linear'}), medians of ${o.runs} runs:\n` +
+      `  first pass, decode + resize:                     ${Math.round(decodeImagesPerSecond)} images/s, ${cpuMsPerImage.toFixed(2)} CPU ms/image ` +
       `(whole first pass with listing and cache write: ${Math.round(firstPassImagesPerSecond)} images/s)\n` +
       `  second pass (from the cache):                    ${cacheLoadSeconds.toFixed(3)} s\n` +
       `  peak resident memory during the first pass:      ${mb(peakRssBytes)} = dataset ${mb(datasetBytes)} + ${mb(peakRssBytes - datasetBytes)} ` +
       `(summed Pss of this process and the decoders; their peak RSS added up: ${mb(sumOfPeakRss)})\n`,
   );
+  let pillow: { plain: number; draft: number } | null = null;
+  if (pillows.length > 0) {
+    pillow = { plain: median(pillows.map((p) => p.plain.imagesPerSecond)), draft: median(pillows.map((p) => p.draft.imagesPerSecond)) };
+    const plainCpu = median(pillows.map((p) => p.plain.cpuMsPerImage));
+    const draftCpu = median(pillows.map((p) => p.draft.cpuMsPerImage));
+    const ratio = (x: number): string => (decodeImagesPerSecond / x).toFixed(2);
+    process.stderr.write(
+      `  Pillow, one process, Image.open().convert('RGB').resize(BILINEAR):  ${Math.round(pillow.plain)} images/s, ${plainCpu.toFixed(2)} CPU ms/image ` +
+        `-> nn-train / Pillow = ${ratio(pillow.plain)}\n` +
+        `  Pillow, the same with img.draft('RGB', size) first:              ${Math.round(pillow.draft)} images/s, ${draftCpu.toFixed(2)} CPU ms/image ` +
+        `-> nn-train / Pillow draft = ${ratio(pillow.draft)}\n`,
+    );
+  }
   process.stdout.write(
-    `${JSON.stringify({ images, decodeImagesPerSecond: Math.round(decodeImagesPerSecond), cacheLoadSeconds: Number(cacheLoadSeconds.toFixed(3)), peakRssBytes: Math.round(peakRssBytes) })}\n`,
+    `${JSON.stringify({
+      images,
+      decodeImagesPerSecond: Math.round(decodeImagesPerSecond),
+      cpuMsPerImage: Number(cpuMsPerImage.toFixed(3)),
+      cacheLoadSeconds: Number(cacheLoadSeconds.toFixed(3)),
+      peakRssBytes: Math.round(peakRssBytes),
+      ...(pillow !== null ? { pillow: { plain: Math.round(pillow.plain), draft: Math.round(pillow.draft) } } : {}),
+    })}\n`,
   );
 }
 
@@ -419,6 +531,9 @@ async function main(argv: string[]): Promise<number> {
         channels: { type: 'string' },
         fit: { type: 'string' },
         processes: { type: 'string' },
+        resize: { type: 'string' },
+        pillow: { type: 'boolean' },
+        python: { type: 'string' },
         compare: { type: 'boolean' },
         pass: { type: 'string' },
         strategy: { type: 'string' },
@@ -433,6 +548,9 @@ async function main(argv: string[]): Promise<number> {
     if (values.fit !== undefined && !(FIT_NAMES as readonly string[]).includes(values.fit)) {
       throw new UserError(`--fit: expected one of ${FIT_NAMES.join(', ')}, found ${JSON.stringify(values.fit)}`);
     }
+    if (values.resize !== undefined && !(RESIZE_NAMES as readonly string[]).includes(values.resize)) {
+      throw new UserError(`--resize: expected one of ${RESIZE_NAMES.join(', ')}, found ${JSON.stringify(values.resize)}`);
+    }
     const processes = values.processes === undefined || values.processes === 'auto' ? 'auto' : Number(values.processes);
     if (processes !== 'auto' && !(Number.isInteger(processes) && processes >= 0)) {
       throw new UserError(`--processes: expected auto or a whole number, found ${JSON.stringify(values.processes)}`);
@@ -446,8 +564,11 @@ async function main(argv: string[]): Promise<number> {
         height: positive('height', values.height, 64),
         channels: values.channels === '1' ? 1 : 3,
         fit: (values.fit ?? 'fill') as FitName,
+        resize: (values.resize ?? 'linear') as ResizeName,
       },
       processes,
+      pillow: values.pillow === true,
+      python: values.python ?? '/usr/bin/python3',
     };
     if (values.pass === 'first') {
       process.stdout.write(`${JSON.stringify(await firstPass(o, values['cache-dir']!))}\n`);

@@ -1,8 +1,8 @@
 /**
  * From decoded images to probabilities, one batch at a time, through the gradient core.
  *
- *   decoded images (uint8, HWC) --copy--> pixels (B, D) --pixelTable--> core.input (B, D) float32
- *   --core.predict--> p_dog (B)
+ *   decoded images (uint8, HWC, the decoded size S) --copy--> pixels (B, S) --centre window,
+ *   pixelTable--> core.input (B, D) float32 --core.predict--> p_dog (B)
  *
  * The uint8 -> float32 step is src/data/batches.ts's fillInputs with the model's pixel table, the
  * very conversion training used, so an image gets bit-identical inputs in nn-train and nn-eval.
@@ -10,7 +10,7 @@
  * (so a slow producer on stdin still sees its answers at once). Buffers are allocated once.
  */
 import { fillInputs, pixelTable } from '../data/batches.ts';
-import type { Preprocessing } from '../data/preprocessing.ts';
+import { imageGeometry, type Preprocessing } from '../data/preprocessing.ts';
 import type { DecodedInput } from './decode-inputs.ts';
 import type { Prediction } from './formats.ts';
 import type { InputImage } from './inputs.ts';
@@ -40,8 +40,11 @@ export async function* predictBatches(
   engine: PredictEngine | Promise<PredictEngine>,
   batchSize: number,
 ): AsyncGenerator<PredictedBatch, void, undefined> {
-  const { width, height, channels } = preprocessing;
+  // Images arrive at the decoded size (decodeSettingsOf); the input is their centre window (fillInputs).
+  const geometry = imageGeometry(preprocessing);
+  const { width, height, channels, decodeWidth, decodeHeight } = geometry;
   const d = width * height * channels;
+  const stored = decodeWidth * decodeHeight * channels;
   let core: PredictEngine | null = null;
   const ready = async (): Promise<PredictEngine> => {
     if (core !== null) return core;
@@ -50,7 +53,7 @@ export async function* predictBatches(
     return (core = e);
   };
   const table = pixelTable(preprocessing);
-  const pixels = new Uint8Array(batchSize * d); // (B, D) uint8, reused
+  const pixels = new Uint8Array(batchSize * stored); // (B, S) uint8, reused
   const probabilities = new Float32Array(batchSize);
   let images: InputImage[] = [];
   let skipped: SkippedFile[] = [];
@@ -60,7 +63,7 @@ export async function* predictBatches(
     const predictions: Prediction[] = new Array<Prediction>(n);
     if (n > 0) {
       const e = await ready();
-      fillInputs(pixels, n, d, channels, table, e.input);
+      fillInputs(pixels, n, geometry, table, e.input);
       e.predict(n, probabilities);
       for (let i = 0; i < n; i++) predictions[i] = { path: images[i]!.path, pDog: probabilities[i]!, actual: images[i]!.actual };
     }
@@ -72,8 +75,8 @@ export async function* predictBatches(
 
   for await (const item of decoded) {
     if (item.kind === 'image') {
-      if (item.pixels.length !== d) throw new RangeError(`predictBatches: ${item.image.path} decoded to ${item.pixels.length} bytes, expected ${d}`);
-      pixels.set(item.pixels, images.length * d);
+      if (item.pixels.length !== stored) throw new RangeError(`predictBatches: ${item.image.path} decoded to ${item.pixels.length} bytes, expected ${stored}`);
+      pixels.set(item.pixels, images.length * stored);
       images.push(item.image);
       if (images.length === batchSize) yield await take();
     } else if (item.kind === 'skipped') {

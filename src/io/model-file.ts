@@ -17,7 +17,7 @@
  */
 import { ACTIVATION_NAMES, type ActivationName } from '../nn/activations.ts';
 import { parameterCount, type Architecture } from '../nn/architecture.ts';
-import { FIT_NAMES, type Preprocessing } from '../data/preprocessing.ts';
+import { FIT_NAMES, RESIZE_NAMES, type Preprocessing } from '../data/preprocessing.ts';
 
 export type { Preprocessing } from '../data/preprocessing.ts';
 
@@ -183,7 +183,31 @@ export function decodePreprocessing(v: unknown, field = 'preprocessing'): Prepro
       }
     }
   }
-  return { width, height, channels, fit, scale, mean, std };
+  return { width, height, channels, fit, scale, mean, std, ...decodeWindow(p, field, width, height) };
+}
+
+/**
+ * The optional preprocessing fields of data.resize and data.shift: how the image was resized, the
+ * decoded size and the window of it the network sees (the centre). Files written before they existed
+ * have none (src/data/preprocessing.ts gives their meaning); each one present is checked.
+ */
+function decodeWindow(p: Obj, field: string, width: number, height: number): Pick<Preprocessing, 'resize' | 'decodeWidth' | 'decodeHeight' | 'cropLeft' | 'cropTop'> {
+  const out: Pick<Preprocessing, 'resize' | 'decodeWidth' | 'decodeHeight' | 'cropLeft' | 'cropTop'> = {};
+  if (own(p, 'resize') !== undefined) out.resize = oneOf(own(p, 'resize'), `${field}.resize`, RESIZE_NAMES);
+  if (own(p, 'decodeWidth') !== undefined) out.decodeWidth = positiveInt(own(p, 'decodeWidth'), `${field}.decodeWidth`, 16384);
+  if (own(p, 'decodeHeight') !== undefined) out.decodeHeight = positiveInt(own(p, 'decodeHeight'), `${field}.decodeHeight`, 16384);
+  for (const [key, size, decoded] of [['decodeWidth', width, out.decodeWidth], ['decodeHeight', height, out.decodeHeight]] as const) {
+    if (decoded !== undefined && decoded < size) throw new ModelFormatError(`${field}.${key}`, `is ${decoded}, smaller than the input's ${size}`);
+  }
+  for (const [key, size, decoded] of [['cropLeft', width, out.decodeWidth ?? width], ['cropTop', height, out.decodeHeight ?? height]] as const) {
+    const v = own(p, key);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v + size > decoded) {
+      throw new ModelFormatError(`${field}.${key}`, `expected a whole number from 0 to ${decoded - size} (a ${size}-pixel window in ${decoded}), found ${describe(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
 }
 
 /**

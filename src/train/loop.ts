@@ -14,7 +14,7 @@ import { initParams } from '../nn/init.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import type { Checkpoint, EpochMetrics } from './checkpoint.ts';
-import { batchCount, epochFlips, epochOrder, fillBatch } from '../data/batches.ts';
+import { batchCount, epochOrder, fillBatch } from '../data/batches.ts';
 import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
@@ -131,7 +131,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
 
     const order = new Uint32Array(nTrain);
-    const flips = new Uint8Array(nTrain);
     const probabilities = new Float32Array(evalBatch);
     let status: TrainStatus = 'completed';
     let message: string | undefined;
@@ -153,15 +152,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
 
     training: while (epoch < config.training.epochs) {
-      // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
+      // This epoch's order and augmentation depend only on (seed, epoch): a resumed run sees the same ones.
       epochOrder(data.train, config.training.seed, epoch, order);
-      if (config.data.flip) epochFlips(nTrain, config.training.seed, epoch, flips);
+      data.augmentation?.draw(config.training.seed, epoch);
       let epochStart = performance.now() - partial.seconds * 1000;
 
       for (; batch < batchesPerEpoch; batch++) {
         const start = batch * B;
         const n = Math.min(B, nTrain - start);
-        fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
+        fillBatch(data.source, order, start, n, engine.input, engine.labels, data.augmentation);
         const loss = method.trainBatch(n, step);
         if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) {
           status = 'diverged';
