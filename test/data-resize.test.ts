@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, decodeImageBytes, jpegShrink, type DecodeSettings } from '../src/data/decode.ts';
-import { jpegSize } from '../src/data/jpeg-header.ts';
+import { jpegHeader, jpegSize } from '../src/data/jpeg-header.ts';
 import type { FitName } from '../src/data/preprocessing.ts';
 import { fitImage, resizeImage } from '../src/data/resize.ts';
 import { makeTempDir, patternPixels, removeTempDir, writeImage } from './helpers/images.ts';
@@ -125,14 +125,36 @@ describe('jpegSize and the DCT-scaled decode', () => {
     expect(jpegSize(new Uint8Array([0xff, 0xd8, 0xff, 0xda, 0, 2]))).toBeNull(); // scan before any frame
   });
 
-  it('scales by the largest of 8, 4, 2 that keeps the image at least as large as needed', async () => {
-    const jpeg = (w: number, h: number) => sharp(patternPixels(w, h), { raw: { width: w, height: h, channels: 3 } }).jpeg().toBuffer();
-    expect(jpegShrink(await jpeg(200, 200), 64, 64)).toBe(2); // 3.1 times too large
-    expect(jpegShrink(await jpeg(450, 370), 64, 64)).toBe(4);
-    expect(jpegShrink(await jpeg(2400, 1800), 64, 64)).toBe(8);
-    expect(jpegShrink(await jpeg(120, 200), 64, 64)).toBe(1); // the short side is under twice 64
-    expect(jpegShrink(await jpeg(450, 370), 72, 40)).toBe(4); // the larger side wanted counts, for any orientation
-    expect(jpegShrink(await sharp({ create: { width: 400, height: 400, channels: 3, background: '#888' } }).png().toBuffer(), 64, 64)).toBe(1);
+  it('scales by the largest of 8, 4, 2 that keeps the image at least as large as needed', () => {
+    expect(jpegShrink({ width: 200, height: 200 }, 64, 64)).toBe(2); // 3.1 times too large
+    expect(jpegShrink({ width: 450, height: 370 }, 64, 64)).toBe(4);
+    expect(jpegShrink({ width: 2400, height: 1800 }, 64, 64)).toBe(8);
+    expect(jpegShrink({ width: 120, height: 200 }, 64, 64)).toBe(1); // the short side is under twice 64
+    expect(jpegShrink({ width: 450, height: 370 }, 72, 40)).toBe(4); // the larger side wanted counts, for any orientation
+  });
+
+  it('reads the EXIF orientation: 1 without EXIF or without the tag, null when the block does not parse', async () => {
+    const raw = (w: number, h: number) => sharp(patternPixels(w, h), { raw: { width: w, height: h, channels: 3 } });
+    expect(jpegHeader(await raw(40, 20).jpeg().toBuffer())?.orientation).toBe(1);
+    for (const orientation of [1, 3, 6, 8]) {
+      expect(jpegHeader(await raw(40, 20).jpeg().withMetadata({ orientation }).toBuffer())?.orientation).toBe(orientation);
+    }
+    const withExif = await raw(40, 20).jpeg().withExif({ IFD0: { Copyright: 'nn-train' } }).toBuffer();
+    expect(jpegHeader(withExif)?.orientation).toBe(1);
+    const rotated = Buffer.from(await raw(40, 20).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const tiff = rotated.indexOf('Exif\0\0') + 6;
+    rotated[tiff] = 0x58; // "XI": not a TIFF byte order
+    expect(jpegHeader(rotated)).toMatchObject({ width: 40, height: 20, orientation: null });
+  });
+
+  it('a large JPEG turned by EXIF is decoded at reduced scale and upright', async () => {
+    const path = join(dir, 'rotated-large.jpg');
+    await writeImage(path, 'exif-rotated-jpeg', { width: 400, height: 200 }); // shown 400x200, stored 200x400
+    const out = await decodeImage(path, { width: 40, height: 20, channels: 3, fit: 'fill', resize: 'linear' });
+    const px = (x: number, y: number) => Array.from(out.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3));
+    const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 40);
+    expect(near(px(3, 1), [255, 0, 0]), `top-left ${px(3, 1)}`).toBe(true);
+    expect(near(px(36, 1), [0, 0, 255]), `top-right ${px(36, 1)}`).toBe(true);
   });
 
   it('a large JPEG read from its file is decoded by libjpeg at reduced scale, then resized by resize.ts', async () => {

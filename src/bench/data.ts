@@ -16,6 +16,8 @@
  *   --python PATH       the Python with Pillow for --pillow (default /usr/bin/python3)
  *   --compare           instead: decoding rates of several ways to drive sharp, in interleaved rounds,
  *                       to show where the time goes (default --limit 3000 for this mode)
+ *   --kernels           instead: how far each data.resize is from lanczos3 (nn-train's resize before
+ *                       data.resize), in pixel levels, on the images (default --limit 1000)
  *
  * Every run is a fresh Node process (started by this one) with a fresh, empty cache folder in the
  * temporary folder, so no run profits from another's warm JIT or sharp state (the image files are in
@@ -33,7 +35,8 @@
  *   size) of the process and its decoder processes, sampled every 250 ms from /proc (Linux only); the sum
  *   of their separate peak RSS, which counts the shared node and libvips pages once per process, is
  *   printed next to it.
- * (--compare prints {"compare":{name: imagesPerSecond, ...},"images":N} instead.)
+ * (--compare prints {"compare":{name: imagesPerSecond, ...},"images":N} instead; --kernels
+ * {"kernels":{resize: meanAbsoluteDifference, ...},"images":N}.)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -518,6 +521,42 @@ async function compare(o: Options): Promise<void> {
   process.stdout.write(`${JSON.stringify({ compare: result, images })}\n`);
 }
 
+// ---- --kernels: how far apart the resizes are ----
+
+/** Mean and largest absolute difference, in pixel levels (0..255), between each resize's bytes and lanczos3's. */
+async function kernels(o: Options): Promise<void> {
+  const found = await findImages(o.data);
+  let files = found.files.filter((f) => f.label !== null);
+  if (o.limit !== null) files = sampleFiles(files, o.limit);
+  const decodeAll = async (resize: ResizeName): Promise<(Uint8Array | null)[]> => {
+    const out: (Uint8Array | null)[] = [];
+    for await (const r of decodeImages(files.map((f) => f.path), { ...o.settings, resize }, { processes: o.processes })) out.push(r.pixels?.slice() ?? null);
+    return out;
+  };
+  const reference = await decodeAll('lanczos3');
+  const result: Record<string, number> = {};
+  process.stderr.write(`${files.length} images of ${o.data} -> ${o.settings.width}x${o.settings.height}x${o.settings.channels} (${o.settings.fit}), against lanczos3:\n`);
+  for (const resize of RESIZE_NAMES.filter((r) => r !== 'lanczos3')) {
+    const got = await decodeAll(resize);
+    let sum = 0;
+    let count = 0;
+    let largest = 0;
+    got.forEach((pixels, i) => {
+      const ref = reference[i];
+      if (!pixels || !ref) return;
+      for (let k = 0; k < pixels.length; k++) {
+        const d = Math.abs(pixels[k]! - ref[k]!);
+        sum += d;
+        largest = Math.max(largest, d);
+      }
+      count += pixels.length;
+    });
+    result[resize] = Number((sum / count).toFixed(3));
+    process.stderr.write(`  ${resize.padEnd(9)} mean |difference| ${(sum / count).toFixed(2)} levels, largest ${largest}\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ kernels: result, images: files.length })}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
@@ -535,6 +574,7 @@ async function main(argv: string[]): Promise<number> {
         pillow: { type: 'boolean' },
         python: { type: 'string' },
         compare: { type: 'boolean' },
+        kernels: { type: 'boolean' },
         pass: { type: 'string' },
         strategy: { type: 'string' },
         'cache-dir': { type: 'string' },
@@ -558,7 +598,7 @@ async function main(argv: string[]): Promise<number> {
     const o: Options = {
       data: values.data,
       runs: positive('runs', values.runs, 3),
-      limit: values.limit !== undefined ? positive('limit', values.limit, 0) : values.compare ? 3000 : null,
+      limit: values.limit !== undefined ? positive('limit', values.limit, 0) : values.compare ? 3000 : values.kernels ? 1000 : null,
       settings: {
         width: positive('width', values.width, 64),
         height: positive('height', values.height, 64),
@@ -578,6 +618,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(await strategyPass(o, values.strategy as Strategy))}\n`);
     } else if (values.compare) {
       await compare(o);
+    } else if (values.kernels) {
+      await kernels(o);
     } else {
       readdirSync(o.data); // a clear error before starting children
       process.stderr.write(`decoder processes: ${decoderProcessCount(1_000_000, { processes: o.processes }) || 'none (decoding in-process)'}\n`);

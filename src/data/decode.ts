@@ -31,7 +31,7 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { OutputInfo, Sharp, SharpOptions } from 'sharp';
 import { describeFsError } from '../errors.ts';
-import { jpegSize } from './jpeg-header.ts';
+import { jpegHeader } from './jpeg-header.ts';
 import { FIT_NAMES, imageGeometry, RESIZE_NAMES, resizeOf, type FitName, type Preprocessing, type ResizeName } from './preprocessing.ts';
 import { resizeImage } from './resize.ts';
 
@@ -204,11 +204,14 @@ export async function decodeImageBytes(
   }
   // libvips reads [...] in a file name as load options (sharp passes names through): a name holding
   // a bracket itself could name another file to it, so it is decoded from the bytes, in full.
-  const shrink = options.readFromPath && !/[[\]]/.test(path) ? jpegShrink(input, width, height) : 1;
+  const jpeg = options.readFromPath && !/[[\]]/.test(path) ? jpegHeader(input) : null;
+  const shrink = jpeg === null ? 1 : jpegShrink(jpeg, width, height);
   let decoded: Decoded | null = null;
   if (shrink > 1) {
+    // An upright photo (EXIF orientation 1 or none) skips sharp's orientation step: same pixels, less work.
+    const upright = jpeg!.orientation === 1;
     try {
-      decoded = await together(() => toPixels(sharp(`${path}[shrink=${shrink}]`, sharpInput)));
+      decoded = await together(() => toPixels(sharp(`${path}[shrink=${shrink}]`, upright ? { ...sharpInput, autoOrient: false } : sharpInput)));
     } catch {
       // Decoded again below from the bytes, whose failure, if any, is the file's own.
     }
@@ -254,12 +257,10 @@ const sharpInput: SharpOptions = {
 };
 
 /**
- * libjpeg's scale factor for a JPEG: the largest of 8, 4, 2 that keeps both sides at least as large
- * as the larger side wanted (whatever the EXIF orientation and the fit), 1 for anything else.
+ * libjpeg's scale factor for a JPEG of `size` (as stored): the largest of 8, 4, 2 that keeps both
+ * sides at least as large as the larger side wanted (whatever the EXIF orientation and the fit), or 1.
  */
-export function jpegShrink(input: Uint8Array, width: number, height: number): number {
-  const size = jpegSize(input);
-  if (size === null) return 1;
+export function jpegShrink(size: { width: number; height: number }, width: number, height: number): number {
   const room = Math.min(size.width, size.height) / Math.max(width, height);
   return room >= 8 ? 8 : room >= 4 ? 4 : room >= 2 ? 2 : 1;
 }

@@ -19,4 +19,5 @@ export type { BatchSource, BatchAugmentation } from './batches.ts';
 export { EpochAugmentation, epochAugmentation } from './augment.ts';
 export type { AugmentationSettings } from './augment.ts';
 export { resizeImage, fitImage } from './resize.ts';
-export { jpegSize } from './jpeg-header.ts';
+export { jpegHeader, jpegSize } from './jpeg-header.ts';
+export type { JpegHeader } from './jpeg-header.ts';

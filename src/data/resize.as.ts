@@ -25,7 +25,8 @@
  * src: (rows, srcRowBytes) u8; only bytes [from, to) of each row are read. vFirst/vCount (i32) and
  * vWeights (f32, vStride per row) give each output row's source rows; hFirst/hCount (i32, in pixels)
  * and hWeights (f32, hStride per column) each output column's source pixels, counted from `from`.
- * col: scratch of (to - from) + 4 f32 (the padding lets the RGB pass read one vector past the end). out: outRows rows of outColumns * channels bytes, outRowBytes apart.
+ * col: scratch of (to - from) + 4 f32 (the padding lets the RGB pass read one vector past the end).
+ * Every col element read was written first in the same row: the first vertical tap stores. out: outRows rows of outColumns * channels bytes, outRowBytes apart.
  */
 export function resizePasses(
   src: usize, srcRowBytes: i32, from: i32, to: i32, channels: i32,
@@ -36,16 +37,20 @@ export function resizePasses(
   const n = to - from;
   const n4 = n & ~3;
   const n16 = n & ~15;
+  const half = f32x4.splat(0.5);
+  const zero = i32x4.splat(0);
+  const top = i32x4.splat(255);
   for (let y = 0; y < outRows; y++) {
     // Vertical pass into col.
     const first = load<i32>(vFirst + (<usize>y << 2));
     const count = load<i32>(vCount + (<usize>y << 2));
     const weights = vWeights + (<usize>(y * vStride) << 2);
-    memory.fill(col, 0, <usize>n << 2);
     for (let k = 0; k < count; k++) {
+      // The first tap stores w * x (= 0 + w * x exactly: both are non-negative), the others add.
       const w = load<f32>(weights + (<usize>k << 2));
       const wv = f32x4.splat(w);
       const row = src + <usize>((first + k) * srcRowBytes + from);
+      const add = k > 0;
       let i = 0;
       for (; i < n16; i += 16) {
         // Sixteen bytes -> four vectors of four floats.
@@ -53,18 +58,31 @@ export function resizePasses(
         const b = v128.load(row + <usize>i);
         const lo = i16x8.extend_low_i8x16_u(b);
         const hi = i16x8.extend_high_i8x16_u(b);
-        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(lo)))));
-        v128.store(a + 16, f32x4.add(v128.load(a + 16), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(lo)))));
-        v128.store(a + 32, f32x4.add(v128.load(a + 32), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(hi)))));
-        v128.store(a + 48, f32x4.add(v128.load(a + 48), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(hi)))));
+        const t0 = f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(lo)));
+        const t1 = f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(lo)));
+        const t2 = f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(hi)));
+        const t3 = f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(hi)));
+        if (add) {
+          v128.store(a, f32x4.add(v128.load(a), t0));
+          v128.store(a + 16, f32x4.add(v128.load(a + 16), t1));
+          v128.store(a + 32, f32x4.add(v128.load(a + 32), t2));
+          v128.store(a + 48, f32x4.add(v128.load(a + 48), t3));
+        } else {
+          v128.store(a, t0);
+          v128.store(a + 16, t1);
+          v128.store(a + 32, t2);
+          v128.store(a + 48, t3);
+        }
       }
       for (; i < n4; i += 4) {
         const a = col + (<usize>i << 2);
-        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(wv, byteToFloat4(row + <usize>i))));
+        const t = f32x4.mul(wv, byteToFloat4(row + <usize>i));
+        v128.store(a, add ? f32x4.add(v128.load(a), t) : t);
       }
       for (; i < n; i++) {
         const a = col + (<usize>i << 2);
-        store<f32>(a, load<f32>(a) + w * <f32>load<u8>(row + <usize>i));
+        const t = w * <f32>load<u8>(row + <usize>i);
+        store<f32>(a, add ? load<f32>(a) + t : t);
       }
     }
     // Horizontal pass from col into the output row. For RGB the three channels of a tap are one
@@ -81,10 +99,12 @@ export function resizePasses(
           sum = f32x4.add(sum, f32x4.mul(v128.load32_splat(hw + (<usize>k << 2)), v128.load(p)));
           p += 12;
         }
+        // toByte on the lanes: floor(v + 0.5), clamped to 0..255.
+        const level = i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.add(sum, half))), zero), top);
         const o = dst + <usize>(x * 3);
-        store<u8>(o, toByte(f32x4.extract_lane(sum, 0)));
-        store<u8>(o + 1, toByte(f32x4.extract_lane(sum, 1)));
-        store<u8>(o + 2, toByte(f32x4.extract_lane(sum, 2)));
+        store<u8>(o, <u8>i32x4.extract_lane(level, 0));
+        store<u8>(o + 1, <u8>i32x4.extract_lane(level, 1));
+        store<u8>(o + 2, <u8>i32x4.extract_lane(level, 2));
         continue;
       }
       for (let c = 0; c < channels; c++) {

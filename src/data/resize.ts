@@ -107,11 +107,15 @@ function axisTaps(inSize: number, start: number, length: number, outSize: number
 
 /**
  * The compiled passes (resize.as.ts -> dist/data/resize.wasm, built by `npm run build`), compiled on
- * first use; the memory is ours (imported by the module). From dist/ every bundle sits one folder below dist/, so the file is ../data/resize.wasm;
- * from the TypeScript sources (tests) it is the built one, ../../dist/data/resize.wasm.
+ * first use, with our memory (the module imports it) and views over it made once per instance.
+ * From dist/ every bundle sits one folder below dist/, so the file is ../data/resize.wasm; from the
+ * TypeScript sources (tests) it is the built one, ../../dist/data/resize.wasm.
  */
 interface ResizeKernel {
   memory: WebAssembly.Memory;
+  bytes: Uint8Array;
+  ints: Int32Array;
+  floats: Float32Array;
   resizePasses(
     src: number, srcRowBytes: number, from: number, to: number, channels: number,
     vFirst: number, vCount: number, vWeights: number, vStride: number, outRows: number,
@@ -136,8 +140,25 @@ function kernelWith(bytes: number): ResizeKernel {
   while (pages * 65536 < bytes) pages *= 2;
   const memory = new WebAssembly.Memory({ initial: pages });
   const { resizePasses } = new WebAssembly.Instance(module, { env: { memory } }).exports as Pick<ResizeKernel, 'resizePasses'>;
-  kernel = { memory, resizePasses };
+  const buffer = memory.buffer as unknown as ArrayBuffer;
+  kernel = { memory, bytes: new Uint8Array(buffer), ints: new Int32Array(buffer), floats: new Float32Array(buffer), resizePasses };
   return kernel;
+}
+
+/**
+ * The taps of an axis, kept: the images of a data set mostly share a few sizes. (A plain map,
+ * emptied when it grows large: it only saves work.)
+ */
+const tapsCache = new Map<string, AxisTaps>();
+function cachedTaps(inSize: number, start: number, length: number, outSize: number): AxisTaps {
+  const key = `${inSize} ${start} ${length} ${outSize}`;
+  let taps = tapsCache.get(key);
+  if (taps === undefined) {
+    if (tapsCache.size >= 1024) tapsCache.clear();
+    taps = axisTaps(inSize, start, length, outSize);
+    tapsCache.set(key, taps);
+  }
+  return taps;
 }
 
 const align = (n: number): number => (n + 15) & ~15;
@@ -159,14 +180,14 @@ export function resizeImage(
   if (src.length < sw * sh * channels) throw new RangeError(`resizeImage: ${src.length} bytes for ${sw}x${sh}x${channels}`);
   if (out.length < width * height * channels) throw new RangeError(`resizeImage: out holds ${out.length} bytes for ${width}x${height}x${channels}`);
   const plan = fitImage(sw, sh, width, height, fit);
-  const h = axisTaps(sw, plan.source.x, plan.source.width, plan.width);
-  const v = axisTaps(sh, plan.source.y, plan.source.height, plan.height);
+  const h = cachedTaps(sw, plan.source.x, plan.source.width, plan.width);
+  const v = cachedTaps(sh, plan.source.y, plan.source.height, plan.height);
   // Source columns the horizontal taps read: [from, to).
   const from = h.first[0]!;
   const to = h.first[plan.width - 1]! + h.count[plan.width - 1]!;
-  for (let x = 0; x < plan.width; x++) h.first[x]! -= from;
 
-  // Layout of the kernel's memory: taps, then the column scratch, the output and the source.
+  // Layout of the kernel's memory (byte offsets, 16-byte aligned): taps, the column scratch, the
+  // output and the source.
   const vFirst = 0;
   const vCount = align(vFirst + 4 * plan.height);
   const vWeights = align(vCount + 4 * plan.height);
@@ -177,22 +198,21 @@ export function resizeImage(
   const result = align(col + 4 * ((to - from) * channels + 4));
   const source = align(result + width * height * channels);
   const k = kernelWith(source + sw * sh * channels);
-  const bytes = new Uint8Array(k.memory.buffer);
-  new Int32Array(k.memory.buffer, vFirst, plan.height).set(v.first);
-  new Int32Array(k.memory.buffer, vCount, plan.height).set(v.count);
-  new Float32Array(k.memory.buffer, vWeights, v.weights.length).set(v.weights);
-  new Int32Array(k.memory.buffer, hFirst, plan.width).set(h.first);
-  new Int32Array(k.memory.buffer, hCount, plan.width).set(h.count);
-  new Float32Array(k.memory.buffer, hWeights, h.weights.length).set(h.weights);
-  bytes.set(src.subarray(0, sw * sh * channels), source);
+  k.ints.set(v.first, vFirst >> 2);
+  k.ints.set(v.count, vCount >> 2);
+  k.floats.set(v.weights, vWeights >> 2);
+  for (let x = 0; x < plan.width; x++) k.ints[(hFirst >> 2) + x] = h.first[x]! - from; // counted from `from`
+  k.ints.set(h.count, hCount >> 2);
+  k.floats.set(h.weights, hWeights >> 2);
+  k.bytes.set(src.subarray(0, sw * sh * channels), source);
   const rowBytes = width * channels;
-  if (plan.width !== width || plan.height !== height) bytes.fill(0, result, result + height * rowBytes);
+  if (plan.width !== width || plan.height !== height) k.bytes.fill(0, result, result + height * rowBytes);
   k.resizePasses(
     source, sw * channels, from * channels, to * channels, channels,
     vFirst, vCount, vWeights, v.stride, plan.height,
     hFirst, hCount, hWeights, h.stride, plan.width,
     col, result + (plan.top * width + plan.left) * channels, rowBytes,
   );
-  out.set(bytes.subarray(result, result + height * rowBytes));
+  out.set(k.bytes.subarray(result, result + height * rowBytes));
   return out;
 }
