@@ -26,10 +26,12 @@
  * Output: one line per run and a summary on stderr; last line on stdout, one JSON object:
  *   {"images":N,"decodeImagesPerSecond":X,"cpuMsPerImage":C,"cacheLoadSeconds":Y,"peakRssBytes":Z}
  *   (with --pillow also "pillow":{"plain":P,"draft":Q} in images/s)
- * decodeImagesPerSecond: images / time from the first to the last decoded image (decoder processes
- *   starting included; listing the folder before and writing the cache after are reported apart).
- * cpuMsPerImage: CPU time (user + system) of this process and its decoder processes until the last
- *   image is decoded, per image: what the rate costs, and a figure a busy machine disturbs less.
+ * decodeImagesPerSecond: images / time from the start of the decoder processes to the last decoded
+ *   image (their start-up included; listing and statting the files before, and writing the cache
+ *   after, are reported apart; with --processes 0, from the end of the bench's own listing).
+ * cpuMsPerImage: CPU time (user + system) of this process over that time and of its decoder processes
+ *   (all their life) until the last image is decoded, per image: what the rate costs, and a figure a
+ *   busy machine disturbs less.
  * cacheLoadSeconds: loadDataset from the cache, folder listing and checks included.
  * peakRssBytes: peak resident memory of the first pass, as the peak of the summed Pss (proportional set
  *   size) of the process and its decoder processes, sampled every 250 ms from /proc (Linux only); the sum
@@ -132,8 +134,10 @@ interface FirstPass {
   findSeconds: number;
   writeSeconds: number;
   processes: number;
-  /** CPU seconds of this process (from the end of the listing) and its decoder processes (all their life) until the last image was decoded. */
+  /** CPU seconds of this process while it decoded, and of its decoder processes (all their life, start-up included), until the last image was decoded. */
   cpuSeconds: number;
+  /** Of which the decoder processes'. */
+  decoderCpuSeconds: number;
   /** Peak RSS of this process, then of each decoder process. */
   peakRssBytes: number[];
   peakPssBytes: number;
@@ -148,9 +152,13 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
   const tFind = performance.now();
   const watch = watchMemory();
   let decoders: number[] = [];
+  // Decoding starts when the decoder processes do (loadDataset lists and stats the files again
+  // first, and looks for a cache); in this process (--processes 0), right after the listing.
+  let tDecodeStart = tFind;
+  let cpuAtStart = process.cpuUsage();
   let tDecoded = 0;
   let cpuSeconds = 0;
-  const cpu0 = process.cpuUsage();
+  let decoderCpuSeconds = 0;
   const ds = await loadDataset({
     dir: o.data,
     preprocessing: o.settings,
@@ -161,13 +169,16 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
       onPool: (pids) => {
         decoders = pids;
         watch.add(pids);
+        tDecodeStart = performance.now();
+        cpuAtStart = process.cpuUsage();
       },
     },
     onProgress: (done, total) => {
       if (done !== total) return;
       tDecoded = performance.now();
-      const own = process.cpuUsage(cpu0);
-      cpuSeconds = (own.user + own.system) / 1e6 + decoders.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+      const own = process.cpuUsage(cpuAtStart);
+      decoderCpuSeconds = decoders.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+      cpuSeconds = (own.user + own.system) / 1e6 + decoderCpuSeconds;
     },
   });
   const t1 = performance.now();
@@ -177,10 +188,11 @@ async function firstPass(o: Options, cacheDir: string): Promise<FirstPass> {
     images: ds.labels.length,
     seconds: (t1 - t0) / 1000,
     findSeconds: (tFind - t0) / 1000,
-    decodeSeconds: (tDecoded - tFind) / 1000,
+    decodeSeconds: (tDecoded - tDecodeStart) / 1000,
     writeSeconds: (t1 - tDecoded) / 1000,
     processes: decoders.length,
     cpuSeconds,
+    decoderCpuSeconds,
     peakRssBytes: memory.peakRss,
     peakPssBytes: memory.peakPss,
   };
@@ -427,7 +439,8 @@ async function benchmark(o: Options): Promise<void> {
         process.stderr.write(
           `run ${r + 1}/${o.runs}: first pass ${first.seconds.toFixed(2)} s (${Math.round(first.images / first.seconds)} images/s; ` +
             `find ${first.findSeconds.toFixed(2)} s, decode ${first.decodeSeconds.toFixed(2)} s = ${Math.round(first.images / first.decodeSeconds)} images/s ` +
-            `with ${first.processes || 'no'} decoder processes, ${((1000 * first.cpuSeconds) / first.images).toFixed(2)} CPU ms/image, ` +
+            `with ${first.processes || 'no'} decoder processes, ${((1000 * first.cpuSeconds) / first.images).toFixed(2)} CPU ms/image ` +
+            `(${((1000 * first.decoderCpuSeconds) / first.images).toFixed(2)} in the decoders), ` +
             `cache write ${first.writeSeconds.toFixed(2)} s), peak memory ${mb(first.peakPssBytes)} ` +
             `(peak RSS: this process ${mb(first.peakRssBytes[0]!)}, decoders ${first.peakRssBytes.slice(1).map(mb).join(' + ') || 'none'}); ` +
             `from cache ${cache.seconds.toFixed(3)} s\n`,
