@@ -18,6 +18,8 @@
  *                       to show where the time goes (default --limit 3000 for this mode)
  *   --kernels           instead: how far each data.resize is from lanczos3 (nn-train's resize before
  *                       data.resize), in pixel levels, on the images (default --limit 1000)
+ *   --make-photos OUT   instead: write a test set of photos of about 450x370, the size Kaggle's own
+ *                       downloads have, made from the images of --data (default --limit 2500; see makePhotos)
  *
  * Every run is a fresh Node process (started by this one) with a fresh, empty cache folder in the
  * temporary folder, so no run profits from another's warm JIT or sharp state (the image files are in
@@ -212,7 +214,7 @@ const STRATEGIES = [
   'metadata-only',
   'sharp-defaults',
   'in-process-lanczos3',
-  'in-process-full-decode',
+  'in-process-from-bytes',
   'in-process',
   'in-process-cache-on',
   'in-process-vips2',
@@ -229,7 +231,7 @@ const STRATEGY_NOTES: Record<Strategy, string> = {
   'metadata-only': 'sharp(path).metadata() only, 8 in flight: the per-image floor of sharp',
   'sharp-defaults': 'plain sharp(path).resize().raw().toBuffer() with sharp defaults (lanczos3), 8 in flight',
   'in-process-lanczos3': 'our decodeImage with resize lanczos3 (sharp resizes, its own shrink-on-load), 4 in flight',
-  'in-process-full-decode': 'our decodeImage with resize linear but no JPEG DCT scaling (full decode), 4 in flight',
+  'in-process-from-bytes': 'decodeImageBytes without the file, so no DCT scaling of ours: libvips shrinks to twice the size, then our resize, 4 in flight',
   'in-process': 'our decodeImage (linear: DCT scaling, our resize), one process, 4 in flight (sharp cache off, 1 vips thread/image)',
   'in-process-cache-on': 'as in-process, with sharp\'s operation cache back on (its defaults)',
   'in-process-vips2': 'as in-process, sharp.concurrency(2): 2 vips threads per image',
@@ -313,7 +315,7 @@ async function strategyPass(o: Options, strategy: Strategy): Promise<{ images: n
     case 'sharp-defaults':
       await inFlight(paths, 8, (p) => sharp(p).resize(s.width, s.height, { fit: s.fit }).raw().toBuffer());
       break;
-    case 'in-process-full-decode':
+    case 'in-process-from-bytes':
       // The bytes without their path: decodeImageBytes cannot hand the file to libjpeg's scaled decode.
       await inFlight(paths, 4, async (p) => decodeImageBytes(p, await readImageFile(p), s));
       break;
@@ -534,6 +536,36 @@ async function compare(o: Options): Promise<void> {
   process.stdout.write(`${JSON.stringify({ compare: result, images })}\n`);
 }
 
+// ---- --make-photos: larger photos from small ones ----
+
+/**
+ * Writes `limit` JPEGs into `out`, made from a stratified sample of the labeled images of `o.data`:
+ * each resized (lanczos3) to a random size of 400-499 x 320-419 and saved at a random JPEG quality
+ * of 75-92 (4:2:0), as cameras and downloads do; four in five in class folders (cat/, dog/), the
+ * others with Kaggle names at the top. Seeded: the same folder gives the same photos.
+ */
+async function makePhotos(o: Options, out: string): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const { Rng } = await import('../nn/rng.ts');
+  const { mkdirSync } = await import('node:fs');
+  const found = await findImages(o.data);
+  const files = sampleFiles(found.files.filter((f) => f.label !== null), o.limit ?? 2500);
+  const rng = new Rng(450370);
+  for (const folder of ['cat', 'dog']) mkdirSync(join(out, folder), { recursive: true });
+  let written = 0;
+  for (const [i, file] of files.entries()) {
+    const name = file.label === 1 ? 'dog' : 'cat';
+    const width = 400 + rng.int(100);
+    const height = 320 + rng.int(100);
+    const quality = 75 + rng.int(18);
+    const target = i % 5 === 4 ? join(out, `${name}.${i}.jpg`) : join(out, name, `${name}_${i}.jpg`);
+    await sharp(file.path).resize(width, height, { fit: 'fill' }).jpeg({ quality }).toFile(target);
+    written++;
+  }
+  process.stderr.write(`${written} photos of about 450x370 written to ${out}\n`);
+  process.stdout.write(`${JSON.stringify({ photos: written, folder: out })}\n`);
+}
+
 // ---- --kernels: how far apart the resizes are ----
 
 /** Mean and largest absolute difference, in pixel levels (0..255), between each resize's bytes and lanczos3's. */
@@ -588,6 +620,7 @@ async function main(argv: string[]): Promise<number> {
         python: { type: 'string' },
         compare: { type: 'boolean' },
         kernels: { type: 'boolean' },
+        'make-photos': { type: 'string' },
         pass: { type: 'string' },
         strategy: { type: 'string' },
         'cache-dir': { type: 'string' },
@@ -633,6 +666,8 @@ async function main(argv: string[]): Promise<number> {
       await compare(o);
     } else if (values.kernels) {
       await kernels(o);
+    } else if (values['make-photos'] !== undefined) {
+      await makePhotos(o, values['make-photos']);
     } else {
       readdirSync(o.data); // a clear error before starting children
       process.stderr.write(`decoder processes: ${decoderProcessCount(1_000_000, { processes: o.processes }) || 'none (decoding in-process)'}\n`);
