@@ -15,7 +15,7 @@
  *   brightness B: b uniform in [-B, B], added as b * 255 pixel levels
  *   contrast C:  c uniform in [1 - C, 1 + C], the factor about mid-grey
  */
-import { epochFlips, epochSeed, type BatchAugmentation } from './batches.ts';
+import { epochFlips, epochSeed, STREAM, type BatchAugmentation } from './batches.ts';
 import { Rng } from '../nn/rng.ts';
 
 /** The config fields (data section) that turn augmentation on. */
@@ -25,9 +25,6 @@ export interface AugmentationSettings {
   brightness: number;
   contrast: number;
 }
-
-const CROP = 3;
-const JITTER = 4;
 
 export class EpochAugmentation implements BatchAugmentation {
   readonly flips: Uint8Array | null;
@@ -57,12 +54,12 @@ export class EpochAugmentation implements BatchAugmentation {
   draw(seed: number, epoch: number): this {
     if (this.flips !== null) epochFlips(this.count, seed, epoch, this.flips);
     if (this.offsets !== null) {
-      const rng = new Rng(epochSeed(seed, epoch, CROP));
+      const rng = new Rng(epochSeed(seed, epoch, STREAM.crop));
       const span = 2 * this.settings.shift + 1;
       for (let i = 0; i < 2 * this.count; i++) this.offsets[i] = rng.int(span);
     }
     if (this.jitter !== null) {
-      const rng = new Rng(epochSeed(seed, epoch, JITTER));
+      const rng = new Rng(epochSeed(seed, epoch, STREAM.jitter));
       const { brightness, contrast } = this.settings;
       for (let p = 0; p < this.count; p++) {
         this.jitter[2 * p] = 1 + contrast * (2 * rng.uniform() - 1);

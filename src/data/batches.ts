@@ -27,7 +27,7 @@ import { Rng } from '../nn/rng.ts';
 
 /**
  * The stream seed for (seed, epoch, purpose), so each epoch's shuffle and each kind of augmentation
- * are reproducible on their own (purposes: 1 shuffle, 2 flips, 3 crops, 4 jitter).
+ * are reproducible on their own (purposes: STREAM).
  */
 export function epochSeed(seed: number, epoch: number, purpose: number): number {
   let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
@@ -36,8 +36,8 @@ export function epochSeed(seed: number, epoch: number, purpose: number): number 
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const SHUFFLE = 1;
-const FLIP = 2;
+/** The purposes of epochSeed's streams: one per kind of draw, never reused. */
+export const STREAM = { shuffle: 1, flip: 2, crop: 3, jitter: 4 } as const;
 
 /**
  * The order in which the training samples are visited in `epoch`: a seeded shuffle (Fisher-Yates with
@@ -48,7 +48,7 @@ export function epochOrder(indices: Uint32Array, seed: number, epoch: number, ou
   const order = out ?? new Uint32Array(indices.length);
   if (order.length !== indices.length) throw new RangeError(`epochOrder: out has ${order.length} slots for ${indices.length} indices`);
   order.set(indices);
-  new Rng(epochSeed(seed, epoch, SHUFFLE)).shuffle(order);
+  new Rng(epochSeed(seed, epoch, STREAM.shuffle)).shuffle(order);
   return order;
 }
 
@@ -59,7 +59,7 @@ export function epochOrder(indices: Uint32Array, seed: number, epoch: number, ou
 export function epochFlips(count: number, seed: number, epoch: number, out?: Uint8Array): Uint8Array {
   const flips = out ?? new Uint8Array(count);
   if (flips.length < count) throw new RangeError(`epochFlips: out has ${flips.length} slots for ${count}`);
-  const rng = new Rng(epochSeed(seed, epoch, FLIP));
+  const rng = new Rng(epochSeed(seed, epoch, STREAM.flip));
   for (let i = 0; i < count; i++) flips[i] = rng.nextUint32() >>> 31;
   return flips;
 }
