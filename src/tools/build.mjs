@@ -43,3 +43,9 @@ if (existsSync(wasmBuild)) {
   const { buildKernels } = await import(wasmBuild);
   await buildKernels(root);
 }
+
+const resizeBuild = join(root, 'src/data/resize-build.mjs');
+if (existsSync(resizeBuild)) {
+  const { buildResizeKernel } = await import(resizeBuild);
+  await buildResizeKernel(root);
+}
