@@ -1,0 +1,102 @@
+/**
+ * Batch normalization in the gradient core (the reference: src/nn/layers/batchnorm.ts; the kernels
+ * and their formulas: src/core/kernels/batchnorm.as.ts). x is (M, C), M = B * H * W rows.
+ *
+ * The per-channel sums are the only sums over many rows. They are cut into blocks of R rows, R a
+ * function of C alone, so the partial sums and the order in which they are added (block order, in
+ * double) never depend on the thread count:
+ *   forward, train   step 0: threads share the blocks (block sums and centred squares)
+ *                    step 1: every thread adds all partials (a few thousand values) to get the
+ *                            statistics, thread 0 also keeps mean and invstd for backward and
+ *                            updates the running statistics; threads share the rows of y
+ *   forward, infer   one step: each thread takes the running statistics, shares the rows of y
+ *   backward         step 0: threads share the blocks (sums of dy and dy (x - mean))
+ *                    step 1: every thread adds all partials; thread 0 writes dgamma and dbeta;
+ *                            threads share the rows of dx
+ * The saved xhat of the reference is not written: backward recomputes (x - mean) from x, the
+ * layer's input, which the walk keeps until backward; that saves writing and reading M C floats.
+ *
+ * Buffers: partials (2 C floats per block, shared), mean (2 C floats, hi and lo, shared: forward ->
+ * backward) and each thread's coefficients (4 C floats: mean hi and lo, scale, invstd in forward;
+ * A, mean of dy, -D in backward).
+ */
+import type { BatchNormSpec } from '../../nn/layers/spec.ts';
+import type { PlannedLayer } from '../../nn/plan.ts';
+import { shapeSize } from '../../nn/shape.ts';
+import { share } from '../split.ts';
+import type { CoreLayer } from './driver.ts';
+
+/** Floats per block of the sums: 16 KB, so the block's second pass reads L1. */
+const BLOCK_FLOATS = 4096;
+/** Rows a thread's share of rows starts on (whole cache lines once rows are 4 floats wide). */
+const ROW_ALIGN = 16;
+
+/** Rows per block of the per-channel sums: depends on the channel count only. */
+export function blockRows(channels: number): number {
+  return Math.max(1, Math.floor(BLOCK_FLOATS / channels));
+}
+
+function sizes(layer: PlannedLayer<BatchNormSpec>, B: number): { C: number; M: number; R: number; blocks: number } {
+  const C = layer.input.channels;
+  const M = B * layer.input.height * layer.input.width;
+  const R = blockRows(C);
+  return { C, M, R, blocks: Math.ceil(M / R) };
+}
+
+export const batchnormCore: CoreLayer<BatchNormSpec> = {
+  type: 'batchnorm',
+  buffers(layer, maxBatch) {
+    const { C, blocks } = sizes(layer, maxBatch);
+    return [
+      { name: 'partials', bytes: 4 * 2 * C * blocks, perThread: false },
+      { name: 'mean', bytes: 4 * 2 * C, perThread: false },
+      { name: 'coefs', bytes: 4 * 4 * C, perThread: true },
+    ];
+  },
+  forwardSteps: (_layer, mode) => (mode === 'train' ? 2 : 1),
+  backwardSteps: () => 2,
+  work: (layer, B) => 3 * B * shapeSize(layer.input),
+  forward(k, layer, a, B, mode, _noiseKey, step, { t, T }) {
+    const { momentum, epsilon } = layer.spec;
+    const { C, M, R, blocks } = sizes(layer, B);
+    const gamma = a.params.gamma!;
+    const beta = a.params.beta!;
+    const coefs = a.buffers.coefs!;
+    const [r0, r1] = share(M, t, T, ROW_ALIGN);
+    const scale = coefs + 4 * 2 * C;
+    if (mode === 'infer') {
+      k.batchnormInferStats(gamma, a.stats.mean!, a.stats.variance!, epsilon, C, coefs, scale);
+      k.batchnormNormalize(a.x, a.y, C, r0, r1, coefs, scale, beta);
+    } else if (step === 0) {
+      const [b0, b1] = share(blocks, t, T);
+      k.batchnormBlockStats(a.x, C, M, R, b0, b1, a.buffers.partials!);
+    } else {
+      // Thread 0 keeps mean and invstd where backward reads them; the others only need them now.
+      const keeper = t === 0;
+      const mean = keeper ? a.buffers.mean! : coefs;
+      const invstd = keeper ? a.saved.invstd! : coefs + 4 * 3 * C;
+      k.batchnormTrainStats(
+        a.x, a.buffers.partials!, C, M, R, epsilon, gamma, mean, invstd, scale,
+        momentum, keeper ? a.stats.mean! : 0, keeper ? a.stats.variance! : 0,
+      );
+      k.batchnormNormalize(a.x, a.y, C, r0, r1, mean, scale, beta);
+    }
+  },
+  backward(k, layer, a, B, step, { t, T }) {
+    const { C, M, R, blocks } = sizes(layer, B);
+    const partials = a.buffers.partials!;
+    const mean = a.buffers.mean!;
+    if (step === 0) {
+      const [b0, b1] = share(blocks, t, T);
+      k.batchnormBackwardBlocks(a.x, a.dy, mean, C, M, R, b0, b1, partials);
+      return;
+    }
+    if (t !== 0 && a.dx === 0) return;
+    const coefs = a.buffers.coefs!;
+    const writesGrads = t === 0;
+    k.batchnormBackwardCoefficients(partials, C, M, R, a.params.gamma!, a.saved.invstd!, writesGrads ? a.grads.gamma! : 0, writesGrads ? a.grads.beta! : 0, coefs);
+    if (a.dx === 0) return;
+    const [r0, r1] = share(M, t, T, ROW_ALIGN);
+    k.batchnormBackwardApply(a.x, a.dy, a.dx, mean, coefs, C, r0, r1);
+  },
+};
