@@ -8,8 +8,10 @@
 //              dy[n, oy, ox, c] where that window's argmax is this position (0 where none is)
 //
 // argmax is stored as an int32 per output value (in the float32 buffer the plan gives it). Forward
-// threads own rows (n, oy) of y; backward threads own rows (n, iy) of dx and gather (pool.as.ts),
-// adding in the reference's order from 0, so dx is bit-identical to the reference's.
+// threads own rows (n, oy) of y; backward threads own rows (n, iy) of dx. When windows do not
+// overlap (stride >= size, the usual case), a dx value is 0 + dy of its window or 0; when they do,
+// it is gathered from the windows that hold it (pool.as.ts), adding in the reference's order from
+// 0. Either way dx is bit-identical to the reference's.
 import { at } from './simd.as';
 import { firstWindow, lastWindow } from './pool.as';
 
@@ -77,6 +79,62 @@ export function maxpoolForward(
 
 /** Rows [r0, r1) of dx, row r = n * H + iy. */
 export function maxpoolBackward(
+  dy: usize, argmax: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32,
+): void {
+  if (stride >= size) disjointBackward(dy, argmax, dx, H, W, C, Ho, Wo, size, stride, r0, r1);
+  else overlappingBackward(dy, argmax, dx, H, W, C, Ho, Wo, size, stride, r0, r1);
+}
+
+/**
+ * Windows that do not overlap: each dx value is in one window at most, at a tap known from its
+ * position, so a row is written window by window without searching (0 + dy, as the general sum).
+ */
+function disjointBackward(
+  dy: usize, argmax: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32,
+): void {
+  const ldc = <usize>C << 2;
+  const zero = f32x4.splat(0);
+  for (let r = r0; r < r1; r++) {
+    const n = r / H;
+    const iy = r - n * H;
+    const oy = iy / stride;
+    const ky = iy - oy * stride;
+    let dxp = at(dx, r * W * C);
+    if (oy >= Ho || ky >= size) {
+      memory.fill(dxp, 0, <usize>W * ldc);
+      continue;
+    }
+    const out = at(0, ((n * Ho + oy) * Wo) * C);
+    let ix = 0;
+    for (let ox = 0; ox < Wo; ox++) {
+      const d = dy + out + <usize>ox * ldc;
+      const a = argmax + out + <usize>ox * ldc;
+      for (let kx = 0; kx < size; kx++, ix++, dxp += ldc) {
+        const tap = ky * size + kx;
+        const vTap = i32x4.splat(tap);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(dxp + o, f32x4.add(zero, v128.and(v128.load(d + o), i32x4.eq(v128.load(a + o), vTap))));
+        }
+        for (; c < C; c++) {
+          const o = <usize>c << 2;
+          store<f32>(dxp + o, load<i32>(a + o) == tap ? <f32>0 + load<f32>(d + o) : 0);
+        }
+      }
+      // Columns no window holds: the gap before the next window, or the rest of the row.
+      const next = ox + 1 < Wo ? (ox + 1) * stride : W;
+      if (ix < next) {
+        memory.fill(dxp, 0, <usize>(next - ix) * ldc);
+        dxp += <usize>(next - ix) * ldc;
+        ix = next;
+      }
+    }
+  }
+}
+
+/** Overlapping windows (stride < size): each dx value gathered from the windows that hold it. */
+function overlappingBackward(
   dy: usize, argmax: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32,
 ): void {
   const ldc = <usize>C << 2;
