@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrainCli, OVERRIDE_FLAGS } from '../src/cli/train-options.ts';
-import { describeConfig, configTableMarkdown } from '../src/config/describe.ts';
+import { describeConfig, configTableMarkdown, layerTableMarkdown } from '../src/config/describe.ts';
 import { loadConfigFile } from '../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../src/config/schema.ts';
 
@@ -142,5 +142,10 @@ describe('README', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     expect(readme).toContain(configTableMarkdown());
     expect(describeConfig().length).toBeGreaterThan(30);
+  });
+
+  it('documents every layer type and its fields, as the schema has them', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(layerTableMarkdown());
   });
 });

@@ -50,3 +50,6 @@ export function normwiseError(a: ArrayLike<number>, b: ArrayLike<number>, from =
   }
   return size === 0 ? diff : diff / size;
 }
+
+
+export { mlp } from './helpers/networks.ts';

@@ -2,18 +2,17 @@
  * Training through the gradient core: the fused optimizer pass against the TypeScript optimizers
  * (bit for bit), results that do not depend on the number of threads (bit for bit), agreement with
  * the TypeScript reference core ('js') within float32 rounding, the gradient of the whole network
- * against finite differences, checkpoint state, and the population pass.
+ * against finite differences and checkpoint state.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Architecture } from '../src/nn/architecture.ts';
 import { initParams } from '../src/nn/init.ts';
+import { planNetwork } from '../src/nn/plan.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { createOptimizer } from '../src/optim/index.ts';
 import { addWeightDecay } from '../src/optim/regularize.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
-import { layerShapes } from '../src/nn/architecture.ts';
 import type { Core, CoreOptions } from '../src/core/index.ts';
-import { coreTracker, fillPattern, normwiseError } from './core-helpers.ts';
+import { coreTracker, fillPattern, mlp, normwiseError } from './core-helpers.ts';
 
 const cores = coreTracker();
 afterAll(() => cores.closeAll());
@@ -38,16 +37,17 @@ function fillBatch(core: Core, k: number): void {
 const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 
 describe('the fused optimizer pass', () => {
-  const arch: Architecture = { inputSize: 45, hidden: [10, 7], activation: 'tanh' };
+  const network = mlp(45, [10, 7], 'tanh');
+  const plan = planNetwork(network);
 
   it.each(SPECS.map((s) => [s.type + ('form' in s ? ` ${s.form}` : ''), s] as const))(
     '%s equals the TypeScript optimizer bit for bit (with weight decay, over 3 steps)',
     async (_, spec) => {
-      const core = await makeCore({ arch, maxBatch: 6, loss: 'bce', workers: 2 });
-      initParams(arch, core.params, new Rng(1));
+      const core = await makeCore({ network, maxBatch: 6, loss: 'bce', workers: 2 });
+      initParams(plan, core.params, new Rng(1));
       core.setOptimizer(spec, { weightDecay: 0.01 });
       const reference = createOptimizer(spec, core.paramCount);
-      const weights = layerShapes(arch).map((l) => [l.wOffset, l.wOffset + l.nIn * l.nOut] as const);
+      const weights = plan.params.filter((s) => s.decay).map((s) => [s.offset, s.offset + s.length] as const);
       for (let step = 0; step < 3; step++) {
         fillBatch(core, step);
         const params = Float32Array.from(core.params);
@@ -71,10 +71,10 @@ describe('the fused optimizer pass', () => {
 
   it('clips by global norm (after weight decay) like the TypeScript reference core', async () => {
     const spec: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.99, epsilon: 1e-7 };
-    const wasm = await makeCore({ arch, maxBatch: 6, loss: 'mse', workers: 3 });
-    const js = await makeCore({ arch, maxBatch: 6, loss: 'mse', kernel: 'js' });
+    const wasm = await makeCore({ network, maxBatch: 6, loss: 'mse', workers: 3 });
+    const js = await makeCore({ network, maxBatch: 6, loss: 'mse', kernel: 'js' });
     for (const core of [wasm, js]) {
-      initParams(arch, core.params, new Rng(2));
+      initParams(plan, core.params, new Rng(2));
       core.setOptimizer(spec, { weightDecay: 0.1, clipNorm: 0.05 });
     }
     for (let step = 0; step < 4; step++) {
@@ -89,12 +89,13 @@ describe('the fused optimizer pass', () => {
 
 describe('determinism', () => {
   // Odd sizes, every layer split (minSplitWork 0): 4 threads get uneven shares of rows and columns.
-  const arch: Architecture = { inputSize: 301, hidden: [22, 9], activation: 'relu' };
+  const network = mlp(301, [22, 9], 'relu');
+  const plan = planNetwork(network);
   const spec: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
   async function train(options: { workers?: number; kernel?: 'js' }): Promise<{ params: Float32Array; losses: number[] }> {
-    const core = await makeCore({ arch, maxBatch: 11, loss: 'bce', ...options });
-    initParams(arch, core.params, new Rng(42));
+    const core = await makeCore({ network, maxBatch: 11, loss: 'bce', ...options });
+    initParams(plan, core.params, new Rng(42));
     core.setOptimizer(spec, { weightDecay: 1e-3, clipNorm: 1 });
     const losses: number[] = [];
     for (let step = 0; step < 6; step++) {
@@ -119,17 +120,19 @@ describe('determinism', () => {
     one.losses.forEach((loss, i) => expect(loss).toBeCloseTo(js.losses[i]!, 4));
     // And training did move the weights (the comparison is not between untouched copies).
     const start = new Float32Array(one.params.length);
-    initParams(arch, start, new Rng(42));
+    initParams(plan, start, new Rng(42));
     expect(normwiseError(one.params, start)).toBeGreaterThan(1e-3);
   });
 });
 
 describe('gradient check', () => {
   it('matches central finite differences of the loss computed by the core', async () => {
-    const arch: Architecture = { inputSize: 23, hidden: [8, 5], activation: 'tanh' };
-    const core = await makeCore({ arch, maxBatch: 5, loss: 'bce', workers: 2 });
-    initParams(arch, core.params, new Rng(9));
-    fillPattern(core.params.subarray(layerShapes(arch)[0]!.bOffset, layerShapes(arch)[0]!.bOffset + 8), 3, 0.5);
+    const network = mlp(23, [8, 5], 'tanh');
+  const plan = planNetwork(network);
+    const core = await makeCore({ network, maxBatch: 5, loss: 'bce', workers: 2 });
+    initParams(plan, core.params, new Rng(9));
+    const bias = plan.params.find((s) => s.name === 'bias')!;
+    fillPattern(core.params.subarray(bias.offset, bias.offset + bias.length), 3, 0.5);
     fillBatch(core, 1);
     core.gradient(5);
     const grads = Float32Array.from(core.grads);
@@ -150,32 +153,14 @@ describe('gradient check', () => {
   });
 });
 
-describe('population and inference', () => {
-  it('evaluates every member like evaluate() on the same weights, whatever the thread count', async () => {
-    const arch: Architecture = { inputSize: 50, hidden: [12], activation: 'leaky_relu' };
-    const results: Float64Array[] = [];
-    for (const workers of [1, 3]) {
-      const core = await makeCore({ arch, maxBatch: 8, loss: 'mse', workers, population: 5 });
-      fillBatch(core, 3);
-      core.population.forEach((member, i) => initParams(arch, member, new Rng(100 + i)));
-      const losses = new Float64Array(5);
-      core.evaluatePopulation(5, 7, losses);
-      for (let i = 0; i < 5; i++) {
-        core.params.set(core.population[i]!);
-        expect(losses[i]).toBe(core.evaluate(7));
-      }
-      expect(new Set(losses).size).toBe(5);
-      results.push(losses);
-    }
-    expect(results[1]).toEqual(results[0]);
-  });
-
+describe('inference', () => {
   it('predicts probabilities in (0, 1) matching the reference core', async () => {
-    const arch: Architecture = { inputSize: 64, hidden: [16], activation: 'relu' };
-    const wasm = await makeCore({ arch, maxBatch: 9, loss: 'bce', workers: 2 });
-    const js = await makeCore({ arch, maxBatch: 9, loss: 'bce', kernel: 'js' });
+    const network = mlp(64, [16], 'relu');
+  const plan = planNetwork(network);
+    const wasm = await makeCore({ network, maxBatch: 9, loss: 'bce', workers: 2 });
+    const js = await makeCore({ network, maxBatch: 9, loss: 'bce', kernel: 'js' });
     for (const core of [wasm, js]) {
-      initParams(arch, core.params, new Rng(5));
+      initParams(plan, core.params, new Rng(5));
       fillBatch(core, 0);
     }
     const a = new Float32Array(9);
@@ -187,12 +172,11 @@ describe('population and inference', () => {
   });
 
   it('rejects bad arguments with clear errors', async () => {
-    const core = await makeCore({ arch: { inputSize: 8, hidden: [4], activation: 'relu' }, maxBatch: 4, loss: 'bce', workers: 2 });
+    const core = await makeCore({ network: mlp(8, [4], 'relu'), maxBatch: 4, loss: 'bce', workers: 2 });
     expect(() => core.trainStep(2, 0.1)).toThrow(/setOptimizer/);
     expect(() => core.evaluate(5)).toThrow(/batch size 5 outside \[1, 4\]/);
     expect(() => core.evaluate(0)).toThrow(/batch size/);
     expect(() => core.predict(4, new Float32Array(3))).toThrow(/holds 3 values, 4 needed/);
-    expect(() => core.evaluatePopulation(1, 4, new Float64Array(1))).toThrow(/population/);
     expect(() => core.setOptimizer({ type: 'sgd' }, { clipNorm: -1 })).toThrow(/clipNorm/);
     core.setOptimizer({ type: 'sgd' });
     expect(() => core.trainStep(4, NaN)).toThrow(/learning rate/);

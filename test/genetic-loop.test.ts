@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDir(dir));
 
-/** train() with the 'js' core (room for the population) and the genetic method, as the CLI wires them. */
+/** train() with the 'js' core and the genetic method, as the CLI wires them. */
 async function run(out: string, extra: Partial<TrainOptions> = {}): Promise<{ result: TrainResult; events: TrainEvent[] }> {
   const events: TrainEvent[] = [];
   const result = await train({
@@ -37,8 +37,7 @@ async function run(out: string, extra: Partial<TrainOptions> = {}): Promise<{ re
     name: 'genetic',
     folder: extra.resume ? RunFolder.open(out) : RunFolder.create(out),
     onEvent: (e) => events.push(e),
-    createEngine: (arch, maxBatch, c) =>
-      createCore({ arch, maxBatch, loss: c.loss, kernel: 'js', population: c.optimizer.type === 'genetic' ? c.optimizer.population : 0 }),
+    createEngine: (network, maxBatch, c) => createCore({ network, maxBatch, loss: c.loss, kernel: 'js' }),
     createMethod: createGeneticMethod,
     ...extra,
   });

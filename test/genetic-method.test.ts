@@ -1,18 +1,19 @@
 // The genetic algorithm as a training method (src/train/genetic-method.ts), on a real network
 // through the gradient core's single-thread 'js' kernel: it learns XOR, is deterministic, keeps its
-// best, and resumes bit for bit, whether the core evaluates the population in one call or the
-// method evaluates the individuals one by one.
+// best, and resumes bit for bit; it evaluates every individual with the core's ordinary evaluate().
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type GeneticConfig } from '../src/config/schema.ts';
-import type { Architecture } from '../src/nn/architecture.ts';
+import { planNetwork } from '../src/nn/plan.ts';
+import { mlp } from './helpers/networks.ts';
 import { initParams } from '../src/nn/init.ts';
 import { Rng } from '../src/nn/rng.ts';
-import { decodeCheckpoint, encodeCheckpoint, type SavedState } from '../src/train/checkpoint.ts';
-import { evaluatesPopulation, geneticMethod, type GeneticTrainMethod } from '../src/train/genetic-method.ts';
+import { decodeCheckpoint, encodeCheckpoint, type SavedState } from '../src/io/checkpoint.ts';
+import { geneticMethod, type GeneticTrainMethod } from '../src/train/genetic-method.ts';
 import { createCore, type Core } from '../src/core/index.ts';
 import { xorClusters } from '../src/data/xor.ts';
 
-const ARCH: Architecture = { inputSize: 2, hidden: [8], activation: 'tanh' };
+const NETWORK = mlp(2, [8], 'tanh');
+const PLAN = planNetwork(NETWORK);
 const CONFIG: GeneticConfig = {
   type: 'genetic',
   population: 40,
@@ -36,17 +37,15 @@ interface Setup {
   method: GeneticTrainMethod;
 }
 
-type Evaluation = 'population' | 'one by one';
-
 /**
- * A 'js' core, with room for the population or without, a genetic method over it, and the seeded
- * init in engine.params (the loop initialises the weights after creating the method, as here).
+ * A core (the 'js' kernel unless told), a genetic method over it, and the seeded init in
+ * engine.params (the loop initialises the weights after creating the method, as here).
  */
-async function setup(config: Partial<GeneticConfig> = {}, seed = 1, evaluation: Evaluation = 'population'): Promise<Setup> {
+async function setup(config: Partial<GeneticConfig> = {}, seed = 1, kernel: 'js' | 'auto' = 'js'): Promise<Setup> {
   const c = { ...CONFIG, ...config };
-  const engine = await createCore({ arch: ARCH, maxBatch: 512, loss: 'bce', kernel: 'js', population: evaluation === 'population' ? c.population : 0 });
-  const method = geneticMethod(engine, c, { arch: ARCH, scheme: 'auto' }, new Rng(seed ^ 0x6a09e667));
-  initParams(ARCH, engine.params, new Rng(seed), 'auto');
+  const engine = await createCore({ network: NETWORK, maxBatch: 512, loss: 'bce', kernel });
+  const method = geneticMethod(engine, c, { plan: PLAN, scheme: 'auto' }, new Rng(seed ^ 0x6a09e667));
+  initParams(PLAN, engine.params, new Rng(seed), 'auto');
   return { engine, method };
 }
 
@@ -89,6 +88,7 @@ function throughCheckpoint(state: SavedState, params: Float32Array): SavedState 
     batch: 0,
     step: 0,
     params,
+    stats: new Float32Array(0),
     optimizer: state,
     partial: { lossSum: 0, images: 0, seconds: 0 },
     smoothing: { t: 0, average: 0 },
@@ -117,30 +117,26 @@ describe('geneticMethod', () => {
     expect(accuracy(s.engine, TEST)).toBeGreaterThan(0.95);
   });
 
-  it('uses the core population call when the core has room for the population, else evaluate()', async () => {
-    const batched = await setup();
-    const single = await setup({}, 1, 'one by one');
-    expect(evaluatesPopulation(batched.engine, CONFIG.population)).toBe(true);
-    expect(evaluatesPopulation(single.engine, CONFIG.population)).toBe(false);
-    const population = vi.spyOn(batched.engine, 'evaluatePopulation');
-    const evaluate = vi.spyOn(single.engine, 'evaluate');
-    generations(batched, 0, 3);
-    generations(single, 0, 3);
-    expect(population).toHaveBeenCalledTimes(3);
-    expect(population).toHaveBeenCalledWith(CONFIG.population, B, expect.any(Float64Array));
+  it("evaluates each individual with the core's evaluate(), once per generation", async () => {
+    const s = await setup();
+    const evaluate = vi.spyOn(s.engine, 'evaluate');
+    generations(s, 0, 3);
     expect(evaluate).toHaveBeenCalledTimes(3 * CONFIG.population);
+    expect(evaluate).toHaveBeenCalledWith(B);
   });
 
-  it('gives the same generations either way (the core evaluates both the same)', async () => {
-    const batched = await setup();
-    const single = await setup({}, 1, 'one by one');
-    expect(generations(batched, 0, 20)).toEqual(generations(single, 0, 20));
-    expect(sameBits(batched.method.saveState().buffers.population!, single.method.saveState().buffers.population!)).toBe(true);
+  it('gives the same generations on the WebAssembly core, whatever its thread count (it is deterministic)', async () => {
+    const one = await setup({}, 1, 'auto');
+    const again = await setup({}, 1, 'auto');
+    expect(generations(one, 0, 10)).toEqual(generations(again, 0, 10));
+    expect(sameBits(one.method.saveState().buffers.population!, again.method.saveState().buffers.population!)).toBe(true);
+    await one.engine.close();
+    await again.engine.close();
   });
 
-  for (const evaluation of ['population', 'one by one'] as const) {
-    it(`leaves the best individual in engine.params and returns its loss (${evaluation})`, async () => {
-      const s = await setup({}, 1, evaluation);
+  for (const kernel of ['js', 'auto'] as const) {
+    it(`leaves the best individual in engine.params and returns its loss (${kernel} kernel)`, async () => {
+      const s = await setup({}, 1, kernel);
       loadBatch(s.engine, 0);
       const loss = s.method.trainBatch(B, 0);
       // The returned loss is that of the weights now in engine.params, on the same batch...

@@ -3,30 +3,56 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile, writeModelFile } from '../src/io/files.ts';
-import {
-  Network,
-  Rng,
-  initParams,
-  parameterCount,
-  type Architecture,
-} from '../src/nn/index.ts';
+import { Network, Rng, initParams, planNetwork, type LayerSpec, type NetworkSpec } from '../src/nn/index.ts';
 import { encodeModel, type Model } from '../src/io/model-file.ts';
+import { encodeFloats } from '../src/io/json-document.ts';
 import { rmSync } from 'node:fs';
 
-const arch: Architecture = { inputSize: 4 * 4 * 3, hidden: [8, 5], activation: 'relu' };
+/** A small CNN with every kind of buffer: conv weights, batch norm parameters and statistics, dense. */
+const LAYERS: LayerSpec[] = [
+  { type: 'conv', filters: 3, kernel: 3, stride: 1, padding: 'same', bias: false },
+  { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 },
+  { type: 'relu' },
+  { type: 'maxpool', size: 2, stride: 2 },
+  { type: 'flatten' },
+  { type: 'dense', units: 5, bias: true },
+  { type: 'relu' },
+  { type: 'dropout', rate: 0.5 },
+  { type: 'dense', units: 1, bias: true },
+];
+const network: NetworkSpec = { input: { height: 4, width: 4, channels: 3 }, layers: LAYERS };
+const plan = planNetwork(network);
 let dir: string;
 
 function makeModel(): Model {
-  const params = new Float32Array(parameterCount(arch));
-  initParams(arch, params, new Rng(5));
+  const params = new Float32Array(plan.paramCount);
+  initParams(plan, params, new Rng(5));
   params[3] = 1e-42; // a subnormal float32 must survive too
   params[4] = -0; // and the sign of zero
+  const stats = Float32Array.from({ length: plan.statCount }, (_, i) => 0.1 + i / 7);
   return {
-    architecture: arch,
+    network,
     preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.25] },
     params,
+    stats,
     meta: { epoch: 3, note: 'test' },
   };
+}
+
+/** A model file of version 1 (a dense stack), as nn-train wrote them before layer lists. */
+function version1Text(): { text: string; params: Float32Array } {
+  const v1 = planNetwork({ input: { height: 4, width: 4, channels: 3 }, layers: [{ type: 'dense', units: 8, bias: true }, { type: 'relu' }, { type: 'dense', units: 1, bias: true }] });
+  const params = new Float32Array(v1.paramCount);
+  initParams(v1, params, new Rng(6));
+  const doc = {
+    format: 'nn-train-model',
+    version: 1,
+    architecture: { inputSize: 48, hidden: [8], activation: 'relu' },
+    preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
+    weights: encodeFloats(params),
+    meta: { epoch: 1 },
+  };
+  return { text: JSON.stringify(doc), params };
 }
 
 beforeAll(() => {
@@ -35,22 +61,36 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('model file', () => {
-  it('round-trips to bit-identical weights and predictions', () => {
+  it('round-trips the layer list, bit-identical weights and statistics, and predictions', () => {
     const model = makeModel();
     const path = join(dir, 'model.json');
     writeModelFile(path, model);
     const loaded = readModelFile(path);
-    expect(loaded.architecture).toEqual(model.architecture);
+    expect(loaded.network).toEqual(model.network);
     expect(loaded.preprocessing).toEqual(model.preprocessing);
     expect(loaded.meta).toEqual(model.meta);
     expect(new Uint8Array(loaded.params.buffer)).toEqual(new Uint8Array(model.params.buffer));
+    expect(new Uint8Array(loaded.stats.buffer)).toEqual(new Uint8Array(model.stats.buffer));
 
-    const X = new Float32Array(2 * arch.inputSize).map((_, i) => Math.sin(i));
+    const X = new Float32Array(2 * 48).map((_, i) => Math.sin(i));
     const before = new Float32Array(2);
     const after = new Float32Array(2);
-    new Network(arch, 2, model.params).predict(X, 2, before);
-    new Network(arch, 2, loaded.params).predict(X, 2, after);
+    new Network(plan, 2, model.params, { stats: model.stats }).predict(X, 2, before);
+    new Network(plan, 2, loaded.params, { stats: loaded.stats }).predict(X, 2, after);
     expect(after).toEqual(before);
+  });
+
+  it('still reads version 1 files (a dense stack, no statistics) with their weights in place', () => {
+    const { text, params } = version1Text();
+    const path = join(dir, 'v1.json');
+    writeFileSync(path, text);
+    const loaded = readModelFile(path);
+    expect(loaded.network).toEqual({
+      input: { height: 4, width: 4, channels: 3 },
+      layers: [{ type: 'dense', units: 8, bias: true }, { type: 'relu' }, { type: 'dense', units: 1, bias: true }],
+    });
+    expect(loaded.params).toEqual(params);
+    expect(loaded.stats.length).toBe(0);
   });
 
   describe('refuses a bad file with one line naming the file and what is wrong', () => {
@@ -60,43 +100,68 @@ describe('model file', () => {
       ['truncated', () => encodeModel(makeModel()).slice(0, 200), /not valid JSON.*truncated/],
       ['not JSON', () => 'hello: world', /not valid JSON/],
       ['a JSON array', () => '[1,2]', /expected an object/],
-      ['another format', () => JSON.stringify({ ...good(), format: 'keras' }), /format: expected "nn-train-model", found the string "keras"/],
-      ['a newer version', () => JSON.stringify({ ...good(), version: 2 }), /version: expected 1, found number 2 \(written by a newer nn-train\)/],
+      ['another format', () => JSON.stringify({ ...good(), format: 'keras' }), /format: expected "nn-train-model", found "keras"/],
+      ['a newer version', () => JSON.stringify({ ...good(), version: 3 }), /version: expected 1 or 2, found 3 \(written by a newer nn-train\)/],
       ['too few weights', () => {
         const doc = good();
         doc.weights.count = 12;
         return JSON.stringify(doc);
-      }, /weights\.count: the architecture needs 443 weights, the file says number 12/],
+      }, new RegExp(`weights\\.count: the network needs ${plan.paramCount} weights, the file says 12`)],
       ['weights shorter than the count', () => {
         const doc = good();
         doc.weights.data = doc.weights.data.slice(0, 40);
         return JSON.stringify(doc);
-      }, /weights\.data: holds 30 bytes, expected 1772 \(443 float32\)/],
+      }, new RegExp(`weights\\.data: holds 30 bytes, expected ${plan.paramCount * 4} \\(${plan.paramCount} float32\\)`)],
       ['bad base64', () => {
         const doc = good();
         doc.weights.data = '@@@@' + doc.weights.data.slice(4);
         return JSON.stringify(doc);
       }, /weights\.data: is not valid base64/],
-      ['an unknown activation', () => {
+      ['statistics of another network', () => {
         const doc = good();
+        doc.statistics = encodeFloats(new Float32Array(4));
+        return JSON.stringify(doc);
+      }, new RegExp(`statistics\\.count: the network needs ${plan.statCount} statistics, the file says 4`)],
+      ['an unknown layer type', () => {
+        const doc = good();
+        doc.network.layers[2].type = 'swish';
+        return JSON.stringify(doc);
+      }, /network\.layers\[2\]\.type: expected "type" to be one of/],
+      ['a layer field out of range', () => {
+        const doc = good();
+        doc.network.layers[0].kernel = 9;
+        return JSON.stringify(doc);
+      }, /network\.layers\[0\]\.kernel: expected a number <= 7, found 9/],
+      ['layers whose shapes do not fit', () => {
+        const doc = good();
+        doc.network.layers[3].size = 5;
+        return JSON.stringify(doc);
+      }, /network\.layers\[3\]: maxpool 5x5, stride 2 does not fit its input of 4x4x3/],
+      ['an unknown activation (version 1)', () => {
+        const doc = JSON.parse(version1Text().text);
         doc.architecture.activation = 'swish';
         return JSON.stringify(doc);
-      }, /architecture\.activation: expected one of relu, leaky_relu, sigmoid, tanh, linear/],
-      ['a hidden size of zero', () => {
-        const doc = good();
+      }, /architecture\.activation: expected one of "relu", "leaky_relu", "sigmoid", "tanh", "linear", found "swish"/],
+      ['a hidden size of zero (version 1)', () => {
+        const doc = JSON.parse(version1Text().text);
         doc.architecture.hidden = [8, 0];
         return JSON.stringify(doc);
-      }, /architecture\.hidden\[1\]: expected a whole number/],
-      ['input size not matching the image size', () => {
-        const doc = good();
+      }, /architecture\.hidden\[1\]: expected a number >= 1, found 0/],
+      ['input size not matching the image size (version 1)', () => {
+        const doc = JSON.parse(version1Text().text);
         doc.preprocessing.width = 5;
         return JSON.stringify(doc);
       }, /architecture\.inputSize: is 48 but preprocessing gives 5x4x3 = 60/],
+      ['a network input not matching the image size', () => {
+        const doc = good();
+        doc.preprocessing.width = 5;
+        return JSON.stringify(doc);
+      }, /network\.input: is 4x4x3 but preprocessing gives 4x5x3/],
       ['a NaN weight', () => {
         const m = makeModel();
         m.params[7] = NaN;
         return encodeModel(m);
-      }, /weights\.data: weight 7 is NaN/],
+      }, /weights\.data: value 7 is NaN/],
     ];
     for (const [name, text, message] of cases) {
       it(name, () => {
@@ -123,15 +188,15 @@ describe('model file', () => {
 
     it('__proto__ keys neither pollute prototypes nor stand in for real fields', () => {
       const doc = good();
-      const text = encodeModel(makeModel()).replace('"architecture":', '"__proto__":{"polluted":true,"inputSize":1},"architecture":');
+      const text = encodeModel(makeModel()).replace('"network":', '"__proto__":{"polluted":true,"input":{"height":1,"width":1,"channels":1}},"network":');
       writeFileSync(join(dir, 'proto.json'), text);
       const loaded = readModelFile(join(dir, 'proto.json'));
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(loaded.architecture.inputSize).toBe(doc.architecture.inputSize);
+      expect(loaded.network.input).toEqual(doc.network.input);
 
-      const noArch = JSON.stringify({ ...doc, architecture: undefined }).replace('"preprocessing"', '"__proto__":{"inputSize":48,"hidden":[],"activation":"relu"},"preprocessing"');
-      writeFileSync(join(dir, 'proto2.json'), noArch);
-      expect(() => readModelFile(join(dir, 'proto2.json'))).toThrow(/architecture: expected an object, found nothing/);
+      const noNetwork = JSON.stringify({ ...doc, network: undefined }).replace('"preprocessing"', '"__proto__":{"input":{"height":4,"width":4,"channels":3},"layers":[]},"preprocessing"');
+      writeFileSync(join(dir, 'proto2.json'), noNetwork);
+      expect(() => readModelFile(join(dir, 'proto2.json'))).toThrow(/network: required, expected an object/);
     });
   });
 

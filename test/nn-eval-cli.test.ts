@@ -14,7 +14,8 @@ import { decodeImage } from '../src/data/decode.ts';
 import { fillInputs, pixelTable } from '../src/data/batches.ts';
 import { writeModelFile } from '../src/io/files.ts';
 import { encodeModel, type Model } from '../src/io/model-file.ts';
-import { initParams, Network, parameterCount, Rng } from '../src/nn/index.ts';
+import { initParams, Network, planNetwork, Rng } from '../src/nn/index.ts';
+import { imageMlp } from './helpers/networks.ts';
 import { makeTempDir, removeTempDir, writeBrokenFile, writeImage } from './helpers/images.ts';
 import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 
@@ -292,13 +293,15 @@ describe('nn-eval --format kaggle', () => {
 
 describe('nn-eval preprocessing', () => {
   it('gives the probabilities of the training pipeline and the reference network (hidden layer, standardisation, any image kind)', async () => {
-    const arch = { inputSize: 8 * 8 * 3, hidden: [5], activation: 'tanh' as const };
-    const params = new Float32Array(parameterCount(arch));
+    const network = imageMlp(8, 8, 3, [5], 'tanh');
+    const arch = planNetwork(network);
+    const params = new Float32Array(arch.paramCount);
     initParams(arch, params, new Rng(3));
     const model: Model = {
-      architecture: arch,
+      network,
       preprocessing: { width: 8, height: 8, channels: 3, fit: 'cover', scale: 1 / 255, mean: [0.45, 0.5, 0.55], std: [0.2, 0.25, 0.3] },
       params,
+      stats: new Float32Array(0),
       meta: {},
     };
     writeModelFile(join(dir, 'tanh.json'), model);
@@ -310,7 +313,7 @@ describe('nn-eval preprocessing', () => {
       await writeImage(paths[i]!, kind, { width: 30, height: 17, seed: i + 1 });
     }
     // The reference: src/data's decoder and pixel table, then src/nn's single-thread network.
-    const d = arch.inputSize;
+    const d = 8 * 8 * 3;
     const pixels = new Uint8Array(paths.length * d);
     for (const [i, p] of paths.entries()) pixels.set(await decodeImage(p, model.preprocessing), i * d);
     const x = new Float32Array(paths.length * d);

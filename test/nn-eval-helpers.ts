@@ -58,9 +58,10 @@ export function handSetModel(): Model {
   const params = new Float32Array(D + 1).fill(8 / D, 0, D);
   params[D] = -4;
   return {
-    architecture: { inputSize: D, hidden: [], activation: 'relu' },
+    network: { input: { height: 4, width: 4, channels: 3 }, layers: [{ type: 'dense', units: 1, bias: true }] },
     preprocessing: { width: 4, height: 4, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
     params,
+    stats: new Float32Array(0),
     meta: { note: 'hand-set logistic regression for nn-eval tests' },
   };
 }

@@ -9,6 +9,8 @@ import type { InputItem } from '../src/eval/inputs.ts';
 import { predictBatches, type PredictedBatch } from '../src/eval/predict.ts';
 import type { Preprocessing } from '../src/io/model-file.ts';
 import { Network } from '../src/nn/network.ts';
+import { planNetwork } from '../src/nn/plan.ts';
+import { mlp } from './helpers/networks.ts';
 import { makeTempDir, removeTempDir, writeBrokenFile } from './helpers/images.ts';
 
 const pre: Preprocessing = { width: 2, height: 2, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null };
@@ -66,7 +68,7 @@ describe('decodeInputs', () => {
 
 describe('predictBatches', () => {
   // A network whose answer depends on the input: 12 inputs -> 1, weights 0.01 * (i + 1), bias -0.5.
-  const arch = { inputSize: 12, hidden: [], activation: 'relu' as const };
+  const arch = planNetwork(mlp(12, [], 'relu'));
   function engine(maxBatch: number) {
     const params = new Float32Array(13).map((_, i) => (i < 12 ? 0.01 * (i + 1) : -0.5));
     const net = new Network(arch, maxBatch, params);

@@ -11,9 +11,10 @@ import {
   finiteDifferenceGradient,
   initParams,
   maxRelativeError,
-  parameterCount,
-  type Architecture,
+  planNetwork,
+  type NetworkPlan,
 } from '../src/nn/index.ts';
+import { mlp } from './helpers/networks.ts';
 
 const SHAPES: { inputSize: number; hidden: number[]; batch: number }[] = [
   { inputSize: 3, hidden: [], batch: 4 }, // logistic regression
@@ -35,9 +36,9 @@ describe('backpropagation = finite differences (Float64)', () => {
     for (const lossName of LOSS_NAMES) {
       for (const shape of SHAPES) {
         it(`${activation} x ${lossName}, ${shape.inputSize}-${[...shape.hidden, 1].join('-')}, batch ${shape.batch}`, () => {
-          const arch: Architecture = { inputSize: shape.inputSize, hidden: shape.hidden, activation };
+          const arch = planNetwork(mlp(shape.inputSize, shape.hidden, activation));
           const rng = new Rng(7);
-          const params = new Float64Array(parameterCount(arch));
+          const params = new Float64Array(arch.paramCount);
           initParams(arch, params, rng);
           // Non-zero biases, so their gradients are tested away from the symmetric start.
           for (let i = 0; i < params.length; i++) params[i] += 0.1 * (rng.uniform() - 0.5);
@@ -58,13 +59,13 @@ describe('backpropagation = finite differences (Float64)', () => {
 
 describe('Float32 backpropagation', () => {
   it('matches the Float64 path to float32 precision', () => {
-    const arch: Architecture = { inputSize: 50, hidden: [16, 8], activation: 'tanh' };
+    const arch: NetworkPlan = planNetwork(mlp(50, [16, 8], 'tanh'));
     const B = 10;
-    const p64 = new Float64Array(parameterCount(arch));
+    const p64 = new Float64Array(arch.paramCount);
     initParams(arch, p64, new Rng(3));
     const p32 = Float32Array.from(p64);
     const rng = new Rng(4);
-    const { X: X64, y: y64 } = randomBatch(rng, B, arch.inputSize, Float64Array);
+    const { X: X64, y: y64 } = randomBatch(rng, B, arch.input.channels, Float64Array);
     const net64 = new Network(arch, B, Float64Array.from(p32)); // same (float32-representable) start
     const net32 = new Network(arch, B, p32);
     const l64 = net64.lossAndGradient(X64, y64, B, LOSSES.bce);
@@ -81,8 +82,8 @@ describe('Float32 backpropagation', () => {
   });
 
   it('gives the same output for a batch as for its samples one by one', () => {
-    const arch: Architecture = { inputSize: 6, hidden: [5], activation: 'leaky_relu' };
-    const params = new Float32Array(parameterCount(arch));
+    const arch: NetworkPlan = planNetwork(mlp(6, [5], 'leaky_relu'));
+    const params = new Float32Array(arch.paramCount);
     initParams(arch, params, new Rng(11));
     const net = new Network(arch, 4, params);
     const { X } = randomBatch(new Rng(12), 4, 6, Float32Array);
@@ -96,7 +97,7 @@ describe('Float32 backpropagation', () => {
   });
 
   it('refuses a batch larger than its buffers or an input that is too short', () => {
-    const arch: Architecture = { inputSize: 3, hidden: [], activation: 'relu' };
+    const arch: NetworkPlan = planNetwork(mlp(3, [], 'relu'));
     const net = new Network(arch, 2);
     expect(() => net.forward(new Float32Array(9), 3)).toThrow(/batch size 3/);
     expect(() => net.forward(new Float32Array(5), 2)).toThrow(/needs 6/);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../src/io/files.ts';
-import { decodeCheckpoint } from '../src/train/checkpoint.ts';
+import { decodeCheckpoint } from '../src/io/checkpoint.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 
 const BIN = join(__dirname, '..', 'bin', 'nn-train.js');

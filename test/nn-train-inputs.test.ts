@@ -11,7 +11,7 @@ import { finishedRun } from '../src/cli/nn-train.ts';
 import { loadConfigFile } from '../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../src/config/schema.ts';
 import { readModelFile } from '../src/io/files.ts';
-import { decodeCheckpoint, type Checkpoint } from '../src/train/checkpoint.ts';
+import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { checkpointTooLarge } from '../src/train/loop.ts';
 import { RunFolder } from '../src/train/run-folder.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
@@ -238,8 +238,8 @@ describe('resuming', () => {
     const cases: [string, (doc: any) => void, RegExp][] = [
       ['hidden', (d) => (d.config.model.hidden = [5]), /last\.json: bad checkpoint: params: holds 201 weights, the network of its config has 251/],
       ['partial', (d) => (d.partial = null), /last\.json: bad checkpoint: partial: expected an object/],
-      ['history', (d) => (d.history = 'x'), /last\.json: bad checkpoint: history: expected a list/],
-      ['best', (d) => (d.best = { epoch: 1 }), /last\.json: bad checkpoint: best\.valLoss: expected a number/],
+      ['history', (d) => (d.history = 'x'), /last\.json: bad checkpoint: history: expected an array, found "x"/],
+      ['best', (d) => (d.best = { epoch: 1 }), /last\.json: bad checkpoint: best\.valLoss: required, expected a number/],
       ['step', (d) => (d.step = 5), /last\.json: bad checkpoint: epoch 2, batch 0, step 5 is not a position of a run with 3 batches per epoch/],
       ['buffer', (d) => (d.optimizer.buffers.v.data = 'AAAA'), /last\.json: bad checkpoint: optimizer\.buffers\.v\.data: holds 3 bytes/],
     ];
@@ -316,12 +316,12 @@ describe('data and divergence', () => {
         name: poison,
         folder: RunFolder.create(out),
         onEvent: () => {},
-        createEngine: async (arch, maxBatch, c) => {
-          const core = await createCore({ arch, maxBatch, loss: c.loss, kernel: 'js' });
+        createEngine: async (network, maxBatch, c) => {
+          const core = await createCore({ network, maxBatch, loss: c.loss, kernel: 'js' });
           let step = 0;
           const trainStep = core.trainStep.bind(core);
-          core.trainStep = (B: number, lr: number) => {
-            const loss = trainStep(B, lr);
+          core.trainStep = (B: number, lr: number, at?: number) => {
+            const loss = trainStep(B, lr, at);
             step++;
             if (poison === 'nan-loss' && step > 6) return NaN;
             if (poison === 'infinite-weights' && step === 9) core.params[0] = Infinity;
@@ -362,7 +362,7 @@ describe('data and divergence', () => {
     const out = join(dir, 'edge');
     const edge = config('edge', { data: { train: images, width: 1, height: 1, channels: 1, validation: 0.25, cache: join(dir, 'cache') }, model: { hidden: [] } });
     expect(train('--config', edge, '--out', out, '--quiet').code).toBe(0);
-    expect(readModelFile(join(out, 'model.json')).architecture.hidden).toEqual([]);
+    expect(readModelFile(join(out, 'model.json')).network.layers).toEqual([{ type: 'dense', units: 1, bias: true }]);
     const r = run(EVAL, [join(out, 'model.json'), images]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(24);

@@ -2,7 +2,8 @@
 // every optimizer. The problem is XOR-shaped, four blobs at (+-1, +-1), class 1 where x * y > 0:
 // no straight line separates the classes, so the hidden layer has to be trained, not only the output.
 import { describe, expect, it } from 'vitest';
-import { bce, initParams, Network, Rng, type Architecture } from '../src/nn/index.ts';
+import { bce, initParams, Network, planNetwork, Rng, type NetworkPlan } from '../src/nn/index.ts';
+import { mlp } from './helpers/networks.ts';
 import { addWeightDecay, clipByGlobalNorm, createOptimizer, learningRateAt, type OptimizerSpec } from '../src/optim/index.ts';
 
 function blobs(n: number, seed: number): { X: Float32Array; y: Float32Array } {
@@ -34,7 +35,7 @@ function accuracy(net: Network, X: Float32Array, y: Float32Array): number {
 }
 
 /** Mini-batch training; returns the accuracy on held-out samples of the same distribution. */
-function trainWith(spec: OptimizerSpec, lr: number, arch: Architecture, extras = { weightDecay: 0, clip: 0, cosine: false }): number {
+function trainWith(spec: OptimizerSpec, lr: number, arch: NetworkPlan, extras = { weightDecay: 0, clip: 0, cosine: false }): number {
   const n = train.y.length;
   const net = new Network(arch, n);
   initParams(arch, net.params, new Rng(7));
@@ -54,7 +55,7 @@ function trainWith(spec: OptimizerSpec, lr: number, arch: Architecture, extras =
   return accuracy(net, test.X, test.y);
 }
 
-const HIDDEN: Architecture = { inputSize: 2, hidden: [16], activation: 'tanh' };
+const HIDDEN: NetworkPlan = planNetwork(mlp(2, [16], 'tanh'));
 
 describe('a 2-16-1 network on four XOR blobs reaches high accuracy', () => {
   const cases: [OptimizerSpec, number][] = [
@@ -78,6 +79,6 @@ describe('a 2-16-1 network on four XOR blobs reaches high accuracy', () => {
 
   it('while logistic regression (no hidden layer) cannot do it: the problem needs the hidden layer', () => {
     const adam: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-    expect(trainWith(adam, 0.01, { inputSize: 2, hidden: [], activation: 'tanh' })).toBeLessThan(0.75);
+    expect(trainWith(adam, 0.01, planNetwork(mlp(2, [], 'tanh')))).toBeLessThan(0.75);
   });
 });

@@ -38,13 +38,14 @@ import { createFormatter } from '../eval/formats.ts';
 import { inputItems, labelOfFile, listImageFolder, planInputs, plannedCount, type InputPlan } from '../eval/inputs.ts';
 import { predictBatches } from '../eval/predict.ts';
 import { readModelFile, writeModelFile } from '../io/files.ts';
-import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
+import { denseStack, planNetwork } from '../nn/plan.ts';
 import { initParams } from '../nn/init.ts';
 import type { Model } from '../io/model-file.ts';
 import { Rng } from '../nn/rng.ts';
 import { median, positiveOption as positive } from './common.ts';
 
-const REFERENCE: Architecture = { inputSize: 64 * 64 * 3, hidden: [256, 64], activation: 'relu' };
+const REFERENCE: NetworkSpec = { input: { height: 64, width: 64, channels: 3 }, layers: denseStack([256, 64], 'relu') };
 
 
 
@@ -52,13 +53,15 @@ const REFERENCE: Architecture = { inputSize: 64 * 64 * 3, hidden: [256, 64], act
 function referenceModel(): Model {
   const dir = mkdtempSync(join(tmpdir(), 'nn-bench-eval-'));
   try {
-    const params = new Float32Array(parameterCount(REFERENCE));
-    initParams(REFERENCE, params, new Rng(1));
+    const plan = planNetwork(REFERENCE);
+    const params = new Float32Array(plan.paramCount);
+    initParams(plan, params, new Rng(1));
     const path = join(dir, 'random-model.json');
     writeModelFile(path, {
-      architecture: REFERENCE,
+      network: REFERENCE,
       preprocessing: { width: 64, height: 64, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
       params,
+      stats: new Float32Array(plan.statCount),
       meta: { note: 'random initialisation, for benchmarks' },
     });
     return readModelFile(path);
@@ -89,16 +92,17 @@ async function main(argv: string[]): Promise<number> {
   const kernel = (values.kernel ?? 'auto') as KernelChoice;
   const decodeOnly = values['decode-only'] === true;
   const model = values.model === undefined ? referenceModel() : readModelFile(values.model);
-  const modelName = `${[model.architecture.inputSize, ...model.architecture.hidden, 1].join('-')}${values.model === undefined ? ' (random)' : ` (${values.model})`}`;
+  const modelName = `${model.network.layers.map((l) => l.type).join('-')}${values.model === undefined ? ' (random MLP 12288-256-64-1)' : ` (${values.model})`}`;
 
   let plan: InputPlan = await planInputs([values.data], { listFolder: listImageFolder, labelFile: labelOfFile });
   if (values.limit !== undefined) plan = [plan.flatMap((part) => (part === 'stdin' ? [] : part)).slice(0, positive('limit', values.limit, 1))];
   const images = plannedCount(plan)!;
 
   const coreStart = performance.now();
-  const core = await createCore({ arch: model.architecture, maxBatch: batchSize, loss: 'bce', kernel, ...(workers !== undefined ? { workers } : {}) });
+  const core = await createCore({ network: model.network, maxBatch: batchSize, loss: 'bce', kernel, ...(workers !== undefined ? { workers } : {}) });
   const coreStartSeconds = (performance.now() - coreStart) / 1000;
   core.params.set(model.params);
+  core.stats.set(model.stats);
   let forwardSeconds = 0;
   const engine = {
     input: core.input,

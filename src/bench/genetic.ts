@@ -25,10 +25,11 @@
  *    "checkpoints":[[seconds,bestValLoss],...],"final":{...}},"genetic":{...}}}]}
  */
 import { parseArgs } from 'node:util';
-import { configSchema, type Config, type GeneticConfig, type GradientOptimizerConfig } from '../config/schema.ts';
+import { configSchema, networkSpec, type Config, type GeneticConfig, type GradientOptimizerConfig } from '../config/schema.ts';
 import { createCore, type Core } from '../core/index.ts';
 import { EXIT, UserError } from '../errors.ts';
-import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
+import { denseStack, planNetwork } from '../nn/plan.ts';
 import { initParams } from '../nn/init.ts';
 import { Rng } from '../nn/rng.ts';
 import { reportError } from '../cli/common.ts';
@@ -42,7 +43,7 @@ import { xorClusters } from '../data/xor.ts';
 /** A classification problem as the bench sees it: sample indices and a batch writer. */
 interface Problem {
   name: string;
-  arch: Architecture;
+  network: NetworkSpec;
   train: Uint32Array;
   validation: Uint32Array;
   /** Writes samples order[start, start + n) into input / labels. */
@@ -74,7 +75,7 @@ function xorProblem(): Problem {
   const range = (from: number, to: number) => Uint32Array.from({ length: to - from }, (_, i) => from + i);
   return {
     name: 'xor',
-    arch: { inputSize: 2, hidden: [8], activation: 'tanh' },
+    network: { input: { height: 1, width: 1, channels: 2 }, layers: denseStack([8], 'tanh') },
     train: range(0, 2048),
     validation: range(2048, count),
     fill(input, labels, order, start, n) {
@@ -99,7 +100,7 @@ async function imageProblem(dir: string, size: number, limit: number): Promise<P
   process.stderr.write(`images: ${data.train.length} training, ${data.validation.length} validation (${((performance.now() - started) / 1000).toFixed(1)} s to load)\n`);
   return {
     name: `images ${p.width}x${p.height}x${p.channels}`,
-    arch: { inputSize: p.width * p.height * p.channels, hidden: config.model.hidden, activation: config.model.activation },
+    network: networkSpec(config),
     train: data.train,
     validation: data.validation,
     fill: (input, labels, order, start, n) => void fillBatch(data.source, order, start, n, input, labels, null),
@@ -146,22 +147,17 @@ function contenders(problem: Problem): Contender[] {
 
 /** One method on one problem for `seconds` of training time, validated at seconds * 2^((k - CHECKPOINTS) / 2), k = 1..CHECKPOINTS. */
 async function race(problem: Problem, who: Contender, seconds: number, workers: number | undefined): Promise<RunResult & { core: Core }> {
-  const { arch, train, validation } = problem;
+  const { network, train, validation } = problem;
+  const plan = planNetwork(network);
   const B = Math.min(who.batchSize, train.length);
   const evalBatch = Math.max(B, Math.min(256, validation.length));
   const genetic = who.optimizer.type === 'genetic' ? who.optimizer : null;
-  const core = await createCore({
-    arch,
-    maxBatch: Math.max(B, evalBatch),
-    loss: 'bce',
-    ...(workers ? { workers } : {}),
-    ...(genetic ? { population: genetic.population } : {}),
-  });
+  const core = await createCore({ network, maxBatch: Math.max(B, evalBatch), loss: 'bce', seed: SEED, ...(workers ? { workers } : {}) });
   const batchesPerEpoch = Math.ceil(train.length / B);
   const method: TrainMethod = genetic
-    ? geneticMethod(core, genetic, { arch, scheme: 'auto' }, new Rng(SEED ^ 0x6a09e667))
+    ? geneticMethod(core, genetic, { plan, scheme: 'auto' }, new Rng(SEED ^ 0x6a09e667))
     : gradientMethod(core, who.optimizer as GradientOptimizerConfig, batchesPerEpoch, Number.MAX_SAFE_INTEGER);
-  initParams(arch, core.params, new Rng(SEED), 'auto');
+  initParams(plan, core.params, new Rng(SEED), 'auto');
 
   const probabilities = new Float32Array(evalBatch);
   const validate = (): { loss: number; accuracy: number } => {
@@ -288,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `# ${problem.name}: validation loss ${target.toFixed(4)} reached after ${timeToTarget.adam.toFixed(3)} s (adam) and ${timeToTarget.genetic.toFixed(3)} s (genetic)\n`,
     );
-    report.push({ name: problem.name, parameters: parameterCount(problem.arch), train: problem.train.length, validation: problem.validation.length, seconds, timeToTarget, methods });
+    report.push({ name: problem.name, parameters: planNetwork(problem.network).paramCount, train: problem.train.length, validation: problem.validation.length, seconds, timeToTarget, methods });
   }
   process.stdout.write(JSON.stringify({ bench: 'genetic', runs, workers: threads, kernel, problems: report }) + '\n');
   return EXIT.ok;

@@ -182,13 +182,14 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
 
   // The core starts (workers, kernel warm-up) while the first batch decodes.
   const engine = createCore({
-    arch: model.architecture,
+    network: model.network,
     maxBatch: args.batchSize,
     loss: 'bce',
     kernel: args.kernel,
     ...(args.workers !== null ? { workers: args.workers } : {}),
   }).then((core) => {
     core.params.set(model.params);
+    core.stats.set(model.stats);
     return core;
   });
   engine.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled

@@ -8,10 +8,10 @@ import type { Config } from '../config/schema.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { TrainReporter } from '../report/train-reporter.ts';
-import type { Architecture } from '../nn/architecture.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
 import type { Engine } from '../train/engine.ts';
 import type { TrainResult, TrainOptions } from '../train/loop.ts';
-import type { Checkpoint } from '../train/checkpoint.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
 import { defaultRunDir, RunFolder } from '../train/run-folder.ts';
 import { runCommand } from './common.ts';
 import { parseTrainCli, type KernelChoice, type TrainArgs } from './train-options.ts';
@@ -112,22 +112,14 @@ export function finishedRun(checkpoint: Checkpoint, config: Config): Pick<TrainR
 
 /** The gradient core, loaded lazily (workers, WebAssembly). */
 export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'] {
-  return async (arch: Architecture, maxBatch: number, config: Config): Promise<Engine> => {
+  return async (network: NetworkSpec, maxBatch: number, config: Config): Promise<Engine> => {
     const { createCore } = await import('../core/index.ts');
     const workers = config.training.workers; // at most the core's MAX_THREADS (validateConfig)
     try {
-      return await createCore({
-        arch,
-        maxBatch,
-        loss: config.loss,
-        kernel,
-        ...(workers ? { workers } : {}),
-        // The genetic algorithm evaluates its whole population through the core.
-        ...(config.optimizer.type === 'genetic' ? { population: config.optimizer.population } : {}),
-      });
+      return await createCore({ network, maxBatch, loss: config.loss, kernel, seed: config.training.seed, ...(workers ? { workers } : {}) });
     } catch (err) {
       // Every argument of createCore comes from the config, so a RangeError (the buffers of this
-      // network, batch and population do not fit in WebAssembly's 4 GiB) is a config error: exit 2.
+      // network and batch do not fit in WebAssembly's 4 GiB) is a config error: exit 2.
       if (err instanceof RangeError) throw new UserError(`the config asks for too much: ${err.message}`);
       throw err;
     }

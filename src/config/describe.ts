@@ -4,7 +4,7 @@
  * from the schema.
  */
 import type { z } from 'zod';
-import { configSchema } from './schema.ts';
+import { configSchema, layerSchema } from './schema.ts';
 
 export interface ConfigRow {
   /** JSON path, e.g. "training.epochs"; for optimizer fields, "optimizer.beta1". */
@@ -161,6 +161,37 @@ export function configTableMarkdown(): string {
     const who = r.optimizers ? ` (${r.optimizers.join(', ')})` : '';
     const esc = (s: string) => s.replace(/\|/g, '\\|');
     lines.push(`| \`${r.path}\` | ${esc(r.type)} | ${r.default ? `\`${esc(r.default)}\`` : 'required'} | ${esc(r.description)}${who} |`);
+  }
+  return lines.join('\n');
+}
+
+/** One row per field of each layer type of model.layers (the README's layer table). */
+export function describeLayers(): { type: string; description: string; fields: ConfigRow[] }[] {
+  return (def(layerSchema as AnySchema).options as AnySchema[]).map((option) => {
+    const shape = def(option).shape as Record<string, AnySchema>;
+    const type = def(shape.type!).values[0] as string;
+    const fields: ConfigRow[] = [];
+    for (const [key, field] of Object.entries(shape)) {
+      if (key === 'type') continue;
+      const { defaultValue, description } = unwrap(field);
+      fields.push({ path: key, type: typeName(field), default: defaultValue === undefined ? '' : JSON.stringify(defaultValue), description: description ?? '' });
+    }
+    return { type, description: shape.type!.description ?? '', fields };
+  });
+}
+
+/** The README's layer table: one Markdown row per layer type and field. */
+export function layerTableMarkdown(): string {
+  const lines = ['| `type` | field | type | default | meaning |', '| --- | --- | --- | --- | --- |'];
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  for (const layer of describeLayers()) {
+    const what = layer.description || `activation: ${layer.type}(x) element by element`;
+    if (layer.fields.length === 0) lines.push(`| \`"${layer.type}"\` | | | | ${esc(what)} |`);
+    layer.fields.forEach((r, i) => {
+      const name = i === 0 ? `\`"${layer.type}"\`` : '';
+      const meaning = `${i === 0 ? `${what}: ` : ''}${r.description}`;
+      lines.push(`| ${name} | \`${r.path}\` | ${esc(r.type)} | ${r.default ? `\`${esc(r.default)}\`` : 'required'} | ${esc(meaning)} |`);
+    });
   }
   return lines.join('\n');
 }

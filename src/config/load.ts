@@ -6,9 +6,12 @@
  */
 import type { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { describeFound, expectedText, isSafeIntegerBound, jsonPath } from './issues.ts';
 import { readTextFile } from '../io/files.ts';
 import { checkJsonText, JsonTextError, lineColumn } from './json-text.ts';
-import { configSchema, DEFAULT_CONFIG, type Config } from './schema.ts';
+import { LAYER_KINDS } from '../nn/layers/index.ts';
+import { planNetwork, PlanError } from '../nn/plan.ts';
+import { configSchema, DEFAULT_CONFIG, networkSpec, type Config } from './schema.ts';
 
 /** A value set from the command line, applied to the raw JSON before validation. */
 export interface Override {
@@ -40,15 +43,6 @@ export function parseJsonText(text: string, file: string): unknown {
   return JSON.parse(body);
 }
 
-function describeFound(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
-  return String(v);
-}
-
 /** Levenshtein distance, for "did you mean" on unknown keys. */
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -74,8 +68,28 @@ const ALIASES: Record<string, string> = {
   momentum: 'beta',
   decay: 'rho',
   eps: 'epsilon',
-  layers: 'hidden',
   epoch: 'epochs',
+  // layer types as other frameworks spell them
+  conv2d: 'conv',
+  convolution: 'conv',
+  linear: 'dense',
+  fc: 'dense',
+  fully_connected: 'dense',
+  maxpool2d: 'maxpool',
+  max_pool: 'maxpool',
+  maxpooling2d: 'maxpool',
+  avgpool2d: 'avgpool',
+  avg_pool: 'avgpool',
+  averagepooling2d: 'avgpool',
+  batchnorm2d: 'batchnorm',
+  batch_norm: 'batchnorm',
+  batchnormalization: 'batchnorm',
+  bn: 'batchnorm',
+  gap: 'globalavgpool',
+  global_avg_pool: 'globalavgpool',
+  globalaveragepooling2d: 'globalavgpool',
+  adaptiveavgpool2d: 'globalavgpool',
+  leakyrelu: 'leaky_relu',
 };
 
 function suggestion(key: string, known: string[]): string {
@@ -100,7 +114,7 @@ function knownKeys(path: PropertyKey[], raw: unknown): string[] {
       const type = value?.type;
       schema = schema._zod.def.options.find((o: any) => o._zod.def.shape.type._zod.def.values[0] === type) ?? schema._zod.def.options[0];
     }
-    schema = schema._zod.def.shape?.[key as string];
+    schema = schema._zod.def.type === 'array' ? schema._zod.def.element : schema._zod.def.shape?.[key as string];
     value = value?.[key as string];
     if (!schema) return [];
   }
@@ -117,55 +131,8 @@ function unwrapSchema(s: any): any {
   return s;
 }
 
-function expectedText(issue: z.core.$ZodIssue): string {
-  const i = issue as any;
-  switch (issue.code) {
-    case 'invalid_type':
-      return i.expected === 'int' ? 'a whole number' : `${/^[aeiou]/.test(i.expected) ? 'an' : 'a'} ${i.expected}`;
-    case 'too_small':
-      if (i.origin === 'array') return `at least ${i.minimum} entries`;
-      if (i.origin === 'string') return 'a non-empty string';
-      return `a number ${i.inclusive ? '>=' : '>'} ${i.minimum}`;
-    case 'too_big':
-      if (i.origin === 'array') return `at most ${i.maximum} entries`;
-      return `a number ${i.inclusive ? '<=' : '<'} ${i.maximum}`;
-    case 'invalid_value':
-      return `one of ${i.values.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_union':
-      if (i.discriminator) return `"${i.discriminator}" to be one of ${i.options.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
-      return unionAlternatives(i.errors as z.core.$ZodIssue[][]) ?? 'one of the accepted forms';
-    case 'invalid_format':
-      return `a ${i.format}`;
-    default:
-      return issue.message;
-  }
-}
-
-/**
- * What a plain union (channels: 1 | 3; batchSize: a number or "full") accepts, from the first issue
- * each alternative raised: "1 or 3", "a number >= 1 or \"full\"". Null when an alternative failed
- * deeper inside (then the alternatives are objects and a list would not help).
- */
-function unionAlternatives(alternatives: z.core.$ZodIssue[][] | undefined): string | null {
-  if (!alternatives?.length) return null;
-  const texts: string[] = [];
-  for (const issues of alternatives) {
-    const first = issues[0];
-    if (!first || first.path.length > 0) return null;
-    const text = first.code === 'invalid_value' ? first.values.map((v) => JSON.stringify(v)).join(' or ') : expectedText(first);
-    if (!texts.includes(text)) texts.push(text);
-  }
-  return texts.join(' or ');
-}
-
-/** JavaScript's own bound on whole numbers, which zod checks besides the schema's: noise next to the schema's bound. */
-function isSafeIntegerBound(issue: z.core.$ZodIssue): boolean {
-  const i = issue as any;
-  return (issue.code === 'too_big' && i.maximum === Number.MAX_SAFE_INTEGER) || (issue.code === 'too_small' && i.minimum === Number.MIN_SAFE_INTEGER);
-}
-
 function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[]): string[] {
-  const path = issue.path.map(String).join('.');
+  const path = jsonPath(issue.path);
   const from = overrides.find((o) => o.path === path);
   const where = from ? `${from.flag} (${path})` : path || '(top level)';
   if (issue.code === 'unrecognized_keys') {
@@ -183,6 +150,9 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[
     found = (found as Record<string, unknown> | undefined)?.[(issue as any).discriminator];
   }
   if (issue.code === 'invalid_type' && found === undefined) return [`${where}: required, expected ${expectedText(issue)}`];
+  if (issue.code === 'invalid_union' && (issue as any).discriminator === 'type' && /(^|\.)layers\[\d+\]$/.test(path)) {
+    return [`${where}.type: ${layerTypeProblem(found)}`];
+  }
   return [`${where}: expected ${expectedText(issue)}, found ${describeFound(found)}`];
 }
 
@@ -208,8 +178,10 @@ export function validateConfig(raw: unknown, source: string, overrides: Override
     merged.optimizer = structuredClone(DEFAULT_CONFIG.optimizer);
   }
   for (const o of overrides) setPath(merged, o.path, o.value);
+  checkModelForm(merged.model, source);
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) {
+    checkNetwork(result.data, source);
     return result.data;
   }
   const issues = result.error.issues;
@@ -226,4 +198,52 @@ const CONFIG_MAX_BYTES = 1 << 20;
 export function loadConfigFile(path: string, overrides: Override[] = []): Config {
   const text = readTextFile(path, 'the config file', CONFIG_MAX_BYTES);
   return validateConfig(parseJsonText(text, path), path, overrides);
+}
+
+/**
+ * model.layers, or the dense stack of model.hidden + model.activation: never both. Given layers,
+ * hidden and activation are set to null (the resolved config then shows one form only).
+ */
+function checkModelForm(model: unknown, source: string): void {
+  if (typeof model !== 'object' || model === null || Array.isArray(model)) return; // zod names it
+  const m = model as Record<string, unknown>;
+  if (m.layers === undefined || m.layers === null) return;
+  const extra = ['hidden', 'activation'].filter((k) => m[k] !== undefined && m[k] !== null);
+  if (extra.length > 0) {
+    throw new UserError(`${source}: model.${extra[0]}: give either model.layers or model.hidden and model.activation (a dense stack), not both`);
+  }
+  m.hidden = null;
+  m.activation = null;
+}
+
+/**
+ * The network must make sense for the image: every layer's shapes must fit (a pooling that leaves
+ * less than 1x1, a kernel larger than its input, the output layer) before any work is done.
+ */
+function checkNetwork(config: Config, source: string): void {
+  if (config.model.layers === null && (config.model.hidden === null || config.model.activation === null)) {
+    throw new UserError(`${source}: model.${config.model.hidden === null ? 'hidden' : 'activation'}: null needs model.layers; give the hidden layer sizes and activation, or model.layers`);
+  }
+  if (config.optimizer.type === 'genetic' && config.model.layers !== null) {
+    const i = config.model.layers.findIndex((l) => l.type === 'batchnorm' || l.type === 'dropout');
+    if (i >= 0) {
+      const why = config.model.layers[i]!.type === 'batchnorm' ? 'its running statistics come from training passes, which the genetic algorithm never makes' : 'it acts only in gradient training passes';
+      throw new UserError(`${source}: model.layers[${i}]: the genetic algorithm cannot train a ${config.model.layers[i]!.type} layer (${why}); remove it, or use a gradient optimizer`);
+    }
+  }
+  try {
+    planNetwork(networkSpec(config));
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err;
+    const where = config.model.layers !== null ? `model.layers[${err.layer}]` : 'model.hidden';
+    const image = `${config.data.height}x${config.data.width}x${config.data.channels}`;
+    throw new UserError(`${source}: ${where}: ${err.reason} (the input image is ${image})`);
+  }
+}
+
+/** An unknown layer type, with the nearest known one. */
+function layerTypeProblem(found: unknown): string {
+  const known = Object.keys(LAYER_KINDS);
+  if (typeof found !== 'string') return `required, expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}, found ${describeFound(found)}`;
+  return `unknown layer type ${JSON.stringify(found)}${suggestion(found, known)}; expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}`;
 }

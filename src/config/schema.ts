@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { ACTIVATION_NAMES } from '../nn/activations.ts';
+import { ACTIVATION_LAYER_TYPES, type LayerSpec, type NetworkSpec } from '../nn/layers/spec.ts';
+import { denseStack } from '../nn/plan.ts';
 import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
 import { FIT_NAMES } from '../data/preprocessing.ts';
@@ -29,11 +31,54 @@ const dataSchema = z
   })
   .prefault({});
 
+/** The layer kinds of model.layers (src/nn/layers/spec.ts holds the same fields as types). */
+export const layerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('dense').describe('fully connected'),
+    units: positiveInt(65_536).describe('output units'),
+    bias: z.boolean().default(true).describe('learn a bias per unit'),
+  }),
+  z.strictObject({
+    type: z.literal('conv').describe('2-D convolution'),
+    filters: positiveInt(4096).describe('output channels'),
+    kernel: z.int().min(1).max(7).describe('kernel height and width (1 to 7)'),
+    stride: z.union([z.literal(1), z.literal(2)]).default(1).describe('step between windows'),
+    padding: z.enum(['same', 'valid']).default('same').describe('same: output = ceil(input / stride), zeros around; valid: no padding'),
+    bias: z.boolean().default(true).describe('learn a bias per filter (leave out before batch norm)'),
+  }),
+  ...(['maxpool', 'avgpool'] as const).map((type) =>
+    z.strictObject({
+      type: z.literal(type).describe(type === 'maxpool' ? 'max pooling' : 'average pooling'),
+      size: z.int().min(1).max(16).default(2).describe('window height and width'),
+      stride: z.int().min(1).max(16).default(2).describe('step between windows'),
+    }),
+  ),
+  z.strictObject({ type: z.literal('globalavgpool').describe('mean of each channel over all positions') }),
+  z.strictObject({
+    type: z.literal('batchnorm').describe('batch normalization, per channel'),
+    momentum: z.number().gt(0).max(1).default(0.1).describe('weight of each batch in the running statistics'),
+    epsilon: z.number().gt(0).max(1).default(1e-5).describe('added to the variance'),
+  }),
+  z.strictObject({
+    type: z.literal('dropout').describe('inverted dropout (training only)'),
+    rate: z.number().min(0).lt(1).default(0.5).describe('probability of dropping a value'),
+  }),
+  z.strictObject({ type: z.literal('flatten').describe('H x W x C -> H*W*C') }),
+  ...ACTIVATION_LAYER_TYPES.map((type) => z.strictObject({ type: z.literal(type) })),
+]);
+
 const modelSchema = z
   .strictObject({
-    hidden: z.array(positiveInt(65_536)).max(32).default([256, 64]).describe('sizes of the hidden layers, input side first'),
-    activation: z.enum(ACTIVATION_NAMES).default('relu').describe('activation of the hidden layers (the output is always a sigmoid)'),
-    init: z.enum(INIT_NAMES).default('auto').describe('weight initialisation: auto (He for ReLU family, Xavier otherwise), he, xavier'),
+    layers: z
+      .array(layerSchema)
+      .min(1)
+      .max(512)
+      .nullable()
+      .default(null)
+      .describe('the network as a list of layers, input side first, ending with {"type":"dense","units":1}; or null for the dense stack of hidden + activation'),
+    hidden: z.array(positiveInt(65_536)).max(32).nullable().default([256, 64]).describe('without layers: sizes of the hidden dense layers, input side first'),
+    activation: z.enum(ACTIVATION_NAMES).nullable().default('relu').describe('without layers: activation of the hidden layers (the output is always a sigmoid)'),
+    init: z.enum(INIT_NAMES).default('auto').describe('weight initialisation: auto (He before a ReLU, Xavier otherwise), he, xavier'),
   })
   .prefault({});
 
@@ -133,3 +178,18 @@ export type GeneticConfig = Extract<OptimizerConfig, { type: 'genetic' }>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});
+
+/** The layer list a model config describes: model.layers, or the dense stack of hidden + activation. */
+export function modelLayers(model: Config['model']): LayerSpec[] {
+  return model.layers ?? denseStack(model.hidden ?? [], model.activation ?? 'relu');
+}
+
+/** The network a config trains: the image of data (height x width x channels) through its layers. */
+export function networkSpec(config: Pick<Config, 'data' | 'model'>): NetworkSpec {
+  const { width, height, channels } = config.data;
+  return { input: { height, width, channels }, layers: modelLayers(config.model) };
+}
+
+// Checked by the compiler: the schema's layer objects are exactly the layer specs of src/nn, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const LAYER_SCHEMA_MATCHES_SPECS: Same<z.infer<typeof layerSchema>, LayerSpec> = true;

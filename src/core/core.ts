@@ -1,40 +1,44 @@
 /**
- * The gradient core: what the training loop, nn-eval and the genetic algorithm call to run the
- * network. One interface, two implementations:
+ * The gradient core: what the training loop and nn-eval call to run a network. One interface, two
+ * implementations:
  *   - WasmCore (wasm-core.ts): WebAssembly SIMD kernels on a pool of worker_threads plus the
- *     calling thread, all over one shared WebAssembly.Memory;
+ *     calling thread, all over one shared WebAssembly.Memory, one driver per layer kind (layers/);
  *   - JsCore (js-core.ts): the single-thread TypeScript reference of src/nn and src/optim, for
  *     checking and for runtimes without WebAssembly SIMD.
  *
  * Usage (one batch at a time; the data pipeline writes the batch straight into core.input and
  * core.labels, which are views of the shared memory, so nothing is copied):
  *
- *   const core = await createCore({ arch, maxBatch: 64, loss: 'bce' });
- *   initParams(arch, core.params, rng);            // or core.params.set(weightsFromAFile)
+ *   const core = await createCore({ network, maxBatch: 64, loss: 'bce', seed });
+ *   initParams(core.plan, core.params, rng);       // or core.params.set(weightsFromAFile)
  *   core.setOptimizer({ type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, { weightDecay: 1e-4 });
- *   for (...) { fill core.input / core.labels with B samples; const loss = core.trainStep(B, lr); }
+ *   for (...) { fill core.input / core.labels with B samples; const loss = core.trainStep(B, lr, step); }
  *   await core.close();
  *
- * Results are bit-identical whatever the number of workers (no sum is split between threads), and
- * equal to the TypeScript reference within float32 rounding (the WebAssembly products sum in a
- * different order and may fuse multiply-adds; the optimizer arithmetic is the same bit for bit).
+ * Results are bit-identical whatever the number of workers (no sum is split between threads, and
+ * dropout's masks come from a counter-based generator keyed by seed, step and layer), and equal to
+ * the TypeScript reference within float32 rounding (the WebAssembly products sum in a different
+ * order and may fuse multiply-adds; the optimizer arithmetic is the same bit for bit).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Architecture } from '../nn/architecture.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
 import type { LossName } from '../nn/losses.ts';
+import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 export { CoreError } from './checks.ts';
 import { JsCore } from './js-core.ts';
 import type { KernelChoice, KernelName } from './kernels.ts';
+import { coreSupports } from './layers/index.ts';
 import { MAX_THREADS } from './sync.ts';
 import { createWasmCore } from './wasm-core.ts';
 
 export interface CoreOptions {
-  arch: Architecture;
+  /** The image shape and the layer list (src/nn/layers/spec.ts). */
+  network: NetworkSpec;
   /** Largest batch any call will use; buffers are sized for it. */
   maxBatch: number;
   loss: LossName;
@@ -42,18 +46,32 @@ export interface CoreOptions {
   workers?: number;
   /** 'auto' (default): relaxed-SIMD FMA if the runtime has it, else plain SIMD, else 'js'. */
   kernel?: KernelChoice;
-  /** Parameter vectors to allocate for evaluatePopulation (default 0). */
-  population?: number;
+  /** Seed of dropout's masks (with the step number of each training call). Default 0. */
+  seed?: number;
   /** A job not finished after this long means a stuck worker: the call throws (default 30 s). */
   stallTimeoutMs?: number;
-  /** Layers with fewer multiply-adds per batch than this run on the calling thread alone (default 2^20). */
+  /** Layers with less work per batch than this (multiply-adds) run on the calling thread alone (default 2^20). */
   minSplitWork?: number;
   /** Folder holding worker.js and the kernel .wasm files (default: dist/core of this package). */
   assetDir?: string;
+  /** Time every layer's jobs (Core.profile): `nn-train --profile` and the benchmarks. */
+  profile?: boolean;
+}
+
+/** Seconds spent per layer since the profile was last reset (the profile option). */
+export interface LayerProfile {
+  /** Per layer: forward jobs (training and inference), backward jobs. */
+  forward: Float64Array;
+  backward: Float64Array;
+  /** The loss, the norm for clipping and the optimizer step. */
+  update: number;
+  /** trainStep/gradient calls and evaluate/predict calls counted. */
+  trainingSteps: number;
+  inferencePasses: number;
 }
 
 export interface RegularizationOptions {
-  /** L2 weight decay lambda: g += lambda * w on weights (not biases). Default 0. */
+  /** L2 weight decay lambda: g += lambda * w on weights and kernels (not biases, not batch norm). Default 0. */
   weightDecay?: number;
   /** Clip the gradient to this global norm (after weight decay). null or absent: no clipping. */
   clipNorm?: number | null;
@@ -64,37 +82,39 @@ export interface Core {
   readonly kernel: KernelName;
   /** Threads that compute, the calling thread included (1 for 'js'). */
   readonly workers: number;
-  readonly arch: Architecture;
+  readonly plan: NetworkPlan;
   readonly maxBatch: number;
   readonly paramCount: number;
-  /** The weights (layout of src/nn/architecture.ts); the caller initialises or loads them. */
+  /** The weights (cut by the plan); the caller initialises or loads them. */
   readonly params: Float32Array;
   /** The gradient computed by the last gradient() call (layout of params); scratch during trainStep. */
   readonly grads: Float32Array;
-  /** The batch: maxBatch rows of inputSize floats, row-major. */
+  /** Batch norm's running statistics (cut by the plan): initial values at creation; load them with a model. */
+  readonly stats: Float32Array;
+  /** The batch: maxBatch rows of the input shape's size, row-major, HWC. */
   readonly input: Float32Array;
   /** The labels of the batch (1 = dog, 0 = cat). */
   readonly labels: Float32Array;
-  /** Parameter vectors for evaluatePopulation (the `population` option): the caller fills them. */
-  readonly population: readonly Float32Array[];
   /** Global gradient norm of the last trainStep when clipping is on, else NaN. */
   readonly lastGradientNorm: number;
+  /** Time per layer with the profile option, else null; reset it with resetProfile(). */
+  readonly profile: LayerProfile | null;
+  resetProfile(): void;
 
   /** Chooses the optimizer and resets its state (step count 0, state buffers zero). */
   setOptimizer(spec: OptimizerSpec, options?: RegularizationOptions): void;
   /**
-   * One training step on the first B samples of input/labels: forward, loss, backward, weight
-   * decay, clipping, optimizer update. Returns the mean loss of the batch (before the update).
+   * One training step on the first B samples of input/labels: forward (training mode), loss,
+   * backward, weight decay, clipping, optimizer update. `step` (the global batch number) keys
+   * dropout's masks. Returns the mean loss of the batch (before the update).
    */
-  trainStep(B: number, lr: number): number;
-  /** Forward, loss and backward without an update: fills grads, returns the mean loss. */
-  gradient(B: number): number;
-  /** Mean loss of the first B samples, no update (validation). */
-  evaluate(B: number): number;
-  /** P(dog) of the first B samples into out[0..B). */
+  trainStep(B: number, lr: number, step?: number): number;
+  /** Forward (training mode), loss and backward without an update: fills grads, returns the mean loss. */
+  gradient(B: number, step?: number): number;
+  /** Mean loss of the first B samples in inference mode, no update (validation); with `probabilities`, P(dog) of each into it. */
+  evaluate(B: number, probabilities?: Float32Array | Float64Array): number;
+  /** P(dog) of the first B samples into out[0..B), inference mode. */
   predict(B: number, out: Float32Array | Float64Array): void;
-  /** Mean loss of each of the first `count` population vectors on the batch, into out[0..count). */
-  evaluatePopulation(count: number, B: number, out: Float32Array | Float64Array): void;
   /** A copy of the optimizer state, in the shape of src/optim's getState (checkpoints). */
   getOptimizerState(): OptimizerState;
   /** Restores a state from getOptimizerState (or from a src/optim optimizer of the same spec). */
@@ -103,15 +123,19 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** Creates the core: compiles the kernels, starts the workers and warms the kernels up. */
+/**
+ * Creates the core: plans the network (a PlanError when its layers do not fit), compiles the
+ * kernels, starts the workers and warms the kernels up.
+ */
 export async function createCore(options: CoreOptions): Promise<Core> {
   checkOptions(options);
+  const plan = planNetwork(options.network);
   const kernel = options.kernel ?? 'auto';
-  if (kernel !== 'js') {
-    const core = await createWasmCore(options, kernel, options.workers ?? defaultWorkers(), options.assetDir ?? defaultAssetDir());
+  if (kernel !== 'js' && coreSupports(options.network.layers)) {
+    const core = await createWasmCore(options, plan, kernel, options.workers ?? defaultWorkers(), options.assetDir ?? defaultAssetDir());
     if (core) return core;
   }
-  return new JsCore(options);
+  return new JsCore(options, plan);
 }
 
 function checkOptions(o: CoreOptions): void {
@@ -121,12 +145,7 @@ function checkOptions(o: CoreOptions): void {
     }
   };
   positiveInt('maxBatch', o.maxBatch);
-  positiveInt('arch.inputSize', o.arch.inputSize);
-  o.arch.hidden.forEach((h, i) => positiveInt(`arch.hidden[${i}]`, h));
   if (o.workers !== undefined) positiveInt('workers', o.workers, MAX_THREADS);
-  if (o.population !== undefined && !(Number.isInteger(o.population) && o.population >= 0)) {
-    throw new RangeError(`createCore: population must be an integer >= 0, got ${String(o.population)}`);
-  }
   if (!['auto', 'relaxed-simd', 'simd', 'js'].includes(o.kernel ?? 'auto')) {
     throw new RangeError(`createCore: kernel must be auto, relaxed-simd, simd or js, got ${String(o.kernel)}`);
   }

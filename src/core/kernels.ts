@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
+import type { KernelGeometry } from './layout.ts';
 
 export type WasmKernelName = 'relaxed-simd' | 'simd';
 export type KernelName = WasmKernelName | 'js';
@@ -101,6 +102,23 @@ export function loadKernels(choice: Exclude<KernelChoice, 'js'>, dir: string): L
     if (choice !== 'auto') throw new Error(`gradient core: this runtime (Node ${process.versions.node}) cannot run the ${name} kernels`);
   }
   return null;
+}
+
+/**
+ * The module's static data size and its compiled-in panel sizes, read from a throwaway instance:
+ * what computeLayout (layout.ts) needs besides the network.
+ */
+export function probeGeometry(module: WebAssembly.Module): { heapBase: number; geometry: KernelGeometry } {
+  const probe = instantiate(module, new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true }));
+  return {
+    heapBase: probe.heapBase(),
+    geometry: {
+      panelWidth: probe.weightPanelWidth(),
+      panelStride: probe.panelStride(),
+      inputPanelWidth: probe.inputPanelWidth(),
+      listEntryBytes: probe.listEntryBytes(),
+    },
+  };
 }
 
 /** Instantiates the kernels over the shared memory (one instance per thread). */

@@ -1,33 +1,36 @@
 /**
  * Where everything lives in the one shared WebAssembly.Memory. The main thread and every worker
- * compute the same layout from the same inputs, so only the inputs travel to the workers.
+ * compute the same layout from the same inputs (the network plan and a few numbers), so only the
+ * inputs travel to the workers.
  *
  * Byte offsets, each buffer 64-byte aligned (a cache line, so threads writing neighbouring
- * buffers never share a line); P = parameter count, Bm = maxBatch:
+ * buffers never share a line); P = parameter count, S = statistics count, Bm = maxBatch:
  *   control          CONTROL_BYTES   job words, counters, error message (sync.ts)
- *   step             STEP_BYTES      optimizer step descriptor (step-scalars.ts, update.as.ts)
- *   params, grads    P floats each   layout of src/nn/architecture.ts
+ *   step             STEP_BYTES      optimizer step descriptor (update.as.ts)
+ *   params, grads    P floats each   cut by the plan (src/nn/plan.ts)
  *   state1, state2   P floats each   optimizer state (v, s, or m and v)
- *   inputBatch       Bm * inputSize  the batch, row-major (the data pipeline writes here)
- *   labelBatch       Bm              labels 0/1
- *   per layer        Z, A, dA, dZ    (Bm, nOut) each; Xp: the layer's input packed in panels
+ *   stats            S floats        batch norm's running statistics
+ *   labels           Bm
+ *   activations      a_0 = the input batch (the data pipeline writes here), then per layer
+ *                    a_{l+1} and da_{l+1} (Bm x outSize each; a flatten shares its input's)
+ *   per layer        the plan's saved buffers, the driver's shared buffers
  *   normPartials     f64 per block   squared norms for clipping
- *   losses           f64 per member  population losses
- *   population       P floats per member
- *   per thread       list/count/panel scratch of the backward kernels; activations for the
- *                    population pass
+ *   per thread       scratch: the largest per-thread need of any layer (layers run one at a time,
+ *                    so they share it)
  */
-import { layerShapes, parameterCount, type Architecture, type LayerShape } from '../nn/architecture.ts';
-import { ACTIVATION_KIND } from './kernels.ts';
+import type { NetworkPlan, PlannedLayer } from '../nn/plan.ts';
+import { formatShape, shapeSize } from '../nn/shape.ts';
+import type { LayerAddresses } from './layers/driver.ts';
+import { coreLayer } from './layers/index.ts';
 import { NORM_BLOCK, type ParamRange } from './split.ts';
 
 export const CONTROL_BYTES = 4096;
 export const STEP_BYTES = 128;
 const PAGE = 65536;
 /** 4 GiB: the address space of 32-bit WebAssembly. */
-const MAX_PAGES = 65536;
+export const MAX_BYTES = 2 ** 32;
 
-/** Sizes the kernels were compiled with (exported by the module, see kernels.ts). */
+/** Sizes the kernels were compiled with (src/core/kernels.ts checks them against the module). */
 export interface KernelGeometry {
   panelWidth: number;
   panelStride: number;
@@ -36,146 +39,170 @@ export interface KernelGeometry {
 }
 
 export interface LayoutInput {
-  arch: Architecture;
+  plan: NetworkPlan;
   maxBatch: number;
   threads: number;
-  population: number;
   /** First byte the module's static data leaves free. */
   heapBase: number;
   geometry: KernelGeometry;
-}
-
-export interface LayerLayout {
-  shape: LayerShape;
-  activationKind: number;
-  Z: number;
-  A: number;
-  dA: number;
-  dZ: number;
-  /** The layer's input packed in panels for the weight gradient. */
-  Xp: number;
-  panels: number;
-}
-
-export interface ThreadLayout {
-  lists: number;
-  counts: number;
-  panel: number;
-  /** Z and A of every layer for the population pass. */
-  popZ: number[];
-  popA: number[];
 }
 
 export interface CoreLayout {
   maxBatch: number;
   /** Threads that compute, the main thread included. */
   threadCount: number;
-  populationSize: number;
   paramCount: number;
+  statCount: number;
   control: number;
   step: number;
   params: number;
   grads: number;
   state1: number;
   state2: number;
-  inputBatch: number;
-  labelBatch: number;
-  layers: LayerLayout[];
+  stats: number;
+  labels: number;
+  /** a_0 .. a_L: the input batch, then each layer's output (a_L holds the logits). */
+  activations: number[];
+  /** da_1 .. da_L by the same index (da_0 is 0: nothing needs the gradient of the input batch). */
+  gradients: number[];
+  /** Per thread, per layer: the addresses a driver sees (the thread's own scratch). */
+  layers: LayerAddresses[][];
+  /** The parameter vector cut into weight and non-weight ranges (decay flag), and into norm blocks. */
+  paramRanges: ParamRange[];
   normBlocks: ParamRange[];
   normPartials: number;
-  losses: number;
-  population: number;
-  threads: ThreadLayout[];
   bytes: number;
   pages: number;
 }
 
-/** The weights and the biases of every layer, in parameter order. */
-export function paramRanges(arch: Architecture): ParamRange[] {
-  return layerShapes(arch).flatMap((s) => [
-    { start: s.wOffset, length: s.nIn * s.nOut, isWeight: true },
-    { start: s.bOffset, length: s.nOut, isWeight: false },
-  ]);
+/** The parameter vector as ranges with their weight-decay flag, from the plan's slices. */
+export function paramRanges(plan: NetworkPlan): ParamRange[] {
+  return plan.params.map((s) => ({ start: s.offset, length: s.length, isWeight: s.decay }));
 }
 
+/** The memory needs of a network in the core, by what they hold: for the error when they pass 4 GiB. */
+export class CoreMemoryError extends RangeError {}
+
 export function computeLayout(input: LayoutInput): CoreLayout {
-  const { arch, maxBatch, threads, population, geometry } = input;
-  const shapes = layerShapes(arch);
-  const P = parameterCount(arch);
+  const { plan, maxBatch, threads, geometry } = input;
+  const P = plan.paramCount;
   let offset = align(input.heapBase, PAGE);
-  const take = (bytes: number): number => {
+  /** Bytes taken by each kind of buffer, for the error message. */
+  const needs = new Map<string, number>();
+  const take = (bytes: number, what: string): number => {
     const at = offset;
     offset = align(offset + bytes, 64);
+    needs.set(what, (needs.get(what) ?? 0) + bytes);
     return at;
   };
-  const floats = (n: number): number => take(4 * n);
+  const floats = (n: number, what: string): number => take(4 * n, what);
 
-  const control = take(CONTROL_BYTES);
-  const step = take(STEP_BYTES);
-  const params = floats(P);
-  const grads = floats(P);
-  const state1 = floats(P);
-  const state2 = floats(P);
-  const inputBatch = floats(maxBatch * arch.inputSize);
-  const labelBatch = floats(maxBatch);
-  const layers = shapes.map((shape): LayerLayout => {
-    const n = maxBatch * shape.nOut;
-    const panels = Math.ceil(shape.nIn / geometry.panelWidth);
-    return {
-      shape,
-      activationKind: ACTIVATION_KIND[shape.activation],
-      Z: floats(n),
-      A: floats(n),
-      dA: floats(n),
-      dZ: floats(n),
-      Xp: floats(panels * maxBatch * geometry.panelStride),
-      panels,
-    };
+  const control = take(CONTROL_BYTES, 'control');
+  const step = take(STEP_BYTES, 'control');
+  const optimizerNeeds = 'the parameters, their gradients and the optimizer state';
+  const params = floats(P, optimizerNeeds);
+  const grads = floats(P, optimizerNeeds);
+  const state1 = floats(P, optimizerNeeds);
+  const state2 = floats(P, optimizerNeeds);
+  const stats = floats(plan.statCount, 'batch-norm statistics');
+  const labels = floats(maxBatch, 'the batch');
+  const activationNeeds = (l: PlannedLayer) => `layers[${l.index}] (${l.spec.type}, ${formatShape(l.output)} per image)`;
+
+  const activations = [floats(maxBatch * shapeSize(plan.input), 'the batch')];
+  const gradients = [0];
+  plan.layers.forEach((layer) => {
+    const driver = coreLayer(layer.spec);
+    if (driver.aliasesInput) {
+      activations.push(activations[layer.index]!);
+      gradients.push(gradients[layer.index]!);
+    } else {
+      const n = maxBatch * shapeSize(layer.output);
+      activations.push(floats(n, activationNeeds(layer)));
+      gradients.push(floats(n, activationNeeds(layer)));
+    }
   });
-  const normBlocks = paramRanges(arch).flatMap((r) => {
+
+  // Per layer: the plan's saved buffers and the driver's shared buffers; per-thread scratch sizes.
+  const saved: Record<string, number>[] = [];
+  const shared: Record<string, number>[] = [];
+  const scratchDecls = plan.layers.map((layer) => {
+    const decls = coreLayer(layer.spec).buffers(layer, maxBatch, geometry);
+    saved.push(Object.fromEntries(layer.saved.map((s) => [s.name, floats(s.perSample * maxBatch + s.fixed, activationNeeds(layer))])));
+    shared.push(Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes, activationNeeds(layer))])));
+    return decls.filter((d) => d.perThread);
+  });
+
+  const ranges = paramRanges(plan);
+  const normBlocks = ranges.flatMap((r) => {
     const blocks: ParamRange[] = [];
     for (let s = 0; s < r.length; s += NORM_BLOCK) blocks.push({ start: r.start + s, length: Math.min(NORM_BLOCK, r.length - s), isWeight: r.isWeight });
     return blocks;
   });
-  const normPartials = take(8 * normBlocks.length);
-  const losses = take(8 * Math.max(population, 1));
-  const populationAt = floats(population * P);
-  const widest = Math.max(...shapes.map((s) => s.nOut));
-  const threadLayouts = Array.from({ length: threads }, (): ThreadLayout => ({
-    lists: take(maxBatch * widest * geometry.listEntryBytes),
-    counts: take(4 * Math.max(maxBatch, widest)),
-    panel: floats(widest * geometry.inputPanelWidth),
-    popZ: population > 0 ? shapes.map((s) => floats(maxBatch * s.nOut)) : [],
-    popA: population > 0 ? shapes.map((s) => floats(maxBatch * s.nOut)) : [],
-  }));
+  const normPartials = take(8 * normBlocks.length, 'control');
+
+  // Per-thread scratch: each layer's per-thread buffers laid out from the same base, sized by the largest.
+  const scratchBytes = Math.max(0, ...scratchDecls.map((decls) => decls.reduce((n, d) => n + align(d.bytes, 64), 0)));
+  const threadScratch = Array.from({ length: threads }, () => take(scratchBytes, 'per-thread scratch'));
+  const scratchFor = (t: number, l: number): Record<string, number> => {
+    let at = threadScratch[t]!;
+    const out: Record<string, number> = {};
+    for (const d of scratchDecls[l]!) {
+      out[d.name] = at;
+      at += align(d.bytes, 64);
+    }
+    return out;
+  };
+  const views = (slices: { name: string; offset: number }[], base: number): Record<string, number> =>
+    Object.fromEntries(slices.map((s) => [s.name, base + 4 * s.offset]));
+  const addresses = (t: number, act: number[], grad: number[]): LayerAddresses[] =>
+    plan.layers.map((layer, l) => ({
+      x: act[l]!,
+      y: act[l + 1]!,
+      dx: l === 0 ? 0 : grad[l]!,
+      dy: grad[l + 1]!,
+      params: views(layer.params, params),
+      grads: views(layer.params, grads),
+      stats: views(layer.stats, stats),
+      saved: saved[l]!,
+      buffers: { ...shared[l]!, ...scratchFor(t, l) },
+    }));
+  const layers = Array.from({ length: threads }, (_, t) => addresses(t, activations, gradients));
+
   const bytes = align(offset, PAGE);
-  const pages = bytes / PAGE;
-  if (pages > MAX_PAGES) {
-    const gib = (bytes / 2 ** 30).toFixed(1);
-    throw new RangeError(`gradient core: these buffers need ${gib} GiB of shared memory, more than the 4 GiB WebAssembly can address (reduce the population, the batch size or the network)`);
-  }
+  if (bytes > MAX_BYTES) throw new CoreMemoryError(memoryMessage(bytes, needs, maxBatch));
   return {
     maxBatch,
     threadCount: threads,
-    populationSize: population,
     paramCount: P,
+    statCount: plan.statCount,
     control,
     step,
     params,
     grads,
     state1,
     state2,
-    inputBatch,
-    labelBatch,
+    stats,
+    labels,
+    activations,
+    gradients,
     layers,
+    paramRanges: ranges,
     normBlocks,
     normPartials,
-    losses,
-    population: populationAt,
-    threads: threadLayouts,
     bytes,
-    pages,
+    pages: bytes / PAGE,
   };
+}
+
+/** "needs 5.3 GiB ...: layers[0] (conv, 64x64x32 per image) 2.1 GiB, ...", the largest first. */
+function memoryMessage(bytes: number, needs: Map<string, number>, maxBatch: number): string {
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(n < 2 ** 30 ? 2 : 1)} GiB`;
+  const parts = [...needs].filter(([, n]) => n >= 2 ** 26).sort((a, b) => b[1] - a[1]).slice(0, 4);
+  return (
+    `the network needs ${gib(bytes)} of memory at batch size ${maxBatch}, more than the 4 GiB WebAssembly can address: ` +
+    parts.map(([what, n]) => `${what} ${gib(n)}`).join(', ') +
+    '; use a smaller batch size or a smaller network'
+  );
 }
 
 function align(n: number, to: number): number {

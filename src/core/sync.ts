@@ -21,12 +21,7 @@ export const W = {
   /** 0, or 1 + the index of the first thread that failed. */
   FAILED: 2,
   JOB: 3,
-  ARGS: 4, // 3 words used
-  /** Next population member to evaluate (a shared counter). */
-  POP_NEXT: 12,
-  /** Test hook: 1 + the index of the thread that must fail at its next job, and how. */
-  FAULT_THREAD: 13,
-  FAULT_KIND: 14,
+  ARGS: 4, // 4 words used
   MESSAGE_LENGTH: 15,
   /** One word per thread: 1 once the thread has exited. */
   EXITED: 16,
@@ -43,12 +38,9 @@ export const JOB = {
   BACKWARD: 2,
   NORM: 3,
   UPDATE: 4,
-  POPULATION: 5,
   NOOP: 6,
   QUIT: 7,
 } as const;
-
-export const FAULT = { THROW: 1, EXIT: 2, HANG: 3 } as const;
 
 /**
  * How long a waiting thread spins before it sleeps, in milliseconds: long enough to cover the gaps
@@ -102,12 +94,13 @@ export class Control {
   }
 
   /** Main side: publishes a job; returns its epoch. */
-  publish(job: number, a0: number, a1: number, a2: number): number {
+  publish(job: number, a0: number, a1: number, a2: number, a3: number): number {
     const words = this.words;
     words[W.JOB] = job;
     words[W.ARGS] = a0;
     words[W.ARGS + 1] = a1;
     words[W.ARGS + 2] = a2;
+    words[W.ARGS + 3] = a3;
     Atomics.store(words, W.DONE, 0);
     const epoch = Atomics.add(words, W.EPOCH, 1) + 1;
     Atomics.notify(words, W.EPOCH);

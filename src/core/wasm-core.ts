@@ -1,68 +1,65 @@
 /**
  * The WebAssembly gradient core: T threads (the calling thread and T - 1 worker_threads) run the
  * SIMD kernels over one shared WebAssembly.Memory holding weights, gradients, optimizer state,
- * activations and the batch. The calling thread drives a step as a sequence of jobs (thread.ts):
- * a job of a big layer is split between all threads (published through the control block,
- * sync.ts), a job of a small layer runs on the calling thread alone. A training step of the
- * reference network 12288-256-64-1 is two split jobs (layer 0 forward; layer 0 backward plus the
- * optimizer step), with the small layers and the loss on the calling thread in between.
+ * statistics, activations and the batch.
+ *
+ * A training step is one walk over the layer list each way, then the optimizer pass:
+ *   forward   for l = 0 .. L-1: the forward steps of layer l's driver (layers/driver.ts)
+ *   loss      on the calling thread: the loss of the logits, and dL/dlogits
+ *   backward  for l = L-1 .. 0: the backward steps of layer l's driver
+ *   update    (norm, for clipping) then the optimizer step, parameter ranges split between threads
+ * Each step is a job: published to the workers and run by every thread, or (when the layer's work
+ * is small) run by the calling thread alone. Inference is the forward walk in 'infer' mode.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sigmoid } from '../nn/activations.ts';
-import type { Architecture } from '../nn/architecture.ts';
+import type { Mode } from '../nn/layers/layer.ts';
 import { LOSSES, type Loss } from '../nn/losses.ts';
+import { noiseKey } from '../nn/noise.ts';
+import { initStats } from '../nn/init.ts';
+import type { NetworkPlan } from '../nn/plan.ts';
+import { shapeSize } from '../nn/shape.ts';
 import { createOptimizer } from '../optim/index.ts';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { clipScale } from '../optim/regularize.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
-import type { Core, CoreOptions, RegularizationOptions } from './core.ts';
-import { instantiate, loadKernels, type KernelExports, type WasmKernelName } from './kernels.ts';
+import type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './core.ts';
+import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from './kernels.ts';
+import { coreLayer, type CoreLayer } from './layers/index.ts';
 import { computeLayout, type CoreLayout, type LayoutInput } from './layout.ts';
-import { StepScalars } from './step-scalars.ts';
-import { Control, FAULT, JOB, W } from './sync.ts';
-import { BACKWARD_INPUT, BACKWARD_UPDATE, BACKWARD_WEIGHTS, ThreadRunner } from './thread.ts';
+import { Control, JOB } from './sync.ts';
+import { ThreadRunner } from './thread.ts';
+import { UpdateStep } from './update-step.ts';
 import type { WorkerData } from './worker.ts';
 
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_MIN_SPLIT_WORK = 1 << 20;
 
+/** What computeLayout needs, for this plan on this module's kernels (see layout.ts). */
+export function layoutInput(module: WebAssembly.Module, plan: NetworkPlan, maxBatch: number, threads: number): LayoutInput {
+  const { heapBase, geometry } = probeGeometry(module);
+  return { plan, maxBatch, threads, heapBase, geometry };
+}
+
 /** Compiles the kernels and starts the workers; null when the runtime has no WebAssembly SIMD. */
 export async function createWasmCore(
   options: CoreOptions,
+  plan: NetworkPlan,
   choice: 'auto' | WasmKernelName,
   threads: number,
   assetDir: string,
 ): Promise<WasmCore | null> {
   const loaded = loadKernels(choice, assetDir);
   if (!loaded) return null;
-  // The module's static data size and compiled-in panel sizes, from a throwaway instance.
-  const probe = instantiate(loaded.module, new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true }));
-  const layoutInput: LayoutInput = {
-    arch: options.arch,
-    maxBatch: options.maxBatch,
-    threads,
-    population: options.population ?? 0,
-    heapBase: probe.heapBase(),
-    geometry: {
-      panelWidth: probe.weightPanelWidth(),
-      panelStride: probe.panelStride(),
-      inputPanelWidth: probe.inputPanelWidth(),
-      listEntryBytes: probe.listEntryBytes(),
-    },
-  };
-  const layout = computeLayout(layoutInput);
+  const input = layoutInput(loaded.module, plan, options.maxBatch, threads);
+  const layout = computeLayout(input);
   const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, shared: true });
-  const workers = await startWorkers(assetDir, threads - 1, (thread) => ({
-    module: loaded.module,
-    memory,
-    layoutInput,
-    thread,
-    loss: options.loss,
-  }));
-  const core = new WasmCore(options, loaded.name, layout, memory, instantiate(loaded.module, memory), workers);
+  const { plan: _, ...sizes } = input;
+  const workers = await startWorkers(assetDir, threads - 1, (thread) => ({ module: loaded.module, memory, network: options.network, sizes, thread }));
+  const core = new WasmCore(options, plan, loaded.name, layout, memory, instantiate(loaded.module, memory), workers);
   core.warmUp();
   return core;
 }
@@ -94,29 +91,32 @@ async function startWorkers(assetDir: string, count: number, data: (thread: numb
 export class WasmCore implements Core {
   readonly kernel: WasmKernelName;
   readonly workers: number;
-  readonly arch: Architecture;
+  readonly plan: NetworkPlan;
   readonly maxBatch: number;
   readonly paramCount: number;
   readonly params: Float32Array;
   readonly grads: Float32Array;
+  readonly stats: Float32Array;
   readonly input: Float32Array;
   readonly labels: Float32Array;
-  readonly population: readonly Float32Array[];
   lastGradientNorm = NaN;
+  readonly profile: LayerProfile | null;
 
   private readonly control: Control;
   private readonly runner: ThreadRunner;
   private readonly loss: Loss;
+  private readonly seed: number;
+  private readonly drivers: CoreLayer[];
   /** Per layer: split its jobs between the threads (else the calling thread runs them alone). */
   private readonly splitLayer: boolean[];
+  private readonly splitUpdate: boolean;
   private readonly logits: Float32Array;
   private readonly dLogits: Float32Array;
-  private readonly losses: Float64Array;
   private readonly partials: Float64Array;
   private readonly states: Float32Array[];
   private readonly stallTimeoutMs: number;
   private optimizer: Optimizer | null = null;
-  private scalars: StepScalars | null = null;
+  private updateStep: UpdateStep | null = null;
   private clipNorm: number | undefined;
   /** Why the core is unusable (a failed worker, or closed), or null. */
   private broken: string | null = null;
@@ -124,6 +124,7 @@ export class WasmCore implements Core {
 
   constructor(
     options: CoreOptions,
+    plan: NetworkPlan,
     kernel: WasmKernelName,
     private readonly layout: CoreLayout,
     private readonly memory: WebAssembly.Memory,
@@ -132,29 +133,34 @@ export class WasmCore implements Core {
   ) {
     this.kernel = kernel;
     this.workers = layout.threadCount;
-    this.arch = options.arch;
+    this.plan = plan;
     this.maxBatch = options.maxBatch;
     this.paramCount = layout.paramCount;
+    this.seed = options.seed ?? 0;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const buffer = memory.buffer;
     const P = layout.paramCount;
     const f32 = (offset: number, n: number): Float32Array => new Float32Array(buffer, offset, n);
     this.params = f32(layout.params, P);
     this.grads = f32(layout.grads, P);
+    this.stats = f32(layout.stats, layout.statCount);
     this.states = [f32(layout.state1, P), f32(layout.state2, P)];
-    this.input = f32(layout.inputBatch, layout.maxBatch * options.arch.inputSize);
-    this.labels = f32(layout.labelBatch, layout.maxBatch);
-    this.population = Array.from({ length: layout.populationSize }, (_, i) => f32(layout.population + 4 * P * i, P));
-    const last = layout.layers[layout.layers.length - 1]!;
-    this.logits = f32(last.Z, layout.maxBatch);
-    this.dLogits = f32(last.dZ, layout.maxBatch);
-    this.losses = new Float64Array(buffer, layout.losses, Math.max(layout.populationSize, 1));
+    this.input = f32(layout.activations[0]!, layout.maxBatch * shapeSize(plan.input));
+    this.labels = f32(layout.labels, layout.maxBatch);
+    const L = plan.layers.length;
+    this.logits = f32(layout.activations[L]!, layout.maxBatch);
+    this.dLogits = f32(layout.gradients[L]!, layout.maxBatch);
     this.partials = new Float64Array(buffer, layout.normPartials, layout.normBlocks.length);
     this.control = new Control(memory, layout.control);
-    this.runner = new ThreadRunner(kernels, layout, memory, this.control, 0, options.loss);
+    this.runner = new ThreadRunner(kernels, plan, layout, memory, this.control, 0);
     this.loss = LOSSES[options.loss];
+    this.drivers = plan.layers.map((l) => coreLayer(l.spec));
     const minWork = options.minSplitWork ?? DEFAULT_MIN_SPLIT_WORK;
-    this.splitLayer = layout.layers.map((l) => layout.threadCount > 1 && layout.maxBatch * l.shape.nIn * l.shape.nOut >= minWork);
+    const threaded = layout.threadCount > 1;
+    this.splitLayer = plan.layers.map((l, i) => threaded && this.drivers[i]!.work(l, layout.maxBatch) >= minWork);
+    // The optimizer pass reads and writes ~5 floats per parameter: split when that is worth a barrier.
+    this.splitUpdate = threaded && 16 * P >= minWork;
+    this.profile = options.profile ? { forward: new Float64Array(L), backward: new Float64Array(L), update: 0, trainingSteps: 0, inferencePasses: 0 } : null;
     pool.forEach((worker, i) => {
       // Seen between calls (the event loop runs between batches); during a call, sync.ts checks
       // the shared EXITED and FAILED words instead.
@@ -170,56 +176,62 @@ export class WasmCore implements Core {
     checkRegularization(options);
     for (const s of this.states) s.fill(0);
     let next = 0;
-    // The TypeScript optimizer validates the spec, counts steps and (de)serialises the state; its
-    // state buffers are the shared ones, which the WebAssembly update pass works on.
+    // The TypeScript optimizer validates the spec, counts steps, gives the step constants and
+    // (de)serialises the state; its state buffers are the shared ones the update pass works on.
     const optimizer = createOptimizer(spec, this.paramCount, () => this.states[next++]!);
     const { layout } = this;
-    this.scalars = new StepScalars(spec, this.memory, layout.step, { params: layout.params, grads: layout.grads, state1: layout.state1, state2: layout.state2 }, options.weightDecay ?? 0);
+    this.updateStep = new UpdateStep(optimizer, this.memory, layout.step, layout, options.weightDecay ?? 0);
     this.optimizer = optimizer;
     this.clipNorm = options.clipNorm ?? undefined;
   }
 
-  trainStep(B: number, lr: number): number {
+  trainStep(B: number, lr: number, step = 0): number {
     this.check();
     checkBatch(B, this.maxBatch);
     checkLearningRate(lr);
-    const { optimizer, scalars } = this;
-    if (!optimizer || !scalars) throw new Error('gradient core: call setOptimizer before training');
+    const { optimizer, updateStep } = this;
+    if (!optimizer || !updateStep) throw new Error('gradient core: call setOptimizer before training');
+    const value = this.gradient(B, step);
+    const started = this.profile ? performance.now() : 0;
     optimizer.beginStep();
-    scalars.beginStep();
-    this.forwardAll(B, true);
-    const value = this.loss.forwardBackward(this.logits, this.labels, B, this.dLogits);
-    if (this.clipNorm === undefined) {
-      scalars.write(lr, 1);
-      this.backwardAll(B, true);
-      return value;
+    let scale = 1;
+    if (this.clipNorm !== undefined) {
+      updateStep.write(lr, 1); // weight decay is part of the gradient whose norm is taken
+      this.job(JOB.NORM, 0, 0, 0, 0, this.splitUpdate);
+      let sum = 0;
+      for (let b = 0; b < this.partials.length; b++) sum += this.partials[b]!;
+      const norm = Math.sqrt(sum);
+      this.lastGradientNorm = norm;
+      scale = clipScale(norm, this.clipNorm);
     }
-    this.backwardAll(B, false);
-    scalars.write(lr, 1); // weight decay is part of the gradient whose norm is taken
-    const split = this.splitLayer[0]!;
-    this.job(JOB.NORM, 0, 0, 0, split);
-    let sum = 0;
-    for (let b = 0; b < this.partials.length; b++) sum += this.partials[b]!;
-    const norm = Math.sqrt(sum);
-    this.lastGradientNorm = norm;
-    scalars.write(lr, clipScale(norm, this.clipNorm));
-    this.job(JOB.UPDATE, 0, 0, 0, split);
+    updateStep.write(lr, scale);
+    this.job(JOB.UPDATE, 0, 0, 0, 0, this.splitUpdate);
+    if (this.profile) this.profile.update += (performance.now() - started) / 1000;
     return value;
   }
 
-  gradient(B: number): number {
+  gradient(B: number, step = 0): number {
     this.check();
     checkBatch(B, this.maxBatch);
-    this.forwardAll(B, true);
+    this.forwardAll(B, 'train', step);
     const value = this.loss.forwardBackward(this.logits, this.labels, B, this.dLogits);
-    this.backwardAll(B, false);
+    const { profile } = this;
+    for (let l = this.plan.layers.length - 1; l >= 0; l--) {
+      const started = profile ? performance.now() : 0;
+      const steps = this.drivers[l]!.backwardSteps(this.plan.layers[l]!);
+      for (let s = 0; s < steps; s++) this.job(JOB.BACKWARD, l, B, s, 0, this.splitLayer[l]!);
+      if (profile) profile.backward[l] += (performance.now() - started) / 1000;
+    }
+    if (profile) profile.trainingSteps++;
     return value;
   }
 
-  evaluate(B: number): number {
+  evaluate(B: number, probabilities?: Float32Array | Float64Array): number {
     this.check();
     checkBatch(B, this.maxBatch);
-    this.forwardAll(B, false);
+    if (probabilities) checkOut('evaluate', probabilities, B);
+    this.forwardAll(B, 'infer', 0);
+    if (probabilities) for (let s = 0; s < B; s++) probabilities[s] = sigmoid(this.logits[s]!);
     return this.loss.forwardBackward(this.logits, this.labels, B);
   }
 
@@ -227,20 +239,8 @@ export class WasmCore implements Core {
     this.check();
     checkBatch(B, this.maxBatch);
     checkOut('predict', out, B);
-    this.forwardAll(B, false);
+    this.forwardAll(B, 'infer', 0);
     for (let s = 0; s < B; s++) out[s] = sigmoid(this.logits[s]!);
-  }
-
-  evaluatePopulation(count: number, B: number, out: Float32Array | Float64Array): void {
-    this.check();
-    checkBatch(B, this.maxBatch);
-    if (!(Number.isInteger(count) && count >= 0 && count <= this.population.length)) {
-      throw new RangeError(`evaluatePopulation: count must be an integer in [0, ${this.population.length}] (the population option), got ${count}`);
-    }
-    checkOut('evaluatePopulation', out, count);
-    Atomics.store(this.control.words, W.POP_NEXT, 0);
-    this.job(JOB.POPULATION, count, B, 0, this.workers > 1);
-    for (let i = 0; i < count; i++) out[i] = this.losses[i]!;
   }
 
   getOptimizerState(): OptimizerState {
@@ -251,9 +251,8 @@ export class WasmCore implements Core {
 
   setOptimizerState(state: OptimizerState): void {
     this.check();
-    if (!this.optimizer || !this.scalars) throw new Error('gradient core: call setOptimizer before setOptimizerState');
+    if (!this.optimizer) throw new Error('gradient core: call setOptimizer before setOptimizerState');
     this.optimizer.setState(state);
-    this.scalars.restore(this.optimizer.t);
   }
 
   async close(): Promise<void> {
@@ -267,7 +266,7 @@ export class WasmCore implements Core {
     if (healthy && this.pool.length > 0) {
       // Workers leave their loop and end; terminate() is the fallback for any that do not.
       const exited = Promise.all(this.pool.map((w) => new Promise((resolve) => w.once('exit', resolve))));
-      this.control.publish(JOB.QUIT, 0, 0, 0);
+      this.control.publish(JOB.QUIT, 0, 0, 0, 0);
       const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
       await Promise.race([exited, timeout]);
     }
@@ -275,19 +274,9 @@ export class WasmCore implements Core {
   }
 
   /**
-   * Test hook: makes worker `thread` (1..workers-1) fail at the start of its next job by throwing,
-   * exiting, or hanging. Not for production use.
-   */
-  _injectFault(thread: number, kind: 'throw' | 'exit' | 'hang'): void {
-    if (!(Number.isInteger(thread) && thread >= 1 && thread < this.workers)) throw new RangeError(`_injectFault: no worker ${thread}`);
-    const words = this.control.words;
-    Atomics.store(words, W.FAULT_KIND, kind === 'throw' ? FAULT.THROW : kind === 'exit' ? FAULT.EXIT : FAULT.HANG);
-    Atomics.store(words, W.FAULT_THREAD, thread + 1);
-  }
-
-  /**
-   * Runs every kernel once at full size, twice, on made-up numbers, then clears every buffer:
-   * a WebAssembly function's first call runs in V8's baseline tier (several times slower), and V8
+   * Runs every job once at full size, twice, on made-up numbers, then clears every buffer (and sets
+   * the statistics to their initial values): a
+   * WebAssembly function's first call runs in V8's baseline tier (several times slower), and V8
    * swaps in optimized code only for later calls (there is no on-stack replacement in wasm).
    */
   warmUp(): void {
@@ -298,8 +287,6 @@ export class WasmCore implements Core {
     pattern(this.params, 0.1);
     pattern(this.input, 1);
     for (let s = 0; s < B; s++) this.labels[s] = s & 1;
-    for (const p of this.population) p.set(this.params);
-    const losses = new Float64Array(this.population.length);
     const specs: OptimizerSpec[] = [
       { type: 'sgd' },
       { type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false },
@@ -313,49 +300,53 @@ export class WasmCore implements Core {
         this.setOptimizer(spec, { weightDecay: 1e-4, clipNorm: 1 });
         this.trainStep(B, 0);
       }
-      if (this.population.length > 0) this.evaluatePopulation(this.population.length, B, losses);
     }
     this.optimizer = null;
-    this.scalars = null;
+    this.updateStep = null;
     this.clipNorm = undefined;
     this.lastGradientNorm = NaN;
+    this.resetProfile();
     new Uint8Array(this.memory.buffer, this.layout.step, this.layout.bytes - this.layout.step).fill(0);
+    initStats(this.plan, this.stats);
   }
 
-  private forwardAll(B: number, pack: boolean): void {
-    for (let l = 0; l < this.splitLayer.length; l++) this.job(JOB.FORWARD, l, B, pack ? 1 : 0, this.splitLayer[l]!);
-  }
-
-  /** Backward from the last layer to the first; with `update`, layer 0's job ends with the optimizer step. */
-  private backwardAll(B: number, update: boolean): void {
-    for (let l = this.splitLayer.length - 1; l >= 0; l--) {
-      const parts = (l > 0 ? BACKWARD_INPUT : 0) | BACKWARD_WEIGHTS | (update && l === 0 ? BACKWARD_UPDATE : 0);
-      this.job(JOB.BACKWARD, l, B, parts, this.splitLayer[l]!);
+  private forwardAll(B: number, mode: Mode, step: number): void {
+    const train = mode === 'train' ? 1 : 0;
+    const { profile } = this;
+    for (let l = 0; l < this.plan.layers.length; l++) {
+      const started = profile ? performance.now() : 0;
+      const steps = this.drivers[l]!.forwardSteps(this.plan.layers[l]!, mode);
+      const key = train ? noiseKey(this.seed, step, l) : 0;
+      for (let s = 0; s < steps; s++) this.job(JOB.FORWARD, l, B, train | (s << 1), key | 0, this.splitLayer[l]!);
+      if (profile) profile.forward[l] += (performance.now() - started) / 1000;
     }
+    if (profile && !train) profile.inferencePasses++;
   }
 
-  /**
-   * For src/bench/core.ts: the shared memory, its layout, and single jobs on all threads or on
-   * the calling thread alone. Not for production use.
-   */
-  _benchmarkAccess(): { memory: WebAssembly.Memory; layout: CoreLayout; job: (job: number, a0: number, a1: number, a2: number, split: boolean) => void } {
-    return { memory: this.memory, layout: this.layout, job: (job, a0, a1, a2, split) => this.job(job, a0, a1, a2, split) };
+  resetProfile(): void {
+    const { profile } = this;
+    if (!profile) return;
+    profile.forward.fill(0);
+    profile.backward.fill(0);
+    profile.update = 0;
+    profile.trainingSteps = 0;
+    profile.inferencePasses = 0;
   }
 
   /** Runs a job split between all threads, or on this thread alone. Any failure breaks the core. */
-  private job(job: number, a0: number, a1: number, a2: number, split: boolean): void {
+  private job(job: number, a0: number, a1: number, a2: number, a3: number, split: boolean): void {
     if (!split) {
       try {
-        this.runner.run(job, a0, a1, a2, true);
+        this.runner.run(job, a0, a1, a2, a3, true);
       } catch (err) {
         this.fail(`the main thread failed: ${(err as Error).message}`);
       }
       return;
     }
-    const epoch = this.control.publish(job, a0, a1, a2);
+    const epoch = this.control.publish(job, a0, a1, a2, a3);
     let mainError: unknown = null;
     try {
-      this.runner.run(job, a0, a1, a2, false);
+      this.runner.run(job, a0, a1, a2, a3, false);
     } catch (err) {
       mainError = err;
     }

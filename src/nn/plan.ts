@@ -10,7 +10,7 @@
  * model files of version 1, so they load unchanged.
  */
 import { LAYER_KINDS, ShapeError, type LayerKind, type ParamInit, type SavedDecl } from './layers/index.ts';
-import type { LayerSpec, NetworkSpec } from './layers/spec.ts';
+import type { LayerSpec, LayerType, NetworkSpec } from './layers/spec.ts';
 import { formatShape, shapeSize, type Shape } from './shape.ts';
 
 /** A slice of the parameter vector. */
@@ -33,7 +33,7 @@ export interface StatSlice {
   initial: number;
 }
 
-export interface PlannedLayer<S extends LayerSpec = LayerSpec> {
+export interface PlannedLayer<S extends { type: LayerType } = LayerSpec> {
   index: number;
   spec: S;
   kind: LayerKind<S>;

@@ -58,17 +58,37 @@ export class Adam extends Optimizer {
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
-    const { m, v, beta1, beta2, oneMinusBeta1, oneMinusBeta2, epsilon } = this;
-    const c1 = 1 - this.beta1Power;
-    const c2 = 1 - this.beta2Power;
+    const k = this.constants;
+    this.stepConstants(lr, k);
+    const beta1 = k[0]!;
+    const oneMinusBeta1 = k[1]!;
+    const beta2 = k[2]!;
+    const oneMinusBeta2 = k[3]!;
+    const c1 = k[4]!;
+    const c2 = k[5]!;
+    const epsilon = k[6]!;
+    const rate = k[7]!;
+    const { m, v } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
       const mi = Math.fround(beta1 * m[i]! + oneMinusBeta1 * g);
       const vi = Math.fround(beta2 * v[i]! + oneMinusBeta2 * (g * g));
       m[i] = mi;
       v[i] = vi;
-      params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+      params[i] = params[i]! - (rate * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
     }
+  }
+
+  /** beta1, 1 - beta1, beta2, 1 - beta2, c1 = 1 - beta1^t, c2 = 1 - beta2^t, epsilon, lr */
+  stepConstants(lr: number, out: Float64Array): void {
+    out[0] = this.beta1;
+    out[1] = this.oneMinusBeta1;
+    out[2] = this.beta2;
+    out[3] = this.oneMinusBeta2;
+    out[4] = 1 - this.beta1Power;
+    out[5] = 1 - this.beta2Power;
+    out[6] = this.epsilon;
+    out[7] = lr;
   }
 
   stateBuffers(): Record<string, Float32Array> {

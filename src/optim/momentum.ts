@@ -54,13 +54,24 @@ export class Momentum extends Optimizer {
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
-    const { v, beta, gScale } = this;
-    const lrHat = this.biasCorrection ? lr / (1 - this.betaPower) : lr;
+    const k = this.constants;
+    this.stepConstants(lr, k);
+    const beta = k[0]!;
+    const gScale = k[1]!;
+    const lrHat = k[2]!;
+    const { v } = this;
     for (let i = from; i < to; i++) {
       const vi = Math.fround(beta * v[i]! + gScale * grads[i]!);
       v[i] = vi;
       params[i] = params[i]! - lrHat * vi;
     }
+  }
+
+  /** beta, gScale, lrHat = lr / (1 - beta^t) with bias correction, else lr */
+  stepConstants(lr: number, out: Float64Array): void {
+    out[0] = this.beta;
+    out[1] = this.gScale;
+    out[2] = this.biasCorrection ? lr / (1 - this.betaPower) : lr;
   }
 
   stateBuffers(): Record<string, Float32Array> {

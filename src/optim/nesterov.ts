@@ -43,13 +43,23 @@ export class Nesterov extends Optimizer {
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
-    const { v, beta } = this;
+    const k = this.constants;
+    this.stepConstants(lr, k);
+    const beta = k[0]!;
+    const rate = k[1]!;
+    const { v } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
       const vi = Math.fround(beta * v[i]! + g);
       v[i] = vi;
-      params[i] = params[i]! - lr * (g + beta * vi);
+      params[i] = params[i]! - rate * (g + beta * vi);
     }
+  }
+
+  /** beta, lr */
+  stepConstants(lr: number, out: Float64Array): void {
+    out[0] = this.beta;
+    out[1] = lr;
   }
 
   stateBuffers(): Record<string, Float32Array> {

@@ -35,11 +35,16 @@ export interface OptimizerState {
   buffers: Record<string, Float32Array>;
 }
 
+/** The most step constants an optimizer has (Adam's 8). */
+export const MAX_STEP_CONSTANTS = 8;
+
 export abstract class Optimizer {
   abstract readonly type: GradientOptimizerType;
   /** Number of parameters. */
   readonly n: number;
   private steps = 0;
+  /** stepConstants() of the current update call. */
+  protected readonly constants = new Float64Array(MAX_STEP_CONSTANTS);
 
   protected constructor(n: number) {
     if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`optimizer: parameter count must be an integer >= 0, got ${n}`);
@@ -64,6 +69,13 @@ export abstract class Optimizer {
 
   /** Updates params[from, to) from grads[from, to) and the state; call after beginStep(). */
   abstract update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void;
+
+  /**
+   * The numbers the rule uses in the current step (computed in double, once per step), written to
+   * out[0..): the one place they are derived. update() reads them, and so does the WebAssembly
+   * update pass (src/core/kernels/update.as.ts reads them in this order, kind by kind).
+   */
+  abstract stepConstants(lr: number, out: Float64Array): void;
 
   /** The live state buffers (not copies), by name. */
   abstract stateBuffers(): Record<string, Float32Array>;

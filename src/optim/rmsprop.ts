@@ -36,13 +36,27 @@ export class Rmsprop extends Optimizer {
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
-    const { s, rho, oneMinusRho, epsilon } = this;
+    const k = this.constants;
+    this.stepConstants(lr, k);
+    const rho = k[0]!;
+    const oneMinusRho = k[1]!;
+    const epsilon = k[2]!;
+    const rate = k[3]!;
+    const { s } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
       const si = Math.fround(rho * s[i]! + oneMinusRho * (g * g));
       s[i] = si;
-      params[i] = params[i]! - (lr * g) / (Math.sqrt(si) + epsilon);
+      params[i] = params[i]! - (rate * g) / (Math.sqrt(si) + epsilon);
     }
+  }
+
+  /** rho, 1 - rho, epsilon, lr */
+  stepConstants(lr: number, out: Float64Array): void {
+    out[0] = this.rho;
+    out[1] = this.oneMinusRho;
+    out[2] = this.epsilon;
+    out[3] = lr;
   }
 
   stateBuffers(): Record<string, Float32Array> {

@@ -22,7 +22,14 @@ export class Sgd extends Optimizer {
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
-    for (let i = from; i < to; i++) params[i] = params[i]! - lr * grads[i]!;
+    this.stepConstants(lr, this.constants);
+    const rate = this.constants[0]!;
+    for (let i = from; i < to; i++) params[i] = params[i]! - rate * grads[i]!;
+  }
+
+  /** lr */
+  stepConstants(lr: number, out: Float64Array): void {
+    out[0] = lr;
   }
 
   stateBuffers(): Record<string, Float32Array> {

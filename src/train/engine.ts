@@ -6,22 +6,23 @@ import type { GradientOptimizerConfig } from '../config/schema.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
 import { learningRateAt } from '../optim/schedule.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
-import type { SavedState } from './checkpoint.ts';
+import type { SavedState } from '../io/checkpoint.ts';
 
 /** The multithreaded core as the loop sees it (implemented by src/core). */
 export interface Engine {
   readonly kernel: string;
   readonly workers: number;
-  /** Weights, (parameterCount) in the layout of src/nn/architecture.ts. */
+  /** Weights and batch-norm statistics, cut by the network's plan (src/nn/plan.ts). */
   readonly params: Float32Array;
+  readonly stats: Float32Array;
   /** The batch the next call works on: input (maxBatch, inputSize) and labels (maxBatch). */
   readonly input: Float32Array;
   readonly labels: Float32Array;
   setOptimizer(spec: OptimizerSpec, options: { weightDecay: number; clipNorm: number | null }): void;
-  /** Forward, loss, backward and optimizer update on the first B samples; returns the mean loss. */
-  trainStep(B: number, lr: number): number;
-  /** Mean loss of the first B samples, no update. */
-  evaluate(B: number): number;
+  /** Forward, loss, backward and optimizer update on the first B samples; `step` keys dropout. Returns the mean loss. */
+  trainStep(B: number, lr: number, step: number): number;
+  /** Mean loss of the first B samples in inference mode, no update; with `probabilities`, P(dog) of each too. */
+  evaluate(B: number, probabilities?: Float32Array): number;
   /** P(dog) of the first B samples into out[0..B). */
   predict(B: number, out: Float32Array): void;
   getOptimizerState(): OptimizerState;
@@ -63,7 +64,7 @@ export function gradientMethod(engine: Engine, o: GradientOptimizerConfig, steps
   engine.setOptimizer(optimizerSpec(o), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const lrAt = (step: number) => learningRateAt(o.lr, o.schedule, o.warmupSteps, step, stepsPerEpoch, totalSteps);
   return {
-    trainBatch: (n, step) => engine.trainStep(n, lrAt(step)),
+    trainBatch: (n, step) => engine.trainStep(n, lrAt(step), step),
     learningRate: lrAt,
     saveState() {
       const s = engine.getOptimizerState();

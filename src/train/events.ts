@@ -2,7 +2,7 @@
  * What the training loop tells the outside world. The loop only emits these; the CLI decides how
  * to show them (progress bars, plain lines or JSON lines), so the library stays free of terminal code.
  */
-import type { EpochMetrics } from './checkpoint.ts';
+import type { EpochMetrics } from '../io/checkpoint.ts';
 
 export type TrainEvent =
   | { event: 'decode'; done: number; total: number }

@@ -8,12 +8,9 @@
  * plus noise, gives selection and crossover something to choose between from the first generation.
  *
  * trainBatch(n) = one generation on the batch the loop has put in engine.input / engine.labels:
- *   fitness[i] = -(loss of individual i on the first n samples), forward passes only:
- *     - an engine created with the `population` option (src/core, population >= P) gets all the
- *       individuals copied into engine.population and one engine.evaluatePopulation(P, n) call,
- *       which hands whole individuals to the threads, one at a time each;
- *     - any other engine: engine.params <- individual i; engine.evaluate(n), for each i in turn
- *       (each evaluation is then split across the core's threads).
+ *   fitness[i] = -(loss of individual i on the first n samples): engine.params <- individual i,
+ *     then engine.evaluate(n), the core's ordinary inference pass (split across its threads), so
+ *     the algorithm is a user of the core like any other
  *   engine.params <- the fittest individual (the loop validates and saves engine.params)
  *   evolve: rank, elitism, selection, crossover, mutation (the next generation)
  *   return the fittest individual's loss on this batch
@@ -31,35 +28,20 @@
  */
 import type { Config, GeneticConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
-import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import type { NetworkPlan } from '../nn/plan.ts';
 import { initParams, type InitName } from '../nn/init.ts';
-import type { Preprocessing } from '../data/preprocessing.ts';
 import type { Rng } from '../nn/rng.ts';
 import { GeneticAlgorithm, type GeneticSpec } from '../optim/genetic.ts';
-import type { SavedState } from './checkpoint.ts';
+import type { SavedState } from '../io/checkpoint.ts';
 import type { Engine, TrainMethod } from './engine.ts';
 
-/** What the method needs to make fresh individuals: the network's shape and its init scheme. */
+/** What the method needs to make fresh individuals: the network's plan and its init scheme. */
 export interface GeneticInit {
-  arch: Architecture;
+  plan: NetworkPlan;
   scheme: InitName;
 }
 
 export const GENETIC_STATE_TYPE = 'genetic';
-
-/** An engine that evaluates many weight vectors in one call (src/core with its `population` option). */
-export interface PopulationEngine extends Engine {
-  /** Weight vectors the caller fills; their count is the core's `population` option. */
-  readonly population: readonly Float32Array[];
-  /** Mean loss of each of the first `count` population vectors on the first B samples, into out. */
-  evaluatePopulation(count: number, B: number, out: Float64Array): void;
-}
-
-/** True when the engine can evaluate a population of `size` in one call. */
-export function evaluatesPopulation(engine: Engine, size: number): engine is PopulationEngine {
-  const e = engine as Partial<PopulationEngine>;
-  return typeof e.evaluatePopulation === 'function' && Array.isArray(e.population) && e.population.length >= size;
-}
 
 export function geneticSpec(config: GeneticConfig): GeneticSpec {
   const { population, elite, selection, tournamentSize, crossover, crossoverRate, mutationRate, mutationScale, mutationDecay } = config;
@@ -73,14 +55,13 @@ export interface GeneticTrainMethod extends TrainMethod {
 }
 
 export function geneticMethod(engine: Engine, config: GeneticConfig, init: GeneticInit, rng: Rng): GeneticTrainMethod {
-  const n = parameterCount(init.arch);
-  if (n !== engine.params.length) throw new Error(`genetic: the architecture has ${n} weights, the engine ${engine.params.length}`);
+  const n = init.plan.paramCount;
+  if (n !== engine.params.length) throw new Error(`genetic: the network has ${n} weights, the engine ${engine.params.length}`);
   if (config.elite > config.population) {
     throw new UserError(`optimizer.elite: ${config.elite} is more than optimizer.population (${config.population}); elite must be at most the population`);
   }
   const ga = allocate(n, config, rng);
   const P = ga.size;
-  const batched = evaluatesPopulation(engine, P) ? engine : null;
   const losses = new Float64Array(P);
   let seeded = false;
   // Sums over the current epoch's generations, for epochExtra().
@@ -91,21 +72,16 @@ export function geneticMethod(engine: Engine, config: GeneticConfig, init: Genet
 
   const seed = (): void => {
     ga.individual(0).set(engine.params);
-    for (let i = 1; i < P; i++) initParams(init.arch, ga.individual(i), rng, init.scheme);
+    for (let i = 1; i < P; i++) initParams(init.plan, ga.individual(i), rng, init.scheme);
     seeded = true;
   };
 
   return {
     trainBatch(batch: number): number {
       if (!seeded) seed();
-      if (batched) {
-        for (let i = 0; i < P; i++) batched.population[i]!.set(ga.individual(i));
-        batched.evaluatePopulation(P, batch, losses);
-      } else {
-        for (let i = 0; i < P; i++) {
-          engine.params.set(ga.individual(i));
-          losses[i] = engine.evaluate(batch);
-        }
+      for (let i = 0; i < P; i++) {
+        engine.params.set(ga.individual(i));
+        losses[i] = engine.evaluate(batch);
       }
       const { fitness } = ga;
       let sum = 0;
@@ -188,18 +164,11 @@ export function geneticMethod(engine: Engine, config: GeneticConfig, init: Genet
 
 /**
  * The training loop's createMethod (TrainOptions['createMethod']) for `optimizer.type: "genetic"`:
- * the network's shape from the config and the data's image size, the config's init scheme.
+ * the network's plan, the config's init scheme.
  */
-export function createGeneticMethod(
-  engine: Engine,
-  config: Config,
-  data: { preprocessing: Pick<Preprocessing, 'width' | 'height' | 'channels'> },
-  rng: Rng,
-): GeneticTrainMethod {
+export function createGeneticMethod(engine: Engine, config: Config, plan: NetworkPlan, rng: Rng): GeneticTrainMethod {
   if (config.optimizer.type !== 'genetic') throw new Error(`createGeneticMethod: optimizer type is "${config.optimizer.type}", not "genetic"`);
-  const { width, height, channels } = data.preprocessing;
-  const arch: Architecture = { inputSize: width * height * channels, hidden: config.model.hidden, activation: config.model.activation };
-  return geneticMethod(engine, config.optimizer, { arch, scheme: config.model.init }, rng);
+  return geneticMethod(engine, config.optimizer, { plan, scheme: config.model.init }, rng);
 }
 
 /** The algorithm's two population buffers, or a clear error when they do not fit in memory. */

@@ -1,19 +1,21 @@
 /**
- * The training loop: data -> engine -> epochs of mini-batches -> validation -> run folder.
+ * The training loop: data -> network -> epochs of mini-batches -> validation -> run folder.
  *
  * It is a library function: the CLI passes a config, a run folder and an event sink, and gets back
  * how the run ended. Every random choice comes from the seed (init: Rng(seed); epoch e's shuffle
- * and flips: Rng(epochSeed(seed, e))), and a checkpoint records the position inside the epoch, so a
- * resumed run repeats exactly what an uninterrupted one would have done.
+ * and flips: Rng(epochSeed(seed, e)); dropout: the counter-based noise of (seed, step, layer)), and
+ * a checkpoint records the position inside the epoch, so a resumed run repeats exactly what an
+ * uninterrupted one would have done.
  */
 import { constants } from 'node:buffer';
-import type { Config } from '../config/schema.ts';
+import { networkSpec, type Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
-import { parameterCount, type Architecture } from '../nn/architecture.ts';
+import type { Checkpoint, EpochMetrics } from '../io/checkpoint.ts';
 import { initParams } from '../nn/init.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
+import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
-import type { Checkpoint, EpochMetrics } from './checkpoint.ts';
 import { batchCount, epochFlips, epochOrder, fillBatch } from '../data/batches.ts';
 import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
@@ -33,9 +35,9 @@ export interface TrainOptions {
   /** Polled after every batch: true asks the loop to checkpoint and stop (the first Ctrl-C). */
   shouldStop?: () => boolean;
   /** Creates the gradient core; tests may pass the single-thread kernel. */
-  createEngine: (arch: Architecture, maxBatch: number, config: Config) => Promise<Engine>;
+  createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
   /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
-  createMethod?: (engine: Engine, config: Config, data: PreparedData, rng: Rng) => TrainMethod;
+  createMethod?: (engine: Engine, config: Config, plan: NetworkPlan, rng: Rng) => TrainMethod;
 }
 
 export interface TrainResult {
@@ -49,230 +51,270 @@ export interface TrainResult {
 /** A batch loss above this (or not finite) means the run has diverged: no working model gets there. */
 export const DIVERGED_LOSS = 50;
 
+/** Where a run is: everything a checkpoint holds besides the config, weights and optimizer state. */
+type Position = Pick<Checkpoint, 'epoch' | 'batch' | 'step' | 'history' | 'best' | 'stale' | 'partial'>;
+
+/** What the steps of a run share. */
+interface Run {
+  opts: TrainOptions;
+  config: Config;
+  data: PreparedData;
+  network: NetworkSpec;
+  plan: NetworkPlan;
+  engine: Engine;
+  method: TrainMethod;
+  /** Images per training batch, batches per epoch, images per validation batch. */
+  batchSize: number;
+  batchesPerEpoch: number;
+  evalBatch: number;
+  smoothing: ExponentiallyWeightedAverage;
+  at: Position;
+  /** Reused every epoch: the visiting order, the flips, the validation probabilities. */
+  order: Uint32Array;
+  flips: Uint8Array;
+  probabilities: Float32Array;
+}
+
+type Stop = { status: Exclude<TrainStatus, 'completed'>; message?: string } | null;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { config, folder, onEvent } = opts;
   const started = performance.now();
-  const resume = opts.resume ?? null;
+  const data = await prepareData(opts.config, opts.onEvent, opts.resume?.normalization ?? null);
+  const run = await startRun(opts, data);
+  try {
+    announce(run);
+    let stop: Stop = null;
+    while (stop === null && run.at.epoch < run.config.training.epochs) {
+      stop = await trainEpoch(run);
+      if (stop === null) stop = finishEpoch(run, validate(run));
+    }
+    const { history, best } = run.at;
+    return { status: stop?.status ?? 'completed', history, best, seconds: (performance.now() - started) / 1000, ...(stop?.message ? { message: stop.message } : {}) };
+  } finally {
+    await run.engine.close();
+  }
+}
 
-  const data = await prepareData(config, onEvent, resume?.normalization ?? null);
+/** The network, the core, the method and the starting position: fresh (seeded init) or the checkpoint's. */
+async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
+  const { config, folder } = opts;
+  const resume = opts.resume ?? null;
   if (resume && resume.dataset.fingerprint !== data.fingerprint) {
     throw new UserError(
       `${folder.dir}: the images in ${config.data.train} changed since this run started (${resume.dataset.images} then, ${data.pixelsCount} now, or other files); resume needs the same data`,
     );
   }
+  const network = networkSpec(config);
+  const plan = planNetwork(network);
   const nTrain = data.train.length;
-  const nVal = data.validation.length;
-  const B = config.training.batchSize === 'full' ? nTrain : Math.min(config.training.batchSize, nTrain);
-  const evalBatch = Math.max(B, Math.min(256, nVal));
-  const batchesPerEpoch = batchCount(nTrain, B);
-  const totalSteps = batchesPerEpoch * config.training.epochs;
-  const arch: Architecture = {
-    inputSize: data.preprocessing.width * data.preprocessing.height * data.preprocessing.channels,
-    hidden: config.model.hidden,
-    activation: config.model.activation,
-  };
-
-  const engine = await opts.createEngine(arch, Math.max(B, evalBatch), config);
+  const batchSize = config.training.batchSize === 'full' ? nTrain : Math.min(config.training.batchSize, nTrain);
+  const evalBatch = Math.max(batchSize, Math.min(256, data.validation.length));
+  const batchesPerEpoch = batchCount(nTrain, batchSize);
+  const engine = await opts.createEngine(network, Math.max(batchSize, evalBatch), config);
   try {
     const method =
       config.optimizer.type === 'genetic'
-        ? requireGenetic(opts)(engine, config, data, new Rng(config.training.seed ^ 0x6a09e667))
-        : gradientMethod(engine, config.optimizer, batchesPerEpoch, totalSteps);
-    const stateFloats = Object.values(method.saveState().buffers).reduce((n, b) => n + b.length, 0);
-    const tooLarge = checkpointTooLarge(engine.params.length + stateFloats);
-    if (tooLarge) {
-      throw new UserError(
-        `the network's ${engine.params.length.toLocaleString('en-US')} weights and the ${config.optimizer.type} state make a checkpoint of ${tooLarge}; ` +
-          `use a smaller network${config.optimizer.type === 'genetic' ? ' or optimizer.population' : ''}`,
-      );
-    }
-
-    // Where we start: fresh (seeded init) or from the checkpoint.
-    let epoch = 0;
-    let batch = 0;
-    let step = 0;
-    let history: EpochMetrics[] = [];
-    let best: Checkpoint['best'] = null;
-    let stale = 0;
-    let partial = { lossSum: 0, images: 0, seconds: 0 };
+        ? requireGenetic(opts)(engine, config, plan, new Rng(config.training.seed ^ 0x6a09e667))
+        : gradientMethod(engine, config.optimizer, batchesPerEpoch, batchesPerEpoch * config.training.epochs);
+    refuseUnsavable(engine, method, config);
     const smoothing = new ExponentiallyWeightedAverage(0.98, true);
+    let at: Position = { epoch: 0, batch: 0, step: 0, history: [], best: null, stale: 0, partial: { lossSum: 0, images: 0, seconds: 0 } };
     if (resume) {
-      checkResumable(resume, arch, batchesPerEpoch, config, folder.checkpointPath);
+      checkResumable(resume, plan, batchesPerEpoch, config, folder.checkpointPath);
       engine.params.set(resume.params);
+      engine.stats.set(resume.stats);
       try {
         method.loadState(resume.optimizer);
       } catch (err) {
         // The state comes from the file: a mismatch (buffer sizes, another optimizer) is the file's defect.
         throw new UserError(`${folder.checkpointPath}: bad checkpoint: optimizer: ${(err as Error).message}`);
       }
-      ({ epoch, batch, step, history, best, stale, partial } = resume);
-      history = [...history];
+      const { epoch, batch, step, history, best, stale, partial } = resume;
+      at = { epoch, batch, step, history: [...history], best, stale, partial: { ...partial } };
       smoothing.setState(resume.smoothing);
     } else {
-      initParams(arch, engine.params, new Rng(config.training.seed), config.model.init);
+      initParams(plan, engine.params, new Rng(config.training.seed), config.model.init);
     }
-
-    onEvent({
-      event: 'start',
-      runDir: folder.dir,
-      name: opts.name,
-      epochs: config.training.epochs,
-      firstEpoch: epoch + 1,
-      batchesPerEpoch,
-      batchSize: B,
-      parameters: parameterCount(arch),
-      optimizer: config.optimizer.type,
-      kernel: engine.kernel,
-      workers: engine.workers,
-      resumed: resume !== null,
-    });
-
-    const order = new Uint32Array(nTrain);
-    const flips = new Uint8Array(nTrain);
-    const probabilities = new Float32Array(evalBatch);
-    let status: TrainStatus = 'completed';
-    let message: string | undefined;
-
-    const checkpoint = (): Checkpoint => ({
+    return {
+      opts,
       config,
-      epoch,
-      batch,
-      step,
-      params: engine.params,
-      optimizer: method.saveState(),
-      partial,
-      smoothing: smoothing.getState(),
-      history,
-      best,
-      stale,
-      dataset: { images: data.pixelsCount, fingerprint: data.fingerprint },
-      normalization: data.normalization,
-    });
-
-    training: while (epoch < config.training.epochs) {
-      // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
-      epochOrder(data.train, config.training.seed, epoch, order);
-      if (config.data.flip) epochFlips(nTrain, config.training.seed, epoch, flips);
-      let epochStart = performance.now() - partial.seconds * 1000;
-
-      for (; batch < batchesPerEpoch; batch++) {
-        const start = batch * B;
-        const n = Math.min(B, nTrain - start);
-        fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
-        const loss = method.trainBatch(n, step);
-        if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) {
-          status = 'diverged';
-          const lr = method.learningRate(step);
-          message =
-            `training diverged at epoch ${epoch + 1}, batch ${batch + 1}: the batch loss is ${loss}` +
-            (lr !== null ? `; try a lower learning rate than ${lr} (for example --lr ${+(lr / 10).toPrecision(2)})` : '') +
-            (config.optimizer.type === 'genetic' ? `; try a smaller optimizer.mutationScale than ${config.optimizer.mutationScale}` : '') +
-            (best ? `; the best model so far (epoch ${best.epoch}) is intact` : '');
-          break training;
-        }
-        step++;
-        partial.lossSum += loss * n;
-        partial.images += n;
-        const smoothed = smoothing.push(loss);
-        const elapsed = (performance.now() - epochStart) / 1000;
-        const extra = method.batchExtra?.();
-        onEvent({
-          event: 'batch',
-          epoch: epoch + 1,
-          batch: batch + 1,
-          batches: batchesPerEpoch,
-          loss,
-          smoothedLoss: smoothed,
-          imagesPerSecond: partial.images / Math.max(elapsed, 1e-9),
-          ...(extra ? { extra } : {}),
-        });
-        await yieldToEventLoop(); // lets Ctrl-C and progress redraws through
-        if (opts.shouldStop?.() && batch + 1 < batchesPerEpoch) {
-          batch++;
-          partial.seconds = (performance.now() - epochStart) / 1000;
-          folder.writeCheckpoint(checkpoint());
-          status = 'interrupted';
-          break training;
-        }
-      }
-
-      // Validation of the epoch's weights.
-      let valLossSum = 0;
-      let correct = 0;
-      for (let start = 0; start < nVal; start += evalBatch) {
-        const n = Math.min(evalBatch, nVal - start);
-        fillBatch(data.source, data.validation, start, n, engine.input, engine.labels, null);
-        valLossSum += engine.evaluate(n) * n;
-        engine.predict(n, probabilities);
-        for (let i = 0; i < n; i++) if (probabilities[i]! >= 0.5 === engine.labels[i]! >= 0.5) correct++;
-      }
-      const seconds = (performance.now() - epochStart) / 1000;
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        trainLoss: partial.lossSum / partial.images,
-        valLoss: nVal > 0 ? valLossSum / nVal : NaN,
-        valAccuracy: nVal > 0 ? correct / nVal : NaN,
-        seconds,
-        imagesPerSecond: partial.images / seconds,
-        lr: method.learningRate(Math.max(0, step - 1)),
-        kernel: engine.kernel,
-        workers: engine.workers,
-      };
-      if (!Number.isFinite(metrics.valLoss) || !allFinite(engine.params)) {
-        status = 'diverged';
-        message = `training diverged in epoch ${epoch + 1}: the weights are no longer finite numbers; try a lower learning rate`;
-        break;
-      }
-      const improved = best === null || metrics.valLoss < best.valLoss;
-      if (improved) {
-        best = { epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
-        stale = 0;
-        folder.writeModel(arch, data.preprocessing, engine.params, { name: opts.name, epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy, optimizer: config.optimizer.type, seed: config.training.seed });
-      } else {
-        stale++;
-      }
-      history.push(metrics);
-      const extra = method.epochExtra?.();
-      onEvent({ event: 'epoch', epochs: config.training.epochs, ...metrics, best: improved, ...(extra ? { extra } : {}) });
-
-      epoch++;
-      batch = 0;
-      partial = { lossSum: 0, images: 0, seconds: 0 };
-      folder.writeMetrics(history);
-      folder.writeCheckpoint(checkpoint());
-      epochStart = performance.now();
-
-      if (config.training.patience !== null && stale >= config.training.patience && epoch < config.training.epochs) {
-        status = 'early-stopped';
-        message = `no better validation loss for ${stale} epochs (patience ${config.training.patience})`;
-        break;
-      }
-      if (opts.shouldStop?.() && epoch < config.training.epochs) {
-        status = 'interrupted';
-        break;
-      }
-    }
-    return { status, history, best, seconds: (performance.now() - started) / 1000, ...(message ? { message } : {}) };
-  } finally {
+      data,
+      network,
+      plan,
+      engine,
+      method,
+      batchSize,
+      batchesPerEpoch,
+      evalBatch,
+      smoothing,
+      at,
+      order: new Uint32Array(nTrain),
+      flips: new Uint8Array(nTrain),
+      probabilities: new Float32Array(evalBatch),
+    };
+  } catch (err) {
     await engine.close();
+    throw err;
   }
+}
+
+function announce(run: Run): void {
+  const { opts, config, engine, at } = run;
+  opts.onEvent({
+    event: 'start',
+    runDir: opts.folder.dir,
+    name: opts.name,
+    epochs: config.training.epochs,
+    firstEpoch: at.epoch + 1,
+    batchesPerEpoch: run.batchesPerEpoch,
+    batchSize: run.batchSize,
+    parameters: run.plan.paramCount,
+    optimizer: config.optimizer.type,
+    kernel: engine.kernel,
+    workers: engine.workers,
+    resumed: opts.resume != null,
+  });
+}
+
+/** The rest of the current epoch's batches; stops early on divergence or when asked to (then checkpoints). */
+async function trainEpoch(run: Run): Promise<Stop> {
+  const { config, data, engine, method, at, order, flips, batchSize: B } = run;
+  const nTrain = data.train.length;
+  // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
+  epochOrder(data.train, config.training.seed, at.epoch, order);
+  if (config.data.flip) epochFlips(nTrain, config.training.seed, at.epoch, flips);
+  const epochStart = performance.now() - at.partial.seconds * 1000;
+  for (; at.batch < run.batchesPerEpoch; at.batch++) {
+    const start = at.batch * B;
+    const n = Math.min(B, nTrain - start);
+    fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
+    const loss = method.trainBatch(n, at.step);
+    if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) return { status: 'diverged', message: divergedMessage(run, loss) };
+    at.step++;
+    at.partial.lossSum += loss * n;
+    at.partial.images += n;
+    at.partial.seconds = (performance.now() - epochStart) / 1000;
+    const extra = method.batchExtra?.();
+    run.opts.onEvent({
+      event: 'batch',
+      epoch: at.epoch + 1,
+      batch: at.batch + 1,
+      batches: run.batchesPerEpoch,
+      loss,
+      smoothedLoss: run.smoothing.push(loss),
+      imagesPerSecond: at.partial.images / Math.max(at.partial.seconds, 1e-9),
+      ...(extra ? { extra } : {}),
+    });
+    await yieldToEventLoop(); // lets Ctrl-C and progress redraws through
+    if (run.opts.shouldStop?.() && at.batch + 1 < run.batchesPerEpoch) {
+      at.batch++;
+      run.opts.folder.writeCheckpoint(checkpoint(run));
+      return { status: 'interrupted' };
+    }
+  }
+  at.partial.seconds = (performance.now() - epochStart) / 1000;
+  return null;
+}
+
+/** Validation of the epoch's weights: the epoch's metrics. */
+function validate(run: Run): EpochMetrics {
+  const { data, engine, method, at, probabilities, evalBatch } = run;
+  const nVal = data.validation.length;
+  const started = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < nVal; start += evalBatch) {
+    const n = Math.min(evalBatch, nVal - start);
+    fillBatch(data.source, data.validation, start, n, engine.input, engine.labels, null);
+    lossSum += engine.evaluate(n, probabilities) * n;
+    for (let i = 0; i < n; i++) if (probabilities[i]! >= 0.5 === engine.labels[i]! >= 0.5) correct++;
+  }
+  const seconds = at.partial.seconds + (performance.now() - started) / 1000; // the epoch's time includes its validation
+  return {
+    epoch: at.epoch + 1,
+    trainLoss: at.partial.lossSum / at.partial.images,
+    valLoss: nVal > 0 ? lossSum / nVal : NaN,
+    valAccuracy: nVal > 0 ? correct / nVal : NaN,
+    seconds,
+    imagesPerSecond: at.partial.images / Math.max(seconds, 1e-9),
+    lr: method.learningRate(Math.max(0, at.step - 1)),
+    kernel: engine.kernel,
+    workers: engine.workers,
+  };
+}
+
+/** The end of an epoch: the best model, metrics, the checkpoint; then early stopping or a requested stop. */
+function finishEpoch(run: Run, metrics: EpochMetrics): Stop {
+  const { opts, config, engine, at } = run;
+  if (!Number.isFinite(metrics.valLoss) || !allFinite(engine.params)) {
+    return { status: 'diverged', message: `training diverged in epoch ${at.epoch + 1}: the weights are no longer finite numbers; try a lower learning rate` };
+  }
+  const improved = at.best === null || metrics.valLoss < at.best.valLoss;
+  if (improved) {
+    at.best = { epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
+    at.stale = 0;
+    const meta = { name: opts.name, epoch: metrics.epoch, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy, optimizer: config.optimizer.type, seed: config.training.seed };
+    opts.folder.writeModel({ network: run.network, preprocessing: run.data.preprocessing, params: engine.params, stats: engine.stats, meta });
+  } else {
+    at.stale++;
+  }
+  at.history.push(metrics);
+  const extra = run.method.epochExtra?.();
+  opts.onEvent({ event: 'epoch', epochs: config.training.epochs, ...metrics, best: improved, ...(extra ? { extra } : {}) });
+  at.epoch++;
+  at.batch = 0;
+  at.partial = { lossSum: 0, images: 0, seconds: 0 };
+  opts.folder.writeMetrics(at.history);
+  opts.folder.writeCheckpoint(checkpoint(run));
+
+  const { patience, epochs } = config.training;
+  if (at.epoch >= epochs) return null;
+  if (patience !== null && at.stale >= patience) {
+    return { status: 'early-stopped', message: `no better validation loss for ${at.stale} epochs (patience ${patience})` };
+  }
+  if (opts.shouldStop?.()) return { status: 'interrupted' };
+  return null;
+}
+
+function checkpoint(run: Run): Checkpoint {
+  const { at } = run;
+  return {
+    config: run.config,
+    ...at,
+    params: run.engine.params,
+    stats: run.engine.stats,
+    optimizer: run.method.saveState(),
+    smoothing: run.smoothing.getState(),
+    dataset: { images: run.data.pixelsCount, fingerprint: run.data.fingerprint },
+    normalization: run.data.normalization,
+  };
+}
+
+function divergedMessage(run: Run, loss: number): string {
+  const { config, method, at } = run;
+  const lr = method.learningRate(at.step);
+  return (
+    `training diverged at epoch ${at.epoch + 1}, batch ${at.batch + 1}: the batch loss is ${loss}` +
+    (lr !== null ? `; try a lower learning rate than ${lr} (for example --lr ${+(lr / 10).toPrecision(2)})` : '') +
+    (config.optimizer.type === 'genetic' ? `; try a smaller optimizer.mutationScale than ${config.optimizer.mutationScale}` : '') +
+    (at.best ? `; the best model so far (epoch ${at.best.epoch}) is intact` : '')
+  );
 }
 
 /**
  * A checkpoint must fit the network and the batches its config gives (decodeCheckpoint checked its
- * structure only): the weight count, the position in the epoch, and the standardisation statistics.
- * Otherwise engine.params.set would load a shorter vector silently, or the loop would start past
- * the end of an epoch.
+ * structure only): the weight and statistics counts, the position in the epoch, and the
+ * standardisation statistics. Otherwise engine.params.set would load a shorter vector silently, or
+ * the loop would start past the end of an epoch.
  */
-function checkResumable(c: Checkpoint, arch: Architecture, batchesPerEpoch: number, config: Config, path: string): void {
+function checkResumable(c: Checkpoint, plan: NetworkPlan, batchesPerEpoch: number, config: Config, path: string): void {
   const bad = (what: string): never => {
     throw new UserError(`${path}: bad checkpoint: ${what}`);
   };
-  const count = parameterCount(arch);
-  if (c.params.length !== count) bad(`params: holds ${c.params.length} weights, the network of its config has ${count}`);
+  if (c.params.length !== plan.paramCount) bad(`params: holds ${c.params.length} weights, the network of its config has ${plan.paramCount}`);
+  if (c.stats.length !== plan.statCount) bad(`stats: holds ${c.stats.length} statistics, the network of its config has ${plan.statCount}`);
   if (c.batch >= batchesPerEpoch || c.step !== c.epoch * batchesPerEpoch + c.batch) {
     bad(`epoch ${c.epoch}, batch ${c.batch}, step ${c.step} is not a position of a run with ${batchesPerEpoch} batches per epoch`);
   }
@@ -286,8 +328,20 @@ function checkResumable(c: Checkpoint, arch: Architecture, batchesPerEpoch: numb
  * The checkpoint is one JSON text with every float buffer in base64 (4 characters per 3 bytes), and
  * a JavaScript string holds at most MAX_STRING_LENGTH characters (2^29 - 24 in V8). A run whose
  * checkpoint cannot be encoded would train a whole epoch and then fail to save anything, so it is
- * refused before training. Returns why it is too large, or null. (`limit` is for tests.)
+ * refused before training.
  */
+function refuseUnsavable(engine: Engine, method: TrainMethod, config: Config): void {
+  const stateFloats = Object.values(method.saveState().buffers).reduce((n, b) => n + b.length, 0);
+  const tooLarge = checkpointTooLarge(engine.params.length + engine.stats.length + stateFloats);
+  if (tooLarge) {
+    throw new UserError(
+      `the network's ${engine.params.length.toLocaleString('en-US')} weights and the ${config.optimizer.type} state make a checkpoint of ${tooLarge}; ` +
+        `use a smaller network${config.optimizer.type === 'genetic' ? ' or optimizer.population' : ''}`,
+    );
+  }
+}
+
+/** Why a checkpoint of `floats` values is too large to write, or null. (`limit` is for tests.) */
 export function checkpointTooLarge(floats: number, limit = constants.MAX_STRING_LENGTH): string | null {
   const characters = 4 * Math.ceil((floats * 4) / 3) + 1_000_000; // + the rest (config, history): far less than 1 MB
   if (characters <= limit) return null;
@@ -304,4 +358,3 @@ function requireGenetic(opts: TrainOptions): NonNullable<TrainOptions['createMet
   if (!opts.createMethod) throw new Error('the genetic algorithm needs createMethod');
   return opts.createMethod;
 }
-

@@ -14,10 +14,9 @@ import { validateConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { describeFsError, UserError } from '../errors.ts';
 import { makeFolder, readTextFile, writeFileAtomic, writeModelFile } from '../io/files.ts';
-import type { Architecture } from '../nn/architecture.ts';
-import { ModelFormatError, type JsonValue, type Preprocessing } from '../io/model-file.ts';
+import { ModelFormatError, type Model } from '../io/model-file.ts';
 import { lossChartSvg } from '../report/loss-chart.ts';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type EpochMetrics } from './checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type EpochMetrics } from '../io/checkpoint.ts';
 
 export const RUN_FILES = { config: 'config.json', model: 'model.json', checkpoint: 'last.json', metrics: 'metrics.jsonl', chart: 'loss.svg' } as const;
 
@@ -154,8 +153,8 @@ export class RunFolder {
     writeFileAtomic(join(this.dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
   }
 
-  writeModel(architecture: Architecture, preprocessing: Preprocessing, params: Float32Array, meta: Record<string, JsonValue>): void {
-    writeModelFile(this.modelPath, { architecture, preprocessing, params, meta });
+  writeModel(model: Model): void {
+    writeModelFile(this.modelPath, model);
   }
 
   writeCheckpoint(checkpoint: Checkpoint): void {

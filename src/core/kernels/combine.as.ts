@@ -193,11 +193,13 @@ export function weightGradient(
     const count = buildList(lists + <usize>p * listBytes, dZ, nOut, B, a, a + 1 < o1 ? a + 1 : -1, LDP * 4);
     store<i32>(at(counts, p), count);
   }
-  // db[o] = sum_s dZ[s, o], in sample order.
-  for (let o = o0; o < o1; o++) {
-    let t: f32 = 0;
-    for (let s = 0; s < B; s++) t += load<f32>(at(dZ, s * nOut + o));
-    store<f32>(at(db, o), t);
+  // db[o] = sum_s dZ[s, o], in sample order (db = 0: a layer without bias).
+  if (db != 0) {
+    for (let o = o0; o < o1; o++) {
+      let t: f32 = 0;
+      for (let s = 0; s < B; s++) t += load<f32>(at(dZ, s * nOut + o));
+      store<f32>(at(db, o), t);
+    }
   }
   const panels = panelCount(nIn);
   for (let p0 = 0; p0 < pairs; p0 += RB >> 1) {

@@ -2,7 +2,7 @@
 //
 //   Z[s, o] = b[o] + sum_i X[s, i] * W[o, i]      s in [0, B), o in [o0, o1)
 //
-// X is (B, nIn) with rows ldx floats apart, W is (nOut, nIn) row-major (architecture.ts), Z has rows
+// X is (B, nIn) with rows ldx floats apart, W is (nOut, nIn) row-major (src/nn/layers/dense.ts), Z has rows
 // ldz floats apart. Each Z value is a SIMD dot product along i: four lanes each accumulate every
 // fourth product, chunk by chunk of KC inputs; at the end of a chunk the four lanes are summed
 // (hsum) and added into Z. Chunking keeps the W rows of a tile in L1 and cuts float32 rounding
@@ -18,8 +18,9 @@ import { madd, hsum, at } from './simd.as';
 const KC: i32 = 1024;
 
 export function denseForward(X: usize, ldx: i32, W: usize, nIn: i32, bias: usize, Z: usize, ldz: i32, B: i32, o0: i32, o1: i32): void {
+  // Z starts at the bias (address 0: a layer without bias).
   for (let s = 0; s < B; s++) {
-    for (let o = o0; o < o1; o++) store<f32>(at(Z, s * ldz + o), load<f32>(at(bias, o)));
+    for (let o = o0; o < o1; o++) store<f32>(at(Z, s * ldz + o), bias != 0 ? load<f32>(at(bias, o)) : 0);
   }
   for (let c0 = 0; c0 < nIn; c0 += KC) {
     const c1 = min(c0 + KC, nIn);

@@ -11,7 +11,9 @@
  * jobs on the calling thread alone (T = 1), without waking the others.
  *
  * Memory: every address is a byte offset into the one shared WebAssembly.Memory; activations are
- * float32, (B, H, W, C) row-major (channels last), exactly as in the reference.
+ * float32, (B, H, W, C) row-major (channels last), exactly as in the reference. Per-thread buffers
+ * are scratch: all layers share the same per-thread memory, so nothing survives in them from one
+ * step to the next. Shared buffers and saved buffers are the layer's own.
  */
 import type { Mode } from '../../nn/layers/layer.ts';
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
@@ -53,6 +55,8 @@ export interface ThreadShare {
 
 export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   readonly type: S['type'];
+  /** The output is the input, reinterpreted (flatten): no buffers of its own, no work. */
+  readonly aliasesInput?: boolean;
   /** Buffers the layer needs in the core, for batches up to maxBatch. */
   buffers(layer: PlannedLayer<S>, maxBatch: number, geometry: KernelGeometry): CoreBufferDecl[];
   /** Barrier-separated steps of the forward job (usually 1) in this mode, and of the backward job. */

@@ -1,0 +1,14 @@
+/** Flatten in the gradient core: its output and gradient buffers are its input's (layout.ts), so it does nothing. */
+import type { FlattenSpec } from '../../nn/layers/spec.ts';
+import type { CoreLayer } from './driver.ts';
+
+export const flatten: CoreLayer<FlattenSpec> = {
+  type: 'flatten',
+  aliasesInput: true,
+  buffers: () => [],
+  forwardSteps: () => 0,
+  backwardSteps: () => 0,
+  work: () => 0,
+  forward() {},
+  backward() {},
+};
