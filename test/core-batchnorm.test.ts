@@ -6,7 +6,7 @@
  * bit-identical for 1 to 4 threads.
  */
 import { describe, expect, it } from 'vitest';
-import { batchnormCore, blockRows } from '../src/core/layers/batchnorm.ts';
+import { batchnorm, blockRows } from '../src/core/layers/batchnorm.ts';
 import type { BatchNormSpec, Shape } from '../src/nn/index.ts';
 import { shapeSize } from '../src/nn/index.ts';
 import { fillPattern, normwiseError } from './core-helpers.ts';
@@ -53,7 +53,7 @@ describe.each(KERNELS)('batch norm, %s kernels', (kernel) => {
     it(c.name, () => {
       const spec: BatchNormSpec = { type: 'batchnorm', momentum: c.momentum ?? 0.1, epsilon: 1e-5 };
       const layer = planLayer(spec, c.input);
-      const h = layerHarness(kernel, batchnormCore, layer, c.maxBatch ?? c.batch);
+      const h = layerHarness(kernel, batchnorm, layer, c.maxBatch ?? c.batch);
       prepare(h, c, 7);
       const n = c.batch * shapeSize(c.input);
 
@@ -77,7 +77,7 @@ describe.each(KERNELS)('batch norm, %s kernels', (kernel) => {
   it('as the first layer (no dx): the same parameter gradients', () => {
     const c = CASES[3]!;
     const layer = planLayer<BatchNormSpec>({ type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 }, c.input);
-    const h = layerHarness(kernel, batchnormCore, layer, c.batch);
+    const h = layerHarness(kernel, batchnorm, layer, c.batch);
     prepare(h, c, 3);
     const withDx = expectSameForAnyThreadCount(h, c.batch, 'train', 0);
     const without = expectSameForAnyThreadCount(h, c.batch, 'train', 0, false);

@@ -5,7 +5,7 @@
  * are not multiples of 4, batch 1, a partial batch, several rates and keys; inference copies.
  */
 import { describe, expect, it } from 'vitest';
-import { dropoutCore } from '../src/core/layers/dropout.ts';
+import { dropout } from '../src/core/layers/dropout.ts';
 import type { DropoutSpec, Shape } from '../src/nn/index.ts';
 import { fillPattern } from './core-helpers.ts';
 import { layerHarness, planLayer, referencePass } from './core-layer-harness.ts';
@@ -25,7 +25,7 @@ describe.each(KERNELS)('dropout, %s kernels', (kernel) => {
   for (const c of CASES) {
     it(c.name, () => {
       const spec: DropoutSpec = { type: 'dropout', rate: c.rate };
-      const h = layerHarness(kernel, dropoutCore, planLayer(spec, c.input), c.maxBatch ?? c.batch);
+      const h = layerHarness(kernel, dropout, planLayer(spec, c.input), c.maxBatch ?? c.batch);
       fillPattern(h.x, 3);
       fillPattern(h.dy, 4);
       const out = expectSameForAnyThreadCount(h, c.batch, 'train', c.key);
@@ -41,7 +41,7 @@ describe.each(KERNELS)('dropout, %s kernels', (kernel) => {
   }
 
   it('another key draws other masks', () => {
-    const h = layerHarness(kernel, dropoutCore, planLayer<DropoutSpec>({ type: 'dropout', rate: 0.5 }, shape(1, 1, 64)), 2);
+    const h = layerHarness(kernel, dropout, planLayer<DropoutSpec>({ type: 'dropout', rate: 0.5 }, shape(1, 1, 64)), 2);
     fillPattern(h.x, 1);
     const a = expectSameForAnyThreadCount(h, 2, 'train', 1).y!;
     const b = expectSameForAnyThreadCount(h, 2, 'train', 2).y!;

@@ -7,9 +7,9 @@
  * bit-identical to the float32 reference too.
  */
 import { describe, expect, it } from 'vitest';
-import { avgpoolCore } from '../src/core/layers/avgpool.ts';
-import { globalavgpoolCore } from '../src/core/layers/globalavgpool.ts';
-import { maxpoolCore } from '../src/core/layers/maxpool.ts';
+import { avgpool } from '../src/core/layers/avgpool.ts';
+import { globalavgpool } from '../src/core/layers/globalavgpool.ts';
+import { maxpool } from '../src/core/layers/maxpool.ts';
 import type { PoolSpec, Shape } from '../src/nn/index.ts';
 import { shapeSize } from '../src/nn/index.ts';
 import { fillPattern, normwiseError } from './core-helpers.ts';
@@ -55,7 +55,7 @@ describe.each(KERNELS)('max pooling, %s kernels', (kernel) => {
   for (const c of POOL_CASES) {
     it(c.name, () => {
       const layer = poolCase('maxpool', c) as ReturnType<typeof planLayer<PoolSpec<'maxpool'>>>;
-      const h = layerHarness(kernel, maxpoolCore, layer, c.maxBatch ?? c.batch);
+      const h = layerHarness(kernel, maxpool, layer, c.maxBatch ?? c.batch);
       fillInputs(h, 9, true);
       const out = expectSameForAnyThreadCount(h, c.batch, 'train', 0);
       const ref = referencePass(h, c.batch, 'train', 0, Float32Array);
@@ -74,7 +74,7 @@ describe.each(KERNELS)('average pooling, %s kernels', (kernel) => {
   for (const c of POOL_CASES) {
     it(c.name, () => {
       const layer = poolCase('avgpool', c) as ReturnType<typeof planLayer<PoolSpec<'avgpool'>>>;
-      const h = layerHarness(kernel, avgpoolCore, layer, c.maxBatch ?? c.batch);
+      const h = layerHarness(kernel, avgpool, layer, c.maxBatch ?? c.batch);
       fillInputs(h, 4, false);
       const out = expectSameForAnyThreadCount(h, c.batch, 'train', 0);
       const ref = referencePass(h, c.batch, 'train', 0);
@@ -96,7 +96,7 @@ const GLOBAL_CASES = [
 describe.each(KERNELS)('global average pooling, %s kernels', (kernel) => {
   for (const c of GLOBAL_CASES) {
     it(c.name, () => {
-      const h = layerHarness(kernel, globalavgpoolCore, planLayer({ type: 'globalavgpool' }, c.input), c.maxBatch ?? c.batch);
+      const h = layerHarness(kernel, globalavgpool, planLayer({ type: 'globalavgpool' }, c.input), c.maxBatch ?? c.batch);
       fillInputs(h, 2, false);
       const out = expectSameForAnyThreadCount(h, c.batch, 'train', 0);
       const ref = referencePass(h, c.batch, 'train', 0);

@@ -1,17 +1,21 @@
 /**
  * `npm run bench:layers [-- --kernel relaxed-simd|simd] [--rounds R]`: the memory-bound layer
- * kinds of the gradient core (batch norm, ReLU, max and average pooling, global average pooling,
- * dropout) on the reference CNN's activation shapes at batch 64 (64x64x32, 32x32x64, 16x16x128,
- * 8x8x256), on 1 thread and on 2 (the calling thread + 1 worker), and issue 13's fusion question:
- * batch norm -> ReLU -> 2x2 max pooling as three layers against one fused pass each way
- * (src/core/kernels/bnrelumaxpool.as.ts, an experiment compiled here, not part of the core).
+ * kinds of the gradient core (batch norm, max and average pooling, global average pooling,
+ * dropout, and ReLU next to them) on the reference CNN's activation shapes at batch 64
+ * (64x64x32, 32x32x64, 16x16x128, 8x8x256), on 1 thread and on 2.
  *
- * Each phase runs the layer's CoreLayer driver steps (src/core/layers) exactly as the core's walk
- * would: every thread its share, a barrier after each step. A worker replays the kernel calls its
- * share makes (recorded once from the driver), so the timed work is the core's. Figures: median
- * milliseconds of R interleaved rounds (default 9), nanoseconds per input value, and GB/s of the
- * least memory traffic the phase needs (every buffer read or written once, per the "traffic"
- * column). Human-readable lines go to stderr, one JSON object to stdout (the last line).
+ * 1. Through the core: small networks on each shape (a ReLU first, so that the measured layers
+ *    compute their input gradient, then the layers, then flatten and dense 1), with the core's
+ *    per-layer profile: forward in training and in inference mode, backward. Real jobs, barriers
+ *    and thread splits (createCore's defaults).
+ * 2. Issue 13's fusion question: batch norm -> ReLU -> 2x2 max pooling as three layers (their
+ *    drivers' steps) against one fused pass each way (src/core/kernels/bnrelumaxpool.as.ts, an
+ *    experiment compiled here with the core's flags, not part of the core). Both run on a small
+ *    two-thread harness: a worker replays the kernel calls its share makes, a barrier after each
+ *    step, as the core does.
+ * Figures: medians of R interleaved rounds (default 9) in milliseconds, nanoseconds per input value,
+ * and GB/s of the least memory traffic (every buffer read or written once, as the "traffic" column
+ * counts it). Human-readable lines go to stderr, one JSON object to stdout (the last line).
  * Run it alone, under `flock /tmp/bench.lock`.
  */
 import { readFileSync } from 'node:fs';
@@ -20,18 +24,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
-import { ACTIVATION_KIND, instantiate, loadKernels, type KernelExports, type WasmKernelName } from '../core/kernels.ts';
-import { avgpoolCore } from '../core/layers/avgpool.ts';
-import { batchnormCore, blockRows } from '../core/layers/batchnorm.ts';
-import type { CoreLayer, LayerAddresses, ThreadShare } from '../core/layers/driver.ts';
-import { dropoutCore } from '../core/layers/dropout.ts';
-import { globalavgpoolCore } from '../core/layers/globalavgpool.ts';
-import { maxpoolCore } from '../core/layers/maxpool.ts';
+import { createCore, type Core } from '../core/index.ts';
+import { instantiate, loadKernels, type KernelExports, type WasmKernelName } from '../core/kernels.ts';
+import { blockRows } from '../core/layers/batchnorm.ts';
+import { coreLayer, type LayerAddresses, type ThreadShare } from '../core/layers/index.ts';
 import { share } from '../core/split.ts';
+import { initParams } from '../nn/init.ts';
 import type { Mode } from '../nn/layers/layer.ts';
 import type { LayerSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
-import { shapeSize, type Shape } from '../nn/shape.ts';
+import { formatShape, shapeSize, type Shape } from '../nn/shape.ts';
 import { Rng } from '../nn/rng.ts';
 import { median, positiveOption } from './common.ts';
 
@@ -42,11 +44,121 @@ const SHAPES: Shape[] = [
   { height: 16, width: 16, channels: 128 },
   { height: 8, width: 8, channels: 256 },
 ];
-const MAX_VALUES = B * Math.max(...SHAPES.map(shapeSize));
-const MAX_CHANNELS = Math.max(...SHAPES.map((s) => s.channels));
 const THREADS = 2;
+const BN: LayerSpec = { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 };
+const RELU: LayerSpec = { type: 'relu' };
+const MAXPOOL: LayerSpec = { type: 'maxpool', size: 2, stride: 2 };
 const say = (line: string): void => void process.stderr.write(line + '\n');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** A timed figure: medians on 1 and on 2 threads, and the least bytes it moves. */
+interface Figure {
+  name: string;
+  shape: Shape;
+  bytes: number;
+  traffic: string;
+  ms: [number[], number[]];
+}
+
+function figureLine(f: Figure): { text: string; json: { ms: number[]; nsPerValue: number[]; gbps: number[] } } {
+  const values = B * shapeSize(f.shape);
+  const ms = f.ms.map(median);
+  const ns = ms.map((m) => (m * 1e6) / values);
+  const gbps = ms.map((m) => f.bytes / m / 1e6);
+  const cells = ms.map((m, i) => `${m.toFixed(2).padStart(7)} ms ${ns[i]!.toFixed(2).padStart(5)} ns ${gbps[i]!.toFixed(1).padStart(5)} GB/s`);
+  return {
+    text: `  ${f.name.padEnd(36)} ${cells[0]}   ${cells[1]}   ${f.traffic}`,
+    json: { ms: ms.map(round2), nsPerValue: ns.map(round2), gbps: gbps.map(round2) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Through the core: per-layer profile of small networks.
+
+/** A network on `shape` whose layers 1..measured.length are timed (layer 0, a ReLU, gives them a dx). */
+function networkOf(shape: Shape, measured: LayerSpec[]): { input: Shape; layers: LayerSpec[] } {
+  return { input: shape, layers: [RELU, ...measured, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }] };
+}
+
+interface Probe {
+  label: string;
+  /** Index of the layer in the network, and the least traffic of each phase (in full tensors of its input, and how). */
+  layer: number;
+  forward: [number, string];
+  infer: [number, string];
+  backward: [number, string];
+}
+
+/** The networks of one shape and what to read from their profiles. */
+function probesOf(shape: Shape): { layers: LayerSpec[]; probes: Probe[] }[] {
+  const ratio = shapeSize({ ...shape, height: shape.height >> 1, width: shape.width >> 1 }) / shapeSize(shape);
+  return [
+    {
+      layers: [BN, RELU, MAXPOOL],
+      probes: [
+        { label: 'batchnorm', layer: 1, forward: [3, 'x twice, y'], infer: [2, 'x, y'], backward: [5, 'x and dy twice, dx'] },
+        { label: 'relu', layer: 2, forward: [2, 'x, y'], infer: [2, 'x, y'], backward: [3, 'x, dy, dx'] },
+        { label: 'maxpool 2x2', layer: 3, forward: [1 + 2 * ratio, 'x, y, argmax'], infer: [1 + ratio, 'x, y'], backward: [1 + 2 * ratio, 'dy, argmax, dx'] },
+      ],
+    },
+    {
+      layers: [{ type: 'avgpool', size: 2, stride: 2 }],
+      probes: [{ label: 'avgpool 2x2', layer: 1, forward: [1 + ratio, 'x, y'], infer: [1 + ratio, 'x, y'], backward: [1 + ratio, 'dy, dx'] }],
+    },
+    {
+      layers: [{ type: 'dropout', rate: 0.5 }, { type: 'globalavgpool' }],
+      probes: [
+        { label: 'dropout 0.5', layer: 1, forward: [3, 'x, mask, y'], infer: [2, 'x, y'], backward: [3, 'dy, mask, dx'] },
+        { label: 'globalavgpool', layer: 2, forward: [1, 'x'], infer: [1, 'x'], backward: [1, 'dx'] },
+      ],
+    },
+  ];
+}
+
+async function throughTheCore(kernel: WasmKernelName, rounds: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const shape of SHAPES) {
+    const tensor = 4 * B * shapeSize(shape);
+    for (const { layers, probes } of probesOf(shape)) {
+      const network = networkOf(shape, layers);
+      const cores: Core[] = [];
+      try {
+        for (const workers of [1, THREADS]) cores.push(await createCore({ network, maxBatch: B, loss: 'bce', kernel, workers, profile: true }));
+        const rng = new Rng(3);
+        for (const core of cores) {
+          initParams(core.plan, core.params, new Rng(1));
+          for (let i = 0; i < core.input.length; i++) core.input[i] = rng.uniform() * 2 - 0.5;
+          for (let s = 0; s < B; s++) core.labels[s] = s & 1;
+        }
+        const rows = probes.flatMap((p) => [
+          { p, phase: 'forward, train', share: p.forward, ms: [[], []] as [number[], number[]] },
+          { p, phase: 'forward, infer', share: p.infer, ms: [[], []] as [number[], number[]] },
+          { p, phase: 'backward', share: p.backward, ms: [[], []] as [number[], number[]] },
+        ]);
+        for (let r = 0; r < rounds + 2; r++) {
+          cores.forEach((core, i) => {
+            const profile = core.profile!;
+            core.resetProfile();
+            core.gradient(B, r);
+            const train = rows.map((row) => (row.phase === 'backward' ? profile.backward : profile.forward)[row.p.layer]! * 1000);
+            core.resetProfile();
+            core.evaluate(B);
+            if (r < 2) return; // warm-up rounds
+            rows.forEach((row, j) => row.ms[i]!.push(row.phase === 'forward, infer' ? profile.forward[row.p.layer]! * 1000 : train[j]!));
+          });
+        }
+        for (const row of rows) figures.push({ name: `${row.p.label} ${row.phase}`, shape, bytes: row.share[0] * tensor, traffic: row.share[1], ms: row.ms });
+      } finally {
+        await Promise.all(cores.map((c) => c.close()));
+      }
+    }
+  }
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The fusion experiment on a two-thread harness.
 
 /** The experiment's kernels (bnrelumaxpool.as.ts) besides the core's. */
 interface FusedKernels extends KernelExports {
@@ -100,18 +212,15 @@ async function compileExperiment(kernel: WasmKernelName): Promise<WebAssembly.Mo
   return new WebAssembly.Module(binary);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Two threads over one memory: the worker replays recorded kernel calls, step by step.
-
 type Call = [name: string, args: number[]];
-/** One barrier-separated step of a phase, as the core runs it: a thread's share. */
+/** One barrier-separated step, as the core runs it: a thread's share. */
 type Step = (k: KernelExports, share: ThreadShare) => void;
 
 /** What a thread's share of each step calls, recorded by running it against the real kernels. */
 function record(k: KernelExports, steps: Step[], t: number, T: number): Call[][] {
+  const fns = k as unknown as Record<string, (...a: number[]) => number>;
   return steps.map((step) => {
     const calls: Call[] = [];
-    const fns = k as unknown as Record<string, (...a: number[]) => number>;
     // (The exports object is frozen: a proxy of it must return its own values, so proxy an empty one.)
     const recorder = new Proxy({} as KernelExports, {
       get: (_target, name: string) => (...args: number[]) => {
@@ -124,11 +233,16 @@ function record(k: KernelExports, steps: Step[], t: number, T: number): Call[][]
   });
 }
 
+function replay(k: KernelExports, calls: Call[]): void {
+  const fns = k as unknown as Record<string, (...a: number[]) => void>;
+  for (const [name, args] of calls) fns[name]!(...args);
+}
+
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { module, memory, sync, port } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const w = new Int32Array(sync); // 0 epoch, 1 job (-1 quit, -2 load, else a step), 2 done
+const w = new Int32Array(sync); // 0 epoch, 1 job (-1 quit, -2 load, else a step), 2 epoch done
 let steps = [];
 let seen = 0;
 for (;;) {
@@ -143,6 +257,7 @@ for (;;) {
 }
 `;
 
+/** The calling thread and one worker over the same memory; the worker replays its recorded share. */
 class TwoThreads {
   private readonly words = new Int32Array(new SharedArrayBuffer(16));
   private readonly worker: Worker;
@@ -154,7 +269,6 @@ class TwoThreads {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, sync: this.words.buffer, port: port2 }, transferList: [port2] });
   }
 
-  /** Runs job `job` on the worker and `own` here; returns when both are done. */
   private run(job: number, own?: () => void): void {
     this.words[1] = job;
     const epoch = Atomics.add(this.words, 0, 1) + 1;
@@ -163,13 +277,13 @@ class TwoThreads {
     while (Atomics.load(this.words, 2) !== epoch);
   }
 
-  /** Gives the worker its calls (thread 1's share of every step). */
+  /** Gives the worker thread 1's calls of every step (this also wakes it). */
   load(steps: Call[][]): void {
     this.port.postMessage(steps);
     this.run(-2);
   }
 
-  /** All steps, thread 0's calls here, a barrier after each. */
+  /** Every step: thread 0's calls here, the worker's there, a barrier after each. */
   runSteps(k: KernelExports, own: Call[][]): void {
     for (let s = 0; s < own.length; s++) this.run(s, () => replay(k, own[s]!));
   }
@@ -182,29 +296,22 @@ class TwoThreads {
   }
 }
 
-function replay(k: KernelExports, calls: Call[]): void {
-  const fns = k as unknown as Record<string, (...a: number[]) => void>;
-  for (const [name, args] of calls) fns[name]!(...args);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Buffers: one region per role, sized for the largest shape and reused by every shape.
-
+/** Buffers of the chain, sized for the largest shape and reused by every shape. */
 interface Region {
   x: number; y: number; a: number; p: number; argmax: number; dp: number; da: number; dz: number; dx: number;
   gamma: number; beta: number; dgamma: number; dbeta: number; runMean: number; runVar: number; invstd: number;
   partials: number; mean: number; coefs: number[];
 }
 
-function layoutRegions(heapBase: number): { region: Region; bytes: number } {
+function layoutRegion(heapBase: number): { region: Region; bytes: number } {
   let end = heapBase;
   const take = (floats: number): number => {
     const at = Math.ceil(end / 4096) * 4096;
     end = at + 4 * floats;
     return at;
   };
-  const N = MAX_VALUES;
-  const C = MAX_CHANNELS;
+  const N = B * Math.max(...SHAPES.map(shapeSize));
+  const C = Math.max(...SHAPES.map((s) => s.channels));
   const maxBlocks = Math.max(...SHAPES.map((s) => Math.ceil((B * s.height * s.width) / blockRows(s.channels))));
   const region: Region = {
     x: take(N), y: take(N), a: take(N), p: take(N / 4), argmax: take(N / 4), dp: take(N / 4), da: take(N), dz: take(N), dx: take(N),
@@ -214,73 +321,79 @@ function layoutRegions(heapBase: number): { region: Region; bytes: number } {
   return { region, bytes: end };
 }
 
-function planned<S extends LayerSpec>(spec: S, input: Shape): PlannedLayer<S> {
-  return planNetwork({ input, layers: [spec, { type: 'dense', units: 1, bias: true }] }).layers[0] as unknown as PlannedLayer<S>;
-}
-
-/** The addresses a driver sees: input `x`, output `y`, their gradients, and the shared buffers. */
-function addresses(r: Region, t: number, io: { x: number; y: number; dy: number; dx: number }): LayerAddresses {
-  return {
-    ...io,
-    params: { gamma: r.gamma, beta: r.beta },
-    grads: { gamma: r.dgamma, beta: r.dbeta },
-    stats: { mean: r.runMean, variance: r.runVar },
-    saved: { invstd: r.invstd, argmax: r.argmax, mask: r.dx }, // dropout's mask: dx is free in its phases
-    buffers: { partials: r.partials, mean: r.mean, coefs: r.coefs[t]! },
+function fillRegion(memory: WebAssembly.Memory, r: Region, shape: Shape): void {
+  const rng = new Rng(5);
+  const fill = (address: number, count: number, f: () => number) => {
+    const v = new Float32Array(memory.buffer, address, count);
+    for (let i = 0; i < count; i++) v[i] = f();
   };
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
+  const N = B * shapeSize(shape);
+  const C = shape.channels;
+  fill(r.x, N, () => 0.5 + gauss());
+  fill(r.dp, N / 4, () => 1e-3 * gauss());
+  fill(r.gamma, C, () => 1 + 0.1 * gauss());
+  fill(r.beta, C, () => 0.1 * gauss());
+  fill(r.runMean, C, () => 0);
+  fill(r.runVar, C, () => 1);
 }
 
-function forwardSteps<S extends LayerSpec>(driver: CoreLayer<S>, layer: PlannedLayer<S>, r: Region, io: Parameters<typeof addresses>[2], mode: Mode): Step[] {
-  return Array.from({ length: driver.forwardSteps(layer, mode) }, (_, step) => (k: KernelExports, s: ThreadShare) =>
-    driver.forward(k, layer, addresses(r, s.t, io), B, mode, 0x5eed, step, s));
+function planned(spec: LayerSpec, input: Shape): PlannedLayer {
+  return planNetwork({ input, layers: [spec, { type: 'dense', units: 1, bias: true }] }).layers[0]!;
 }
 
-function backwardSteps<S extends LayerSpec>(driver: CoreLayer<S>, layer: PlannedLayer<S>, r: Region, io: Parameters<typeof addresses>[2]): Step[] {
-  return Array.from({ length: driver.backwardSteps(layer) }, (_, step) => (k: KernelExports, s: ThreadShare) =>
-    driver.backward(k, layer, addresses(r, s.t, io), B, step, s));
+/** The steps of one layer's forward (mode) or backward job, through its driver. */
+function driverSteps(spec: LayerSpec, shape: Shape, io: LayerAddresses[], job: Mode | 'backward'): Step[] {
+  const layer = planned(spec, shape);
+  const driver = coreLayer(spec);
+  const count = job === 'backward' ? driver.backwardSteps(layer) : driver.forwardSteps(layer, job);
+  return Array.from({ length: count }, (_, step) => (k: KernelExports, s: ThreadShare) => {
+    if (job === 'backward') driver.backward(k, layer, io[s.t]!, B, step, s);
+    else driver.forward(k, layer, io[s.t]!, B, job, 0, step, s);
+  });
 }
 
-/** ReLU as a layer: the core's activation kernel over sample rows (the lead's driver may split otherwise). */
-function reluSteps(n: number, z: number, a: number, backward: { da: number; dz: number } | null): Step[] {
-  return [
-    (k, { t, T }) => {
-      const [s0, s1] = share(B, t, T);
-      const o = 4 * s0 * n;
-      if (backward) k.activationBackward(ACTIVATION_KIND.relu, z + o, a + o, backward.da + o, backward.dz + o, n, s1 - s0, 0, n);
-      else k.activationForward(ACTIVATION_KIND.relu, z + o, a + o, n, s1 - s0, 0, n);
-    },
-  ];
-}
-
-/** Pooled rows per block of the fused backward's sums: about 4096 floats of pooled output. */
-const fusedBlockRows = (Wo: number, C: number): number => Math.max(1, Math.floor(4096 / (Wo * C)));
-
-function fusedSteps(s: Shape, r: Region, epsilon: number, momentum: number): { forward: Step[]; backward: Step[] } {
-  const { height: H, width: W, channels: C } = s;
+/** The chain as three layers, x -bn-> y -relu-> a -maxpool-> p, back dp -> da -> dz -> dx; and fused. */
+function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[]; fusedForward: Step[]; fusedBackward: Step[] } {
+  const io = (x: number, y: number, dy: number, dx: number): LayerAddresses[] =>
+    r.coefs.map((coefs) => ({
+      x, y, dy, dx,
+      params: { gamma: r.gamma, beta: r.beta },
+      grads: { gamma: r.dgamma, beta: r.dbeta },
+      stats: { mean: r.runMean, variance: r.runVar },
+      saved: { invstd: r.invstd, argmax: r.argmax },
+      buffers: { partials: r.partials, mean: r.mean, coefs },
+    }));
+  const bn = io(r.x, r.y, r.dz, r.dx);
+  const relu = io(r.y, r.a, r.da, r.dz);
+  const pool = io(r.a, r.p, r.dp, r.da);
+  const { height: H, width: W, channels: C } = shape;
   const Ho = H >> 1;
   const Wo = W >> 1;
   const M = B * H * W;
-  const R = blockRows(C);
   const rows = B * Ho;
-  const Rp = fusedBlockRows(Wo, C);
+  // Pooled rows per block of the fused backward's sums: about 4096 floats of pooled output.
+  const Rp = Math.max(1, Math.floor(4096 / (Wo * C)));
   const pooledBlocks = Math.ceil(rows / Rp);
+  const bnForward = driverSteps(BN, shape, bn, 'train');
   return {
-    forward: [
+    forward: [...bnForward, ...driverSteps(RELU, shape, relu, 'train'), ...driverSteps(MAXPOOL, shape, pool, 'train')],
+    backward: [...driverSteps(MAXPOOL, shape, pool, 'backward'), ...driverSteps(RELU, shape, relu, 'backward'), ...driverSteps(BN, shape, bn, 'backward')],
+    fusedForward: [
+      bnForward[0]!,
       (k, { t, T }) => {
-        const [b0, b1] = share(Math.ceil(M / R), t, T);
-        k.batchnormBlockStats(r.x, C, M, R, b0, b1, r.partials);
-      },
-      (k, { t, T }) => {
+        // Batch norm's statistics as its driver's step 1, then the fused pass instead of normalize.
         const f = k as FusedKernels;
         const coefs = r.coefs[t]!;
         const mean = t === 0 ? r.mean : coefs;
         const scale = coefs + 4 * 2 * C;
-        f.batchnormTrainStats(r.x, r.partials, C, M, R, epsilon, r.gamma, mean, t === 0 ? r.invstd : coefs + 4 * 3 * C, scale, momentum, t === 0 ? r.runMean : 0, t === 0 ? r.runVar : 0);
+        const keeper = t === 0;
+        f.batchnormTrainStats(r.x, r.partials, C, M, blockRows(C), 1e-5, r.gamma, mean, keeper ? r.invstd : coefs + 4 * 3 * C, scale, 0.1, keeper ? r.runMean : 0, keeper ? r.runVar : 0);
         const [r0, r1] = share(rows, t, T);
         f.bnReluMaxpoolForward(r.x, r.p, r.argmax, mean, scale, r.beta, H, W, C, Ho, Wo, 2, 2, r0, r1);
       },
     ],
-    backward: [
+    fusedBackward: [
       (k, { t, T }) => {
         const [b0, b1] = share(pooledBlocks, t, T);
         (k as FusedKernels).bnReluMaxpoolBackwardBlocks(r.x, r.dp, r.argmax, r.mean, H, W, C, Ho, Wo, 2, 2, rows, Rp, b0, b1, r.partials);
@@ -295,74 +408,48 @@ function fusedSteps(s: Shape, r: Region, epsilon: number, momentum: number): { f
   };
 }
 
-interface Phase {
-  shape: string;
-  name: string;
-  /** Values of the phase's input tensor (for ns per value). */
-  values: number;
-  /** Least bytes moved, and how they are counted. */
-  bytes: number;
-  traffic: string;
-  steps: Step[];
-  /** Recorded calls per thread count: [T][thread][step]. */
-  calls: Call[][][][];
-  ms: number[][];
-}
-
-function phasesOf(s: Shape, r: Region): Phase[] {
-  const n = shapeSize(s);
-  const N = B * n;
-  const name = `${s.height}x${s.width}x${s.channels}`;
-  const bn = planned({ type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 }, s);
-  const maxpool = planned({ type: 'maxpool', size: 2, stride: 2 }, s);
-  const avgpool = planned({ type: 'avgpool', size: 2, stride: 2 }, s);
-  const gap = planned({ type: 'globalavgpool' }, s);
-  const dropout = planned({ type: 'dropout', rate: 0.5 }, s);
-  // The unfused chain: x -bn-> y -relu-> a -maxpool-> p; back: dp -> da -> dz -> dx.
-  const bnIo = { x: r.x, y: r.y, dy: r.dz, dx: r.dx };
-  const poolIo = { x: r.a, y: r.p, dy: r.dp, dx: r.da };
-  const fused = fusedSteps(s, r, 1e-5, 0.1);
-  const f = 4 * N; // bytes of one full tensor
-  const phase = (label: string, bytes: number, traffic: string, steps: Step[]): Phase => ({ shape: name, name: label, values: N, bytes, traffic, steps, calls: [], ms: [] });
-  return [
-    phase('batchnorm forward, train', 3 * f, 'x twice, y', forwardSteps(batchnormCore, bn, r, bnIo, 'train')),
-    phase('batchnorm forward, infer', 2 * f, 'x, y', forwardSteps(batchnormCore, bn, r, bnIo, 'infer')),
-    phase('batchnorm backward', 5 * f, 'x, dy twice, dx', backwardSteps(batchnormCore, bn, r, bnIo)),
-    phase('relu forward', 2 * f, 'z, a', reluSteps(n, r.y, r.a, null)),
-    phase('relu backward', 3 * f, 'z, da, dz', reluSteps(n, r.y, r.a, { da: r.da, dz: r.dz })),
-    phase('maxpool 2x2 forward, train', 1.5 * f, 'x, y, argmax', forwardSteps(maxpoolCore, maxpool, r, poolIo, 'train')),
-    phase('maxpool 2x2 backward', 1.5 * f, 'dy, argmax, dx', backwardSteps(maxpoolCore, maxpool, r, poolIo)),
-    phase('avgpool 2x2 forward', 1.25 * f, 'x, y', forwardSteps(avgpoolCore, avgpool, r, poolIo, 'train')),
-    phase('avgpool 2x2 backward', 1.25 * f, 'dy, dx', backwardSteps(avgpoolCore, avgpool, r, poolIo)),
-    phase('globalavgpool forward', f, 'x', forwardSteps(globalavgpoolCore, gap, r, { x: r.x, y: r.p, dy: r.dp, dx: r.dx }, 'train')),
-    phase('globalavgpool backward', f, 'dx', backwardSteps(globalavgpoolCore, gap, r, { x: r.x, y: r.p, dy: r.dp, dx: r.dx })),
-    phase('dropout forward, train', 3 * f, 'x, mask, y', forwardSteps(dropoutCore, dropout, r, { x: r.a, y: r.y, dy: r.dz, dx: r.da }, 'train')),
-    phase('dropout backward', 3 * f, 'dy, mask, dx', backwardSteps(dropoutCore, dropout, r, { x: r.a, y: r.y, dy: r.dz, dx: r.da })),
-    phase('bn+relu+maxpool forward, 3 layers', 8.5 * f, 'sum of the 3', [
-      ...forwardSteps(batchnormCore, bn, r, bnIo, 'train'), ...reluSteps(n, r.y, r.a, null), ...forwardSteps(maxpoolCore, maxpool, r, poolIo, 'train'),
-    ]),
-    phase('bn+relu+maxpool forward, fused', 2.5 * f, 'x twice, p, argmax', fused.forward),
-    phase('bn+relu+maxpool backward, 3 layers', 9.5 * f, 'sum of the 3', [
-      ...backwardSteps(maxpoolCore, maxpool, r, poolIo), ...reluSteps(n, r.y, r.a, { da: r.da, dz: r.dz }), ...backwardSteps(batchnormCore, bn, r, bnIo),
-    ]),
-    phase('bn+relu+maxpool backward, fused', 3.5 * f, 'x twice, dp, argmax twice, dx', fused.backward),
-  ];
-}
-
-function fillRegion(memory: WebAssembly.Memory, r: Region): void {
-  const rng = new Rng(5);
-  const fill = (address: number, count: number, f: () => number) => {
-    const v = new Float32Array(memory.buffer, address, count);
-    for (let i = 0; i < count; i++) v[i] = f();
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
-  fill(r.x, MAX_VALUES, () => 0.5 + gauss());
-  fill(r.dz, MAX_VALUES, () => 1e-3 * gauss());
-  fill(r.dp, MAX_VALUES / 4, () => 1e-3 * gauss());
-  fill(r.gamma, MAX_CHANNELS, () => 1 + 0.1 * gauss());
-  fill(r.beta, MAX_CHANNELS, () => 0.1 * gauss());
-  fill(r.runMean, MAX_CHANNELS, () => 0);
-  fill(r.runVar, MAX_CHANNELS, () => 1);
+async function fusion(kernel: WasmKernelName, rounds: number): Promise<Figure[]> {
+  const module = await compileExperiment(kernel);
+  const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+  const { region, bytes } = layoutRegion(probe.heapBase());
+  const pages = Math.ceil(bytes / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const k = instantiate(module, memory);
+  const pair = new TwoThreads(module, memory);
+  const figures: Figure[] = [];
+  try {
+    for (const shape of SHAPES) {
+      fillRegion(memory, region, shape);
+      const tensor = 4 * B * shapeSize(shape);
+      const chain = chainSteps(shape, region);
+      const phases = [
+        { name: 'bn+relu+maxpool forward, 3 layers', steps: chain.forward, bytes: 8.5, traffic: 'as the 3 layers' },
+        { name: 'bn+relu+maxpool forward, fused', steps: chain.fusedForward, bytes: 2.5, traffic: 'x twice, p, argmax' },
+        { name: 'bn+relu+maxpool backward, 3 layers', steps: chain.backward, bytes: 9.5, traffic: 'as the 3 layers' },
+        { name: 'bn+relu+maxpool backward, fused', steps: chain.fusedBackward, bytes: 3.5, traffic: 'x twice, dp, argmax twice, dx' },
+      ].map((p) => ({ ...p, one: record(k, p.steps, 0, 1), two: [0, 1].map((t) => record(k, p.steps, t, THREADS)), ms: [[], []] as [number[], number[]] }));
+      const once = (p: (typeof phases)[number], T: number): number => {
+        const t0 = performance.now();
+        if (T === 1) for (const calls of p.one) replay(k, calls);
+        else pair.runSteps(k, p.two[0]!);
+        return performance.now() - t0;
+      };
+      for (let r = 0; r < rounds + 2; r++) {
+        for (const p of phases) {
+          const one = once(p, 1);
+          pair.load(p.two[1]!);
+          const two = once(p, THREADS);
+          if (r < 2) continue; // warm-up rounds
+          p.ms[0].push(one);
+          p.ms[1].push(two);
+        }
+      }
+      for (const p of phases) figures.push({ name: p.name, shape, bytes: p.bytes * tensor, traffic: p.traffic, ms: p.ms });
+    }
+  } finally {
+    await pair.close();
+  }
+  return figures;
 }
 
 async function main(): Promise<void> {
@@ -370,60 +457,27 @@ async function main(): Promise<void> {
   const kernel = values.kernel as WasmKernelName;
   if (kernel !== 'relaxed-simd' && kernel !== 'simd') throw new Error(`--kernel: relaxed-simd or simd, found ${JSON.stringify(values.kernel)}`);
   const rounds = positiveOption('rounds', values.rounds, 9);
-  loadKernels(kernel, join(root, 'dist', 'core')); // turns relaxed SIMD on in Node 20, or says why not
-  const module = await compileExperiment(kernel);
-  const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
-  const { region, bytes } = layoutRegions(probe.heapBase());
-  const pages = Math.ceil(bytes / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const k = instantiate(module, memory);
-  fillRegion(memory, region);
-  const pair = new TwoThreads(module, memory);
-  try {
-    say(`nn-train layer kernels: ${kernel}, batch ${B}, median of ${rounds} interleaved rounds; 1 thread, and ${THREADS} (the calling thread + 1 worker)`);
-    say(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} CPUs, Node ${process.versions.node}`);
-    const phases = SHAPES.flatMap((s) => phasesOf(s, region));
-    for (const p of phases) {
-      p.calls = [1, THREADS].map((T) => Array.from({ length: T }, (_, t) => record(k, p.steps, t, T)));
-      p.ms = [[], []];
-    }
-    const timeOnce = (p: Phase, T: number): number => {
-      const t0 = performance.now();
-      if (T === 1) for (const calls of p.calls[0]![0]!) replay(k, calls);
-      else pair.runSteps(k, p.calls[1]![0]!);
-      return performance.now() - t0;
-    };
-    // Warm-up (tiering up every kernel), then interleaved rounds.
-    for (const p of phases) {
-      pair.load(p.calls[1]![1]!);
-      for (let i = 0; i < 3; i++) timeOnce(p, 1), timeOnce(p, THREADS);
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const p of phases) {
-        p.ms[0]!.push(timeOnce(p, 1));
-        pair.load(p.calls[1]![1]!);
-        p.ms[1]!.push(timeOnce(p, THREADS));
-      }
-    }
-    const result: Record<string, Record<string, { ms: number[]; nsPerValue: number[]; gbps: number[] }>> = {};
+  if (!loadKernels(kernel, join(root, 'dist', 'core'))) throw new Error(`this runtime cannot run the ${kernel} kernels`);
+  say(`nn-train layer kernels: ${kernel}, batch ${B}, medians of ${rounds} interleaved rounds; 1 thread, and ${THREADS} (the calling thread + 1 worker)`);
+  say(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} CPUs, Node ${process.versions.node}`);
+  const json: Record<string, Record<string, ReturnType<typeof figureLine>['json']>> = {};
+  const show = (title: string, figures: Figure[]): void => {
+    say(`\n${title}`);
     let shape = '';
-    for (const p of phases) {
-      if (p.shape !== shape) {
-        shape = p.shape;
-        say(`\n${shape} x ${B} (${((4 * p.values) / 2 ** 20).toFixed(1)} MiB per tensor)        1 thread: ms  ns/value  GB/s   ${THREADS} threads: ms  ns/value  GB/s   traffic`);
+    for (const f of figures) {
+      const name = formatShape(f.shape);
+      if (name !== shape) {
+        shape = name;
+        say(`  ${name} x ${B} (${((4 * B * shapeSize(f.shape)) / 2 ** 20).toFixed(0)} MiB per tensor)${' '.repeat(Math.max(0, 14 - name.length))}1 thread${' '.repeat(25)}${THREADS} threads${' '.repeat(24)}traffic`);
       }
-      const ms = p.ms.map(median);
-      const ns = ms.map((m) => (m * 1e6) / p.values);
-      const gbps = ms.map((m) => p.bytes / m / 1e6);
-      const cells = ms.map((m, i) => `${m.toFixed(2).padStart(8)} ${ns[i]!.toFixed(2).padStart(8)} ${gbps[i]!.toFixed(1).padStart(6)}`);
-      say(`  ${p.name.padEnd(36)} ${cells[0]}          ${cells[1]}   ${p.traffic}`);
-      const round2 = (v: number) => Math.round(v * 100) / 100;
-      (result[shape] ??= {})[p.name] = { ms: ms.map(round2), nsPerValue: ns.map(round2), gbps: gbps.map(round2) };
+      const line = figureLine(f);
+      say(line.text);
+      (json[name] ??= {})[f.name] = line.json;
     }
-    process.stdout.write(JSON.stringify({ kernel, batch: B, threads: [1, THREADS], rounds, layers: result }) + '\n');
-  } finally {
-    await pair.close();
-  }
+  };
+  show('1. per layer, through the core (createCore, profile)', await throughTheCore(kernel, rounds));
+  show('2. batch norm -> ReLU -> max pool 2x2: three layers or one fused pass (two-thread harness)', await fusion(kernel, rounds));
+  process.stdout.write(JSON.stringify({ kernel, batch: B, threads: [1, THREADS], rounds, layers: json }) + '\n');
 }
 
 main().catch((err: unknown) => {

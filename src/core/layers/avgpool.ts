@@ -11,7 +11,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import { share } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
-export const avgpoolCore: CoreLayer<PoolSpec<'avgpool'>> = {
+export const avgpool: CoreLayer<PoolSpec<'avgpool'>> = {
   type: 'avgpool',
   buffers: () => [],
   forwardSteps: () => 1,

@@ -43,7 +43,7 @@ function sizes(layer: PlannedLayer<BatchNormSpec>, B: number): { C: number; M: n
   return { C, M, R, blocks: Math.ceil(M / R) };
 }
 
-export const batchnormCore: CoreLayer<BatchNormSpec> = {
+export const batchnorm: CoreLayer<BatchNormSpec> = {
   type: 'batchnorm',
   buffers(layer, maxBatch) {
     const { C, blocks } = sizes(layer, maxBatch);

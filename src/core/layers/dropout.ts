@@ -13,7 +13,7 @@ import type { CoreLayer } from './driver.ts';
 /** Elements a thread's share starts on: 64 bytes. */
 const ALIGN = 16;
 
-export const dropoutCore: CoreLayer<DropoutSpec> = {
+export const dropout: CoreLayer<DropoutSpec> = {
   type: 'dropout',
   buffers: () => [],
   forwardSteps: () => 1,

@@ -9,7 +9,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import { share } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
-export const globalavgpoolCore: CoreLayer<GlobalAvgPoolSpec> = {
+export const globalavgpool: CoreLayer<GlobalAvgPoolSpec> = {
   type: 'globalavgpool',
   buffers: () => [],
   forwardSteps: () => 1,

@@ -13,7 +13,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import { share } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
-export const maxpoolCore: CoreLayer<PoolSpec<'maxpool'>> = {
+export const maxpool: CoreLayer<PoolSpec<'maxpool'>> = {
   type: 'maxpool',
   buffers: () => [],
   forwardSteps: () => 1,
