@@ -162,19 +162,9 @@ async function throughTheCore(kernel: WasmKernelName, rounds: number): Promise<F
 
 /** The experiment's kernels (bnrelumaxpool.as.ts) besides the core's. */
 interface FusedKernels extends KernelExports {
-  bnReluMaxpoolForward(
-    x: number, p: number, argmax: number, mean: number, scale: number, beta: number,
-    H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number,
-  ): void;
-  bnReluMaxpoolBackwardBlocks(
-    x: number, dp: number, argmax: number, mean: number,
-    H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, rows: number, R: number, b0: number, b1: number, partials: number,
-  ): void;
-  bnReluMaxpoolCoefficients(partials: number, C: number, M: number, blocks: number, gamma: number, invstd: number, dgamma: number, dbeta: number, coefs: number): void;
-  bnReluMaxpoolBackwardApply(
-    x: number, dp: number, argmax: number, dx: number, mean: number, coefs: number,
-    H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number,
-  ): void;
+  bnReluMaxpoolForward(x: number, p: number, argmax: number, mean: number, scale: number, shift: number, H: number, W: number, C: number, r0: number, r1: number): void;
+  bnReluMaxpoolBackwardBlocks(x: number, dp: number, argmax: number, mean: number, H: number, W: number, C: number, r0: number, r1: number, partials: number): void;
+  bnReluMaxpoolBackwardApply(x: number, dp: number, argmax: number, dx: number, mean: number, coefs: number, H: number, W: number, C: number, r0: number, r1: number): void;
 }
 
 /** What src/core/kernels/build.mjs exports (a build script, read from the source tree). */
@@ -300,7 +290,7 @@ class TwoThreads {
 interface Region {
   x: number; y: number; a: number; p: number; argmax: number; dp: number; da: number; dz: number; dx: number;
   gamma: number; beta: number; dgamma: number; dbeta: number; runMean: number; runVar: number; invstd: number;
-  partials: number; mean: number; coefs: number[];
+  partials: number; mean: number; scratch: number[];
 }
 
 function layoutRegion(heapBase: number): { region: Region; bytes: number } {
@@ -312,11 +302,12 @@ function layoutRegion(heapBase: number): { region: Region; bytes: number } {
   };
   const N = B * Math.max(...SHAPES.map(shapeSize));
   const C = Math.max(...SHAPES.map((s) => s.channels));
-  const maxBlocks = Math.max(...SHAPES.map((s) => Math.ceil((B * s.height * s.width) / blockRows(s.channels))));
+  // Blocks of batch norm's sums, or of the fused backward's (one per pooled row).
+  const maxBlocks = Math.max(...SHAPES.map((s) => Math.max(Math.ceil((B * s.height * s.width) / blockRows(s.channels)), B * (s.height >> 1))));
   const region: Region = {
     x: take(N), y: take(N), a: take(N), p: take(N / 4), argmax: take(N / 4), dp: take(N / 4), da: take(N), dz: take(N), dx: take(N),
     gamma: take(C), beta: take(C), dgamma: take(C), dbeta: take(C), runMean: take(C), runVar: take(C), invstd: take(C),
-    partials: take(2 * C * maxBlocks), mean: take(2 * C), coefs: [take(4 * C), take(4 * C)],
+    partials: take(2 * C * maxBlocks), mean: take(2 * C), scratch: [take(9 * C), take(9 * C)],
   };
   return { region, bytes: end };
 }
@@ -356,25 +347,20 @@ function driverSteps(spec: LayerSpec, shape: Shape, io: LayerAddresses[], job: M
 /** The chain as three layers, x -bn-> y -relu-> a -maxpool-> p, back dp -> da -> dz -> dx; and fused. */
 function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[]; fusedForward: Step[]; fusedBackward: Step[] } {
   const io = (x: number, y: number, dy: number, dx: number): LayerAddresses[] =>
-    r.coefs.map((coefs) => ({
+    r.scratch.map((scratch) => ({
       x, y, dy, dx,
       params: { gamma: r.gamma, beta: r.beta },
       grads: { gamma: r.dgamma, beta: r.dbeta },
       stats: { mean: r.runMean, variance: r.runVar },
       saved: { invstd: r.invstd, argmax: r.argmax },
-      buffers: { partials: r.partials, mean: r.mean, coefs },
+      buffers: { partials: r.partials, mean: r.mean, scratch },
     }));
   const bn = io(r.x, r.y, r.dz, r.dx);
   const relu = io(r.y, r.a, r.da, r.dz);
   const pool = io(r.a, r.p, r.dp, r.da);
   const { height: H, width: W, channels: C } = shape;
-  const Ho = H >> 1;
-  const Wo = W >> 1;
   const M = B * H * W;
-  const rows = B * Ho;
-  // Pooled rows per block of the fused backward's sums: about 4096 floats of pooled output.
-  const Rp = Math.max(1, Math.floor(4096 / (Wo * C)));
-  const pooledBlocks = Math.ceil(rows / Rp);
+  const rows = B * (H >> 1); // pooled rows: one block each in the fused backward's sums
   const bnForward = driverSteps(BN, shape, bn, 'train');
   return {
     forward: [...bnForward, ...driverSteps(RELU, shape, relu, 'train'), ...driverSteps(MAXPOOL, shape, pool, 'train')],
@@ -382,33 +368,69 @@ function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[
     fusedForward: [
       bnForward[0]!,
       (k, { t, T }) => {
-        // Batch norm's statistics as its driver's step 1, then the fused pass instead of normalize.
-        const f = k as FusedKernels;
-        const coefs = r.coefs[t]!;
-        const mean = t === 0 ? r.mean : coefs;
-        const scale = coefs + 4 * 2 * C;
+        // Batch norm's statistics as in its driver's step 1, then the fused pass instead of normalize.
         const keeper = t === 0;
-        f.batchnormTrainStats(r.x, r.partials, C, M, blockRows(C), 1e-5, r.gamma, mean, keeper ? r.invstd : coefs + 4 * 3 * C, scale, 0.1, keeper ? r.runMean : 0, keeper ? r.runVar : 0);
+        const sums = r.scratch[t]!;
+        const scratch = sums + 8 * 2 * C;
+        const mean = keeper ? r.mean : scratch;
+        const coefs = scratch + 4 * 2 * C;
+        k.batchnormTrainStats(
+          r.x, r.partials, C, M, blockRows(C), 1e-5, r.gamma, r.beta, sums, mean, keeper ? r.invstd : scratch + 4 * 4 * C, coefs, 0.1,
+          keeper ? r.runMean : 0, keeper ? r.runVar : 0,
+        );
         const [r0, r1] = share(rows, t, T);
-        f.bnReluMaxpoolForward(r.x, r.p, r.argmax, mean, scale, r.beta, H, W, C, Ho, Wo, 2, 2, r0, r1);
+        (k as FusedKernels).bnReluMaxpoolForward(r.x, r.p, r.argmax, mean, coefs, coefs + 4 * C, H, W, C, r0, r1);
       },
     ],
     fusedBackward: [
       (k, { t, T }) => {
-        const [b0, b1] = share(pooledBlocks, t, T);
-        (k as FusedKernels).bnReluMaxpoolBackwardBlocks(r.x, r.dp, r.argmax, r.mean, H, W, C, Ho, Wo, 2, 2, rows, Rp, b0, b1, r.partials);
+        const [r0, r1] = share(rows, t, T);
+        (k as FusedKernels).bnReluMaxpoolBackwardBlocks(r.x, r.dp, r.argmax, r.mean, H, W, C, r0, r1, r.partials);
       },
       (k, { t, T }) => {
-        const f = k as FusedKernels;
-        f.bnReluMaxpoolCoefficients(r.partials, C, M, pooledBlocks, r.gamma, r.invstd, t === 0 ? r.dgamma : 0, r.dbeta, r.coefs[t]!);
+        const sums = r.scratch[t]!;
+        const coefs = sums + 8 * 2 * C;
+        k.batchnormBackwardCoefficients(r.partials, C, M, rows, r.gamma, r.mean, r.invstd, t === 0 ? r.dgamma : 0, r.dbeta, sums, coefs);
         const [r0, r1] = share(B * H, t, T);
-        f.bnReluMaxpoolBackwardApply(r.x, r.dp, r.argmax, r.dx, r.mean, r.coefs[t]!, H, W, C, Ho, Wo, 2, 2, r0, r1);
+        (k as FusedKernels).bnReluMaxpoolBackwardApply(r.x, r.dp, r.argmax, r.dx, r.mean, coefs, H, W, C, r0, r1);
       },
     ],
   };
 }
 
-async function fusion(kernel: WasmKernelName, rounds: number): Promise<Figure[]> {
+/**
+ * The experiment computes what the three layers do: the pooled output bit for bit, dx and the
+ * batch-norm gradients within float32 rounding (its sums run in another order). Throws otherwise.
+ */
+function checkFusion(k: KernelExports, memory: WebAssembly.Memory, r: Region, shape: Shape, [forward, fused, backward, fusedBackward]: Call[][][]): string {
+  const N = B * shapeSize(shape);
+  const C = shape.channels;
+  const copy = (address: number, n: number): Float32Array => new Float32Array(memory.buffer, address, n).slice();
+  const run = (steps: Call[][]): void => steps.forEach((calls) => replay(k, calls));
+  run(forward!);
+  run(backward!);
+  const three = { p: copy(r.p, N / 4), dx: copy(r.dx, N), dgamma: copy(r.dgamma, C), dbeta: copy(r.dbeta, C) };
+  run(fused!);
+  run(fusedBackward!);
+  const one = { p: copy(r.p, N / 4), dx: copy(r.dx, N), dgamma: copy(r.dgamma, C), dbeta: copy(r.dbeta, C) };
+  const error = (a: Float32Array, b: Float32Array): number => {
+    let diff = 0;
+    let size = 0;
+    for (let i = 0; i < a.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+      size = Math.max(size, Math.abs(b[i]!));
+    }
+    return diff / size;
+  };
+  const samePooled = one.p.every((v, i) => Object.is(v, three.p[i]));
+  const errors = { dx: error(one.dx, three.dx), dgamma: error(one.dgamma, three.dgamma), dbeta: error(one.dbeta, three.dbeta) };
+  if (!samePooled || Object.values(errors).some((e) => !(e < 1e-4))) {
+    throw new Error(`the fused pass disagrees with the three layers at ${formatShape(shape)}: pooled output ${samePooled ? 'equal' : 'different'}, errors ${JSON.stringify(errors)}`);
+  }
+  return `${formatShape(shape)}: fused = 3 layers (pooled output bit for bit; dx, dgamma, dbeta within ${Math.max(...Object.values(errors)).toExponential(1)})`;
+}
+
+async function fusion(kernel: WasmKernelName, rounds: number): Promise<{ figures: Figure[]; checks: string[] }> {
   const module = await compileExperiment(kernel);
   const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
   const { region, bytes } = layoutRegion(probe.heapBase());
@@ -417,6 +439,7 @@ async function fusion(kernel: WasmKernelName, rounds: number): Promise<Figure[]>
   const k = instantiate(module, memory);
   const pair = new TwoThreads(module, memory);
   const figures: Figure[] = [];
+  const checks: string[] = [];
   try {
     for (const shape of SHAPES) {
       fillRegion(memory, region, shape);
@@ -445,11 +468,12 @@ async function fusion(kernel: WasmKernelName, rounds: number): Promise<Figure[]>
         }
       }
       for (const p of phases) figures.push({ name: p.name, shape, bytes: p.bytes * tensor, traffic: p.traffic, ms: p.ms });
+      checks.push(checkFusion(k, memory, region, shape, phases.map((p) => p.one)));
     }
   } finally {
     await pair.close();
   }
-  return figures;
+  return { figures, checks };
 }
 
 async function main(): Promise<void> {
@@ -476,7 +500,9 @@ async function main(): Promise<void> {
     }
   };
   show('1. per layer, through the core (createCore, profile)', await throughTheCore(kernel, rounds));
-  show('2. batch norm -> ReLU -> max pool 2x2: three layers or one fused pass (two-thread harness)', await fusion(kernel, rounds));
+  const fused = await fusion(kernel, rounds);
+  show('2. batch norm -> ReLU -> max pool 2x2: three layers or one fused pass (two-thread harness)', fused.figures);
+  for (const line of fused.checks) say(`  ${line}`);
   process.stdout.write(JSON.stringify({ kernel, batch: B, threads: [1, THREADS], rounds, layers: json }) + '\n');
 }
 

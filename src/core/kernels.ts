@@ -37,13 +37,16 @@ export interface KernelExports {
   // Batch norm (batchnorm.as.ts): partial sums of fixed row blocks, then per-channel coefficients, then rows.
   batchnormBlockStats(x: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
   batchnormTrainStats(
-    x: number, partials: number, C: number, M: number, R: number, epsilon: number, gamma: number,
-    mean: number, invstd: number, scale: number, momentum: number, runMean: number, runVar: number,
+    x: number, partials: number, C: number, M: number, R: number, epsilon: number, gamma: number, beta: number, sums: number,
+    mean: number, invstd: number, coefs: number, momentum: number, runMean: number, runVar: number,
   ): void;
-  batchnormInferStats(gamma: number, runMean: number, runVar: number, epsilon: number, C: number, mean: number, scale: number): void;
-  batchnormNormalize(x: number, y: number, C: number, r0: number, r1: number, mean: number, scale: number, beta: number): void;
+  batchnormInferScale(gamma: number, runVar: number, epsilon: number, C: number, scale: number): void;
+  batchnormNormalize(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
   batchnormBackwardBlocks(x: number, dy: number, mean: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
-  batchnormBackwardCoefficients(partials: number, C: number, M: number, R: number, gamma: number, invstd: number, dgamma: number, dbeta: number, coefs: number): void;
+  batchnormBackwardCoefficients(
+    partials: number, C: number, M: number, blocks: number, gamma: number, mean: number, invstd: number, dgamma: number, dbeta: number,
+    sums: number, coefs: number,
+  ): void;
   batchnormBackwardApply(x: number, dy: number, dx: number, mean: number, coefs: number, C: number, r0: number, r1: number): void;
   // Pooling (maxpool.as.ts, avgpool.as.ts, globalavgpool.as.ts): forward by output rows, backward by dx rows.
   maxpoolForward(x: number, y: number, argmax: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;

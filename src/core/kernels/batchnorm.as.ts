@@ -6,8 +6,9 @@
 //
 // float32 accuracy: the sums are taken of u = x - K, K = the first row of x (a value of the same
 // channel, so u is small and exact when x is far from zero), and of squares about each block's own
-// mean; the mean is kept as two float32 (hi + lo) and x - mean is computed as (x - hi) - lo. So the
-// result does not degrade when |mean| >> standard deviation (the reference works in double).
+// mean; the mean is kept as two float32, hi + lo, and every x - mean is taken as x - hi (exact when
+// x is near the mean) with lo folded into a per-channel constant. So the result does not degrade
+// when |mean| >> standard deviation (the reference works in double).
 //
 // Forward, training (2 steps):
 //   1. per block b (n_b rows): S_b = sum u and Q_b = sum (u - m_b)^2 with the block mean
@@ -15,32 +16,28 @@
 //   2. mean(u) = sum_b S_b / M
 //      M2 = sum_b [Q_b + 2 (m_b - mean(u))(S_b - n_b m_b) + n_b (m_b - mean(u))^2]  (= sum (x - mean)^2;
 //           the middle term corrects for m_b being rounded)
-//      mean = K + mean(u), var = M2 / M, invstd = 1 / sqrt(var + epsilon), scale = gamma invstd
-//      (double, then float32); y = (x - mean) scale + beta; one thread updates the running statistics
+//      mean = K + mean(u) = hi + lo, var = M2 / M, invstd = 1 / sqrt(var + epsilon),
+//      scale = gamma invstd, shift = beta - lo scale (double, then float32);
+//      y = (x - hi) scale + shift; one thread updates the running statistics
 // Forward, inference: scale = gamma / sqrt(running var + epsilon); y = (x - running mean) scale + beta
 // Backward (2 steps; xhat = (x - mean) invstd is recomputed from x, never stored):
-//   1. per block: SD_b = sum dy, SX_b = sum dy (x - mean)
-//   2. dbeta = sum_b SD_b, dgamma = invstd sum_b SX_b
+//   1. per block: SD_b = sum dy, SX_b = sum dy (x - hi)
+//   2. dbeta = sum_b SD_b, dgamma = invstd (sum_b SX_b - lo dbeta)
 //      dx = (gamma invstd / M)(M dy - dbeta - xhat dgamma) = A ((dy - dbeta / M) - D (x - mean))
-//      with A = gamma invstd, D = invstd dgamma / M
+//         = A ((x - hi)(-D) + (dy + E)),  A = gamma invstd, D = invstd dgamma / M, E = -dbeta / M + D lo
 //
-// Channels go four to a SIMD vector (16 or 8 per group where the sums need independent
-// accumulators); the last C mod 4 channels are done one by one. Which path a channel takes
-// depends on C only. Per-channel arrays, C floats each, passed by address:
-//   partials  per block b, at float 2 b C: the C first sums, then the C second sums
+// Channels go four to a SIMD vector (16 per group where the sums need independent accumulators);
+// the last C mod 4 channels are done one by one. Which path a channel takes depends on C only.
+// Per-channel arrays, C floats each, passed by address:
+//   partials  per block b, at float 2 b C: the C first sums, then the C second sums (added up
+//             block after block in double, in block order, by every thread that needs them)
 //   mean      2 C floats: hi, then lo
-//   coefs     backward: A, dbeta / M, -D
+//   coefs     forward: scale, shift; backward: A, -D, E
 import { madd, at } from './simd.as';
 
 // @ts-ignore: decorator
 @inline function rowsOf(b: i32, R: i32, M: i32): i32 {
   return min(R, M - b * R);
-}
-
-/** x - mean for four channels: (x - hi) - lo, hi + lo the mean. */
-// @ts-ignore: decorator
-@inline function centre(x: v128, hi: v128, lo: v128): v128 {
-  return f32x4.sub(f32x4.sub(x, hi), lo);
 }
 
 /** Step 1 of the training forward pass for blocks [b0, b1): S_b and Q_b of u = x - (first row of x). */
@@ -126,39 +123,57 @@ export function batchnormBlockStats(x: usize, C: i32, M: i32, R: i32, b0: i32, b
 
 /**
  * Step 2 of the training forward pass, the statistics: from the partials of all blocks, per
- * channel, the mean (hi, lo), invstd and scale = gamma invstd (float32). When runMean is not 0 also
- * the running statistics: r <- (1 - momentum) r + momentum batch, with the unbiased variance
- * var M / (M - 1).
+ * channel, the mean (hi, lo), invstd, and the coefficients scale and shift (C floats each). When
+ * runMean is not 0 also the running statistics: r <- (1 - momentum) r + momentum batch, with the
+ * unbiased variance var M / (M - 1). `sums`: 2 C doubles of scratch (the partials are read block
+ * by block, in order, each block's row of channels at once).
  */
 export function batchnormTrainStats(
-  x: usize, partials: usize, C: i32, M: i32, R: i32, epsilon: f64, gamma: usize,
-  mean: usize, invstd: usize, scale: usize, momentum: f64, runMean: usize, runVar: usize,
+  x: usize, partials: usize, C: i32, M: i32, R: i32, epsilon: f64, gamma: usize, beta: usize, sums: usize,
+  mean: usize, invstd: usize, coefs: usize, momentum: f64, runMean: usize, runVar: usize,
 ): void {
   const blocks = (M + R - 1) / R;
-  const ld = 2 * C;
-  for (let c = 0; c < C; c++) {
-    let S: f64 = 0;
-    for (let b = 0; b < blocks; b++) S += <f64>load<f32>(at(partials, b * ld + c));
-    const k = load<f32>(at(x, c));
-    const mu = S / <f64>M; // mean of u = x - k
-    let m2: f64 = 0;
-    for (let b = 0; b < blocks; b++) {
-      const n = rowsOf(b, R, M);
-      const Sb = load<f32>(at(partials, b * ld + c));
-      const Qb = load<f32>(at(partials, b * ld + C + c));
-      // The block mean exactly as step 1 used it, in u's terms.
-      const mb = <f64>(Sb / <f32>n + k) - <f64>k;
-      const d = mb - mu;
-      m2 += <f64>Qb + 2 * d * (<f64>Sb - <f64>n * mb) + <f64>n * d * d;
+  const S = sums; // sum of u, then the mean of u
+  const M2 = sums + (<usize>C << 3);
+  memory.fill(sums, 0, <usize>C << 4);
+  for (let b = 0; b < blocks; b++) {
+    const Sb = at(partials, 2 * b * C);
+    for (let c = 0; c < C; c++) {
+      const s = S + (<usize>c << 3);
+      store<f64>(s, load<f64>(s) + <f64>load<f32>(at(Sb, c)));
     }
-    const variance = max(m2 / <f64>M, 0);
+  }
+  for (let c = 0; c < C; c++) {
+    const s = S + (<usize>c << 3);
+    store<f64>(s, load<f64>(s) / <f64>M);
+  }
+  for (let b = 0; b < blocks; b++) {
+    const n = rowsOf(b, R, M);
+    const Sb = at(partials, 2 * b * C);
+    const Qb = at(Sb, C);
+    for (let c = 0; c < C; c++) {
+      const k = load<f32>(at(x, c));
+      const sb = load<f32>(at(Sb, c));
+      // The block mean exactly as step 1 used it, in u's terms.
+      const mb = <f64>(sb / <f32>n + k) - <f64>k;
+      const d = mb - load<f64>(S + (<usize>c << 3));
+      const m2 = M2 + (<usize>c << 3);
+      store<f64>(m2, load<f64>(m2) + (<f64>load<f32>(at(Qb, c)) + 2 * d * (<f64>sb - <f64>n * mb) + <f64>n * d * d));
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    const mu = load<f64>(S + (<usize>c << 3)); // mean of u = x - k
+    const variance = max(load<f64>(M2 + (<usize>c << 3)) / <f64>M, 0);
     const inv = 1 / Math.sqrt(variance + epsilon);
-    const average = <f64>k + mu;
+    const average = <f64>load<f32>(at(x, c)) + mu;
     const hi = <f32>average;
+    const lo = average - <f64>hi;
+    const scale = <f64>load<f32>(at(gamma, c)) * inv;
     store<f32>(at(mean, c), hi);
-    store<f32>(at(mean, C + c), <f32>(average - <f64>hi));
+    store<f32>(at(mean, C + c), <f32>lo);
     store<f32>(at(invstd, c), <f32>inv);
-    store<f32>(at(scale, c), <f32>(<f64>load<f32>(at(gamma, c)) * inv));
+    store<f32>(at(coefs, c), <f32>scale);
+    store<f32>(at(coefs, C + c), <f32>(<f64>load<f32>(at(beta, c)) - lo * scale));
     if (runMean != 0) {
       const unbiased = M > 1 ? (variance * <f64>M) / <f64>(M - 1) : variance;
       const rm = at(runMean, c);
@@ -169,38 +184,32 @@ export function batchnormTrainStats(
   }
 }
 
-/** Inference: mean = (running mean, 0) and scale = gamma / sqrt(running var + epsilon), per channel. */
-export function batchnormInferStats(gamma: usize, runMean: usize, runVar: usize, epsilon: f64, C: i32, mean: usize, scale: usize): void {
+/** Inference: scale = gamma / sqrt(running var + epsilon), per channel. */
+export function batchnormInferScale(gamma: usize, runVar: usize, epsilon: f64, C: i32, scale: usize): void {
   for (let c = 0; c < C; c++) {
-    store<f32>(at(mean, c), load<f32>(at(runMean, c)));
-    store<f32>(at(mean, C + c), 0);
     store<f32>(at(scale, c), <f32>(<f64>load<f32>(at(gamma, c)) / Math.sqrt(<f64>load<f32>(at(runVar, c)) + epsilon)));
   }
 }
 
-/** y = (x - mean) scale + beta for rows [r0, r1) (training and inference). */
-export function batchnormNormalize(x: usize, y: usize, C: i32, r0: i32, r1: i32, mean: usize, scale: usize, beta: usize): void {
-  const meanLo = at(mean, C);
+/** y = (x - centre) scale + shift for rows [r0, r1) (training: hi and the shift with lo folded in; inference: running mean, beta). */
+export function batchnormNormalize(x: usize, y: usize, C: i32, r0: i32, r1: i32, centre: usize, scale: usize, shift: usize): void {
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * C);
     const yr = at(y, r * C);
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const centred = centre(v128.load(xr + o), v128.load(mean + o), v128.load(meanLo + o));
-      v128.store(yr + o, madd(centred, v128.load(scale + o), v128.load(beta + o)));
+      v128.store(yr + o, madd(f32x4.sub(v128.load(xr + o), v128.load(centre + o)), v128.load(scale + o), v128.load(shift + o)));
     }
     for (; c < C; c++) {
-      const centred = load<f32>(at(xr, c)) - load<f32>(at(mean, c)) - load<f32>(at(meanLo, c));
-      store<f32>(at(yr, c), centred * load<f32>(at(scale, c)) + load<f32>(at(beta, c)));
+      store<f32>(at(yr, c), (load<f32>(at(xr, c)) - load<f32>(at(centre, c))) * load<f32>(at(scale, c)) + load<f32>(at(shift, c)));
     }
   }
 }
 
-/** Step 1 of the backward pass for blocks [b0, b1): SD_b = sum dy and SX_b = sum dy (x - mean). */
+/** Step 1 of the backward pass for blocks [b0, b1): SD_b = sum dy and SX_b = sum dy (x - hi). */
 export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32, M: i32, R: i32, b0: i32, b1: i32, partials: usize): void {
   const ld = <usize>C << 2;
-  const meanLo = at(mean, C);
   for (let b = b0; b < b1; b++) {
     const n = rowsOf(b, R, M);
     const offset = <usize>(b * R * C) << 2;
@@ -208,26 +217,39 @@ export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32
     const SD = at(partials, 2 * b * C);
     const SX = at(SD, C);
     let c = 0;
-    for (; c + 8 <= C; c += 8) {
+    for (; c + 16 <= C; c += 16) {
       const o = offset + (<usize>c << 2);
       const xc = x + o;
       const end = xc + span;
       const dyc = dy + o - xc; // dy's address is x's + dyc (modulo 2^32)
-      const h0 = v128.load(at(mean, c)), h1 = v128.load(at(mean, c), 16);
-      const l0 = v128.load(at(meanLo, c)), l1 = v128.load(at(meanLo, c), 16);
-      let d0 = f32x4.splat(0), d1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+      const h = at(mean, c);
+      const h0 = v128.load(h), h1 = v128.load(h, 16), h2 = v128.load(h, 32), h3 = v128.load(h, 48);
+      let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+      let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
       for (let p = xc; p < end; p += ld) {
         const g0 = v128.load(p + dyc);
         const g1 = v128.load(p + dyc, 16);
+        const g2 = v128.load(p + dyc, 32);
+        const g3 = v128.load(p + dyc, 48);
         d0 = f32x4.add(d0, g0);
         d1 = f32x4.add(d1, g1);
-        e0 = madd(g0, centre(v128.load(p), h0, l0), e0);
-        e1 = madd(g1, centre(v128.load(p, 16), h1, l1), e1);
+        d2 = f32x4.add(d2, g2);
+        d3 = f32x4.add(d3, g3);
+        e0 = madd(g0, f32x4.sub(v128.load(p), h0), e0);
+        e1 = madd(g1, f32x4.sub(v128.load(p, 16), h1), e1);
+        e2 = madd(g2, f32x4.sub(v128.load(p, 32), h2), e2);
+        e3 = madd(g3, f32x4.sub(v128.load(p, 48), h3), e3);
       }
-      v128.store(at(SD, c), d0);
-      v128.store(at(SD, c), d1, 16);
-      v128.store(at(SX, c), e0);
-      v128.store(at(SX, c), e1, 16);
+      const sd = at(SD, c);
+      v128.store(sd, d0);
+      v128.store(sd, d1, 16);
+      v128.store(sd, d2, 32);
+      v128.store(sd, d3, 48);
+      const sx = at(SX, c);
+      v128.store(sx, e0);
+      v128.store(sx, e1, 16);
+      v128.store(sx, e2, 32);
+      v128.store(sx, e3, 48);
     }
     for (; c + 4 <= C; c += 4) {
       const o = offset + (<usize>c << 2);
@@ -235,12 +257,11 @@ export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32
       const end = xc + span;
       const dyc = dy + o - xc;
       const h0 = v128.load(at(mean, c));
-      const l0 = v128.load(at(meanLo, c));
       let d0 = f32x4.splat(0), e0 = f32x4.splat(0);
       for (let p = xc; p < end; p += ld) {
         const g0 = v128.load(p + dyc);
         d0 = f32x4.add(d0, g0);
-        e0 = madd(g0, centre(v128.load(p), h0, l0), e0);
+        e0 = madd(g0, f32x4.sub(v128.load(p), h0), e0);
       }
       v128.store(at(SD, c), d0);
       v128.store(at(SX, c), e0);
@@ -251,12 +272,11 @@ export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32
       const end = xc + span;
       const dyc = dy + o - xc;
       const h = load<f32>(at(mean, c));
-      const l = load<f32>(at(meanLo, c));
       let d: f32 = 0, e: f32 = 0;
       for (let p = xc; p < end; p += ld) {
         const g = load<f32>(p + dyc);
         d += g;
-        e += g * (load<f32>(p) - h - l);
+        e += g * (load<f32>(p) - h);
       }
       store<f32>(at(SD, c), d);
       store<f32>(at(SX, c), e);
@@ -265,39 +285,44 @@ export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32
 }
 
 /**
- * Step 2 of the backward pass, per channel: the sums over all blocks; when dgamma is not 0 the
- * parameter gradients; and the coefficients of dx: A, the mean of dy, -D (C floats each, in turn).
+ * Step 2 of the backward pass, per channel, from `blocks` blocks of partials: the sums; when
+ * dgamma is not 0 the parameter gradients; and the coefficients of dx: A, -D, E (C floats each,
+ * in turn). M: the values per channel; `sums`: 2 C doubles of scratch.
  */
 export function batchnormBackwardCoefficients(
-  partials: usize, C: i32, M: i32, R: i32, gamma: usize, invstd: usize, dgamma: usize, dbeta: usize, coefs: usize,
+  partials: usize, C: i32, M: i32, blocks: i32, gamma: usize, mean: usize, invstd: usize, dgamma: usize, dbeta: usize, sums: usize, coefs: usize,
 ): void {
-  const blocks = (M + R - 1) / R;
-  const ld = 2 * C;
-  for (let c = 0; c < C; c++) {
-    let sumDy: f64 = 0;
-    let sumDyX: f64 = 0;
-    for (let b = 0; b < blocks; b++) {
-      sumDy += <f64>load<f32>(at(partials, b * ld + c));
-      sumDyX += <f64>load<f32>(at(partials, b * ld + C + c));
+  const SD = sums;
+  const SX = sums + (<usize>C << 3);
+  memory.fill(sums, 0, <usize>C << 4);
+  for (let b = 0; b < blocks; b++) {
+    const row = at(partials, 2 * b * C);
+    for (let c = 0; c < 2 * C; c++) {
+      const s = SD + (<usize>c << 3); // SD then SX: the same layout as a block's partials
+      store<f64>(s, load<f64>(s) + <f64>load<f32>(at(row, c)));
     }
+  }
+  for (let c = 0; c < C; c++) {
+    const sumDy = load<f64>(SD + (<usize>c << 3));
+    const lo = <f64>load<f32>(at(mean, C + c));
     const inv = <f64>load<f32>(at(invstd, c));
-    const sumDyXhat = sumDyX * inv;
+    const sumDyXhat = (load<f64>(SX + (<usize>c << 3)) - lo * sumDy) * inv;
     if (dgamma != 0) {
       store<f32>(at(dgamma, c), <f32>sumDyXhat);
       store<f32>(at(dbeta, c), <f32>sumDy);
     }
+    const D = (inv * sumDyXhat) / <f64>M;
     store<f32>(at(coefs, c), <f32>(<f64>load<f32>(at(gamma, c)) * inv));
-    store<f32>(at(coefs, C + c), <f32>(sumDy / <f64>M));
-    store<f32>(at(coefs, 2 * C + c), <f32>((-inv * sumDyXhat) / <f64>M));
+    store<f32>(at(coefs, C + c), <f32>-D);
+    store<f32>(at(coefs, 2 * C + c), <f32>(-sumDy / <f64>M + D * lo));
   }
 }
 
-/** dx = A ((dy - mean of dy) - D (x - mean)) for rows [r0, r1). */
+/** dx = A ((x - hi)(-D) + (dy + E)) for rows [r0, r1). */
 export function batchnormBackwardApply(x: usize, dy: usize, dx: usize, mean: usize, coefs: usize, C: i32, r0: i32, r1: i32): void {
-  const meanLo = at(mean, C);
   const A = coefs;
-  const dyMean = at(coefs, C);
-  const negD = at(coefs, 2 * C);
+  const negD = at(coefs, C);
+  const E = at(coefs, 2 * C);
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * C);
     const dyr = at(dy, r * C);
@@ -305,13 +330,13 @@ export function batchnormBackwardApply(x: usize, dy: usize, dx: usize, mean: usi
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const centred = centre(v128.load(xr + o), v128.load(mean + o), v128.load(meanLo + o));
-      const g = f32x4.sub(v128.load(dyr + o), v128.load(dyMean + o));
+      const centred = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
+      const g = f32x4.add(v128.load(dyr + o), v128.load(E + o));
       v128.store(dxr + o, f32x4.mul(v128.load(A + o), madd(centred, v128.load(negD + o), g)));
     }
     for (; c < C; c++) {
-      const centred = load<f32>(at(xr, c)) - load<f32>(at(mean, c)) - load<f32>(at(meanLo, c));
-      const g = load<f32>(at(dyr, c)) - load<f32>(at(dyMean, c));
+      const centred = load<f32>(at(xr, c)) - load<f32>(at(mean, c));
+      const g = load<f32>(at(dyr, c)) + load<f32>(at(E, c));
       store<f32>(at(dxr, c), load<f32>(at(A, c)) * (centred * load<f32>(at(negD, c)) + g));
     }
   }

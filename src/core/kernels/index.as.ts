@@ -6,7 +6,7 @@ export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidt
 export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
-export { batchnormBlockStats, batchnormTrainStats, batchnormInferStats, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
+export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
 export { maxpoolForward, maxpoolBackward } from './maxpool.as';
 export { avgpoolForward, avgpoolBackward } from './avgpool.as';
 export { globalavgpoolJobs, globalavgpoolForward, globalavgpoolBackward } from './globalavgpool.as';

@@ -17,8 +17,9 @@
  * layer's input, which the walk keeps until backward; that saves writing and reading M C floats.
  *
  * Buffers: partials (2 C floats per block, shared), mean (2 C floats, hi and lo, shared: forward ->
- * backward) and each thread's coefficients (4 C floats: mean hi and lo, scale, invstd in forward;
- * A, mean of dy, -D in backward).
+ * backward) and each thread's scratch: 2 C doubles for adding up the partials, then 5 C floats: in
+ * forward mean (hi, lo), scale, shift and invstd (thread 0 keeps its mean and invstd in the shared
+ * buffers for backward instead), in backward the 3 coefficients of dx.
  */
 import type { BatchNormSpec } from '../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
@@ -26,14 +27,17 @@ import { shapeSize } from '../../nn/shape.ts';
 import { share } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
-/** Floats per block of the sums: 16 KB, so the block's second pass reads L1. */
-const BLOCK_FLOATS = 4096;
 /** Rows a thread's share of rows starts on (whole cache lines once rows are 4 floats wide). */
 const ROW_ALIGN = 16;
 
-/** Rows per block of the per-channel sums: depends on the channel count only. */
+/**
+ * Rows per block of the per-channel sums: a function of the channel count only. Small blocks keep
+ * a block's second pass in L1 (on 64x64x32, 32 rows made the backward sums twice as fast as 128);
+ * but every thread adds up the partials of all blocks (2 C floats each), which costs more than it
+ * saves below about 32 rows, or C / 2 rows for wide layers.
+ */
 export function blockRows(channels: number): number {
-  return Math.max(1, Math.floor(BLOCK_FLOATS / channels));
+  return Math.max(32, Math.floor(channels / 2));
 }
 
 function sizes(layer: PlannedLayer<BatchNormSpec>, B: number): { C: number; M: number; R: number; blocks: number } {
@@ -50,7 +54,7 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
     return [
       { name: 'partials', bytes: 4 * 2 * C * blocks, perThread: false },
       { name: 'mean', bytes: 4 * 2 * C, perThread: false },
-      { name: 'coefs', bytes: 4 * 4 * C, perThread: true },
+      { name: 'scratch', bytes: 8 * 2 * C + 4 * 5 * C, perThread: true },
     ];
   },
   forwardSteps: (_layer, mode) => (mode === 'train' ? 2 : 1),
@@ -59,27 +63,26 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
   forward(k, layer, a, B, mode, _noiseKey, step, { t, T }) {
     const { momentum, epsilon } = layer.spec;
     const { C, M, R, blocks } = sizes(layer, B);
-    const gamma = a.params.gamma!;
-    const beta = a.params.beta!;
-    const coefs = a.buffers.coefs!;
+    const sums = a.buffers.scratch!;
+    const scratch = sums + 8 * 2 * C;
+    const coefs = scratch + 4 * 2 * C; // scale, shift
     const [r0, r1] = share(M, t, T, ROW_ALIGN);
-    const scale = coefs + 4 * 2 * C;
     if (mode === 'infer') {
-      k.batchnormInferStats(gamma, a.stats.mean!, a.stats.variance!, epsilon, C, coefs, scale);
-      k.batchnormNormalize(a.x, a.y, C, r0, r1, coefs, scale, beta);
+      k.batchnormInferScale(a.params.gamma!, a.stats.variance!, epsilon, C, coefs);
+      k.batchnormNormalize(a.x, a.y, C, r0, r1, a.stats.mean!, coefs, a.params.beta!);
     } else if (step === 0) {
       const [b0, b1] = share(blocks, t, T);
       k.batchnormBlockStats(a.x, C, M, R, b0, b1, a.buffers.partials!);
     } else {
       // Thread 0 keeps mean and invstd where backward reads them; the others only need them now.
       const keeper = t === 0;
-      const mean = keeper ? a.buffers.mean! : coefs;
-      const invstd = keeper ? a.saved.invstd! : coefs + 4 * 3 * C;
+      const mean = keeper ? a.buffers.mean! : scratch;
+      const invstd = keeper ? a.saved.invstd! : scratch + 4 * 4 * C;
       k.batchnormTrainStats(
-        a.x, a.buffers.partials!, C, M, R, epsilon, gamma, mean, invstd, scale,
+        a.x, a.buffers.partials!, C, M, R, epsilon, a.params.gamma!, a.params.beta!, sums, mean, invstd, coefs,
         momentum, keeper ? a.stats.mean! : 0, keeper ? a.stats.variance! : 0,
       );
-      k.batchnormNormalize(a.x, a.y, C, r0, r1, mean, scale, beta);
+      k.batchnormNormalize(a.x, a.y, C, r0, r1, mean, coefs, coefs + 4 * C);
     }
   },
   backward(k, layer, a, B, step, { t, T }) {
@@ -92,9 +95,12 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
       return;
     }
     if (t !== 0 && a.dx === 0) return;
-    const coefs = a.buffers.coefs!;
+    const sums = a.buffers.scratch!;
+    const coefs = sums + 8 * 2 * C;
     const writesGrads = t === 0;
-    k.batchnormBackwardCoefficients(partials, C, M, R, a.params.gamma!, a.saved.invstd!, writesGrads ? a.grads.gamma! : 0, writesGrads ? a.grads.beta! : 0, coefs);
+    k.batchnormBackwardCoefficients(
+      partials, C, M, blocks, a.params.gamma!, mean, a.saved.invstd!, writesGrads ? a.grads.gamma! : 0, writesGrads ? a.grads.beta! : 0, sums, coefs,
+    );
     if (a.dx === 0) return;
     const [r0, r1] = share(M, t, T, ROW_ALIGN);
     k.batchnormBackwardApply(a.x, a.dy, a.dx, mean, coefs, C, r0, r1);
