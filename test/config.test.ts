@@ -29,13 +29,14 @@ function errorOf(fn: () => unknown): Error & { exitCode?: number } {
 }
 
 describe('config files', () => {
-  it('every shipped config is valid, and each optimizer has one', () => {
+  it('every shipped config is valid, each optimizer has one, and cnn.json is a convolutional network', () => {
     const configsDir = join(__dirname, '..', 'configs');
     const files = readdirSync(configsDir).filter((f) => f.endsWith('.json'));
-    for (const t of ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic', 'quickstart']) expect(files).toContain(`${t}.json`);
+    for (const t of ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic', 'quickstart', 'cnn']) expect(files).toContain(`${t}.json`);
     for (const f of files) {
       const config = loadConfigFile(join(configsDir, f));
-      if (f !== 'quickstart.json') expect(config.optimizer.type).toBe(f.replace('.json', ''));
+      if (f.startsWith('cnn')) expect(config.model.layers?.some((l) => l.type === 'conv')).toBe(true);
+      else if (f !== 'quickstart.json') expect(config.optimizer.type).toBe(f.replace('.json', ''));
     }
   });
 

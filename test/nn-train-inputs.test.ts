@@ -218,6 +218,20 @@ describe('resuming', () => {
     expect(at({ stale: 2, batch: 1 })).toBeNull(); // interrupted inside an epoch: go on
   });
 
+  it('resumes a checkpoint of version 1 (before layer lists: no statistics, the config with hidden/activation)', () => {
+    const out = join(dir, 'version-1');
+    mkdirSync(out);
+    for (const f of readdirSync(finished)) writeFileSync(join(out, f), readFileSync(join(finished, f)));
+    const doc = JSON.parse(readFileSync(join(out, 'last.json'), 'utf8'));
+    doc.version = 1;
+    delete doc.stats;
+    delete doc.config.model.layers; // version 1 configs had no such field
+    writeFileSync(join(out, 'last.json'), JSON.stringify(doc));
+    const r = train('--resume', out, '--epochs', '3', '--quiet');
+    expect(r.code).toBe(0);
+    expect(decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8')).epoch).toBe(3);
+  });
+
   it('refuses --out somewhere else, which used to be ignored', () => {
     expectUserError(train('--resume', finished, '--epochs', '3', '--out', join(dir, 'elsewhere')), /--out .*elsewhere: a resumed run goes on in its own folder/);
     expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
@@ -407,7 +421,10 @@ describe('stdout and stderr going away', () => {
     try {
       const r = spawnSync(process.execPath, [TRAIN, '--config', config('full'), '--print-config'], { cwd: dir, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 60_000 });
       expect(r.status).toBe(1);
-      expect(r.stderr).toBe('nn-train: cannot write to stdout: no space left on the device\n');
+      // stderr: the layer table for people, then the one error line.
+      expect(r.stderr).toMatch(/^layer +output +parameters\n/);
+      expect(r.stderr.endsWith('\nnn-train: cannot write to stdout: no space left on the device\n')).toBe(true);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
       closeSync(fd);
     }

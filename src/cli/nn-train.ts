@@ -4,7 +4,9 @@
  */
 import { basename, extname, resolve } from 'node:path';
 import { validateConfig, loadConfigFile } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { networkSpec, type Config } from '../config/schema.ts';
+import { planNetwork } from '../nn/plan.ts';
+import { layerRows, layerTable } from '../report/layer-table.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
 import { TrainReporter } from '../report/train-reporter.ts';
@@ -33,6 +35,10 @@ async function command(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const args = parsed.args;
+  if (args.findLr) {
+    const { findLr } = await import('./find-lr.ts');
+    return findLr(args);
+  }
   if (args.configs.length > 1) {
     const { race } = await import('./race.ts');
     return race(args);
@@ -126,6 +132,24 @@ export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'
   };
 }
 
+/**
+ * Refuses, before any image is decoded or any file written, a network whose buffers at the
+ * configured batch size cannot fit in the gradient core's 4 GiB. (A batch of "full" is known only
+ * once the images are counted; createCore checks it then.)
+ */
+export async function checkNetworkFits(config: Config): Promise<void> {
+  const { batchSize, workers } = config.training;
+  if (batchSize === 'full') return;
+  const { checkCoreMemory } = await import('../core/index.ts');
+  try {
+    // Validation batches hold up to 256 images (train/loop.ts).
+    checkCoreMemory({ network: networkSpec(config), maxBatch: Math.max(batchSize, 256), ...(workers ? { workers } : {}) });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UserError(`training.batchSize: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Methods other than gradient descent: the genetic algorithm. */
 export function methodFactory(): NonNullable<TrainOptions['createMethod']> {
   return createGeneticMethod;
@@ -194,8 +218,14 @@ async function trainOne(args: TrainArgs): Promise<number> {
   const run = resolveRun(args);
   if (args.printConfig) {
     process.stdout.write(JSON.stringify(run.config, null, 2) + '\n');
+    // The network the config describes, for people (stderr), so that stdout stays the JSON.
+    if (!args.quiet) {
+      const plan = planNetwork(networkSpec(run.config));
+      process.stderr.write(layerTable(layerRows(plan), plan.statCount).join('\n') + '\n');
+    }
     return EXIT.ok;
   }
+  await checkNetworkFits(run.config);
   const folder = run.folder ?? (run.config.out !== null ? RunFolder.create(run.config.out) : RunFolder.createUnique(defaultRunDir(run.name)));
   if (!run.resume) folder.writeConfig(run.config);
   const reporter = makeReporter(args);

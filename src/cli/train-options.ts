@@ -39,6 +39,7 @@ export interface TrainArgs {
   quiet: boolean;
   verbose: boolean;
   printConfig: boolean;
+  findLr: boolean;
   color: boolean | undefined;
   kernel: KernelChoice;
 }
@@ -63,6 +64,7 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors', false)
     .option('-v, --verbose', 'print more (the pixel cache file; learning rate and kernels in each epoch line)', false)
     .option('--print-config', 'print the resolved config and exit', false)
+    .option('--find-lr', 'run the learning-rate finder: a few hundred batches at growing rates; print the suggested rate, write lr-find.svg', false)
     .option('--color', 'force colour on stderr')
     .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')
     .addOption(new Option('--kernel <name>', 'gradient core kernels').choices(KERNELS).default('auto'))
@@ -105,6 +107,7 @@ export function parseTrainCli(argv: readonly string[]): ParsedTrainCli {
       quiet: opts.quiet as boolean,
       verbose: opts.verbose as boolean,
       printConfig: opts.printConfig as boolean,
+      findLr: opts.findLr as boolean,
       color: colorSource === 'cli' ? (opts.color as boolean) : undefined,
       kernel: opts.kernel as KernelChoice,
     },

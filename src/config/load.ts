@@ -150,8 +150,8 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, overrides: Override[
     found = (found as Record<string, unknown> | undefined)?.[(issue as any).discriminator];
   }
   if (issue.code === 'invalid_type' && found === undefined) return [`${where}: required, expected ${expectedText(issue)}`];
-  if (issue.code === 'invalid_union' && (issue as any).discriminator === 'type' && /(^|\.)layers\[\d+\]$/.test(path)) {
-    return [`${where}.type: ${layerTypeProblem(found)}`];
+  if (issue.code === 'invalid_union' && (issue as any).discriminator === 'type' && /(^|\.)layers\[\d+\]\.type$/.test(path)) {
+    return [`${where}: ${layerTypeProblem(found)}`];
   }
   return [`${where}: expected ${expectedText(issue)}, found ${describeFound(found)}`];
 }

@@ -1,5 +1,5 @@
 /** Argument checks shared by both cores, and the error a broken core throws. */
-import type { RegularizationOptions } from './core.ts';
+import type { RegularizationOptions } from './types.ts';
 
 /** A failure of the core itself (a worker that threw, died or stalled): the core is unusable. */
 export class CoreError extends Error {

@@ -24,104 +24,16 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NetworkSpec } from '../nn/layers/spec.ts';
-import type { LossName } from '../nn/losses.ts';
-import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
-import type { OptimizerState } from '../optim/optimizer.ts';
-import type { OptimizerSpec } from '../optim/spec.ts';
+import { planNetwork } from '../nn/plan.ts';
 export { CoreError } from './checks.ts';
 import { JsCore } from './js-core.ts';
-import type { KernelChoice, KernelName } from './kernels.ts';
+import type { Core, CoreOptions } from './types.ts';
+export type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
 import { coreSupports } from './layers/index.ts';
 import { MAX_THREADS } from './sync.ts';
-import { createWasmCore } from './wasm-core.ts';
-
-export interface CoreOptions {
-  /** The image shape and the layer list (src/nn/layers/spec.ts). */
-  network: NetworkSpec;
-  /** Largest batch any call will use; buffers are sized for it. */
-  maxBatch: number;
-  loss: LossName;
-  /** Threads that compute, the calling thread included (default: os.availableParallelism()). */
-  workers?: number;
-  /** 'auto' (default): relaxed-SIMD FMA if the runtime has it, else plain SIMD, else 'js'. */
-  kernel?: KernelChoice;
-  /** Seed of dropout's masks (with the step number of each training call). Default 0. */
-  seed?: number;
-  /** A job not finished after this long means a stuck worker: the call throws (default 30 s). */
-  stallTimeoutMs?: number;
-  /** Layers with less work per batch than this (multiply-adds) run on the calling thread alone (default 2^20). */
-  minSplitWork?: number;
-  /** Folder holding worker.js and the kernel .wasm files (default: dist/core of this package). */
-  assetDir?: string;
-  /** Time every layer's jobs (Core.profile): `nn-train --profile` and the benchmarks. */
-  profile?: boolean;
-}
-
-/** Seconds spent per layer since the profile was last reset (the profile option). */
-export interface LayerProfile {
-  /** Per layer: forward jobs (training and inference), backward jobs. */
-  forward: Float64Array;
-  backward: Float64Array;
-  /** The loss, the norm for clipping and the optimizer step. */
-  update: number;
-  /** trainStep/gradient calls and evaluate/predict calls counted. */
-  trainingSteps: number;
-  inferencePasses: number;
-}
-
-export interface RegularizationOptions {
-  /** L2 weight decay lambda: g += lambda * w on weights and kernels (not biases, not batch norm). Default 0. */
-  weightDecay?: number;
-  /** Clip the gradient to this global norm (after weight decay). null or absent: no clipping. */
-  clipNorm?: number | null;
-}
-
-export interface Core {
-  /** The kernels in use: 'relaxed-simd', 'simd' or 'js'. */
-  readonly kernel: KernelName;
-  /** Threads that compute, the calling thread included (1 for 'js'). */
-  readonly workers: number;
-  readonly plan: NetworkPlan;
-  readonly maxBatch: number;
-  readonly paramCount: number;
-  /** The weights (cut by the plan); the caller initialises or loads them. */
-  readonly params: Float32Array;
-  /** The gradient computed by the last gradient() call (layout of params); scratch during trainStep. */
-  readonly grads: Float32Array;
-  /** Batch norm's running statistics (cut by the plan): initial values at creation; load them with a model. */
-  readonly stats: Float32Array;
-  /** The batch: maxBatch rows of the input shape's size, row-major, HWC. */
-  readonly input: Float32Array;
-  /** The labels of the batch (1 = dog, 0 = cat). */
-  readonly labels: Float32Array;
-  /** Global gradient norm of the last trainStep when clipping is on, else NaN. */
-  readonly lastGradientNorm: number;
-  /** Time per layer with the profile option, else null; reset it with resetProfile(). */
-  readonly profile: LayerProfile | null;
-  resetProfile(): void;
-
-  /** Chooses the optimizer and resets its state (step count 0, state buffers zero). */
-  setOptimizer(spec: OptimizerSpec, options?: RegularizationOptions): void;
-  /**
-   * One training step on the first B samples of input/labels: forward (training mode), loss,
-   * backward, weight decay, clipping, optimizer update. `step` (the global batch number) keys
-   * dropout's masks. Returns the mean loss of the batch (before the update).
-   */
-  trainStep(B: number, lr: number, step?: number): number;
-  /** Forward (training mode), loss and backward without an update: fills grads, returns the mean loss. */
-  gradient(B: number, step?: number): number;
-  /** Mean loss of the first B samples in inference mode, no update (validation); with `probabilities`, P(dog) of each into it. */
-  evaluate(B: number, probabilities?: Float32Array | Float64Array): number;
-  /** P(dog) of the first B samples into out[0..B), inference mode. */
-  predict(B: number, out: Float32Array | Float64Array): void;
-  /** A copy of the optimizer state, in the shape of src/optim's getState (checkpoints). */
-  getOptimizerState(): OptimizerState;
-  /** Restores a state from getOptimizerState (or from a src/optim optimizer of the same spec). */
-  setOptimizerState(state: OptimizerState): void;
-  /** Stops the workers. The core cannot be used afterwards. */
-  close(): Promise<void>;
-}
+import { createWasmCore, layoutInput } from './wasm-core.ts';
+import { loadKernels } from './kernels.ts';
+import { computeLayout } from './layout.ts';
 
 /**
  * Creates the core: plans the network (a PlanError when its layers do not fit), compiles the
@@ -136,6 +48,19 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (core) return core;
   }
   return new JsCore(options, plan);
+}
+
+/**
+ * Throws a CoreMemoryError (a RangeError naming the largest buffers) when the network at this batch
+ * size would not fit in WebAssembly's 4 GiB: what createCore would find, without starting
+ * anything, so a command can refuse such a config before it decodes a single image.
+ */
+export function checkCoreMemory(options: Pick<CoreOptions, 'network' | 'maxBatch' | 'workers' | 'assetDir'>): void {
+  const loaded = loadKernels('auto', options.assetDir ?? defaultAssetDir());
+  if (!loaded) return; // no WebAssembly SIMD: the TypeScript path has no 4 GiB limit
+  const plan = planNetwork(options.network);
+  if (!coreSupports(options.network.layers)) return; // TEMP until every kind has a driver
+  computeLayout(layoutInput(loaded.module, plan, options.maxBatch, options.workers ?? defaultWorkers()));
 }
 
 function checkOptions(o: CoreOptions): void {

@@ -16,7 +16,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { addWeightDecay, clipByGlobalNorm } from '../optim/regularize.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
-import type { Core, RegularizationOptions } from './core.ts';
+import type { Core, RegularizationOptions } from './types.ts';
 
 export class JsCore implements Core {
   readonly kernel = 'js';

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import type { KernelGeometry } from './layout.ts';
 
 export type WasmKernelName = 'relaxed-simd' | 'simd';
 export type KernelName = WasmKernelName | 'js';
@@ -17,6 +16,14 @@ export const KERNEL_FILES: Readonly<Record<WasmKernelName, string>> = {
   'relaxed-simd': 'kernels-relaxed.wasm',
   simd: 'kernels-simd.wasm',
 };
+
+/** Sizes the kernels were compiled with (read from the module by probeGeometry). */
+export interface KernelGeometry {
+  panelWidth: number;
+  panelStride: number;
+  inputPanelWidth: number;
+  listEntryBytes: number;
+}
 
 /** The functions every kernel module exports (addresses are byte offsets into the shared memory). */
 export interface KernelExports {

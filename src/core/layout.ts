@@ -21,6 +21,7 @@
 import type { NetworkPlan, PlannedLayer } from '../nn/plan.ts';
 import { formatShape, shapeSize } from '../nn/shape.ts';
 import type { LayerAddresses } from './layers/driver.ts';
+import type { KernelGeometry } from './kernels.ts';
 import { coreLayer } from './layers/index.ts';
 import { NORM_BLOCK, type ParamRange } from './split.ts';
 
@@ -29,14 +30,6 @@ export const STEP_BYTES = 128;
 const PAGE = 65536;
 /** 4 GiB: the address space of 32-bit WebAssembly. */
 export const MAX_BYTES = 2 ** 32;
-
-/** Sizes the kernels were compiled with (src/core/kernels.ts checks them against the module). */
-export interface KernelGeometry {
-  panelWidth: number;
-  panelStride: number;
-  inputPanelWidth: number;
-  listEntryBytes: number;
-}
 
 export interface LayoutInput {
   plan: NetworkPlan;

@@ -26,7 +26,7 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { clipScale } from '../optim/regularize.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
-import type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './core.ts';
+import type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
 import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from './kernels.ts';
 import { coreLayer, type CoreLayer } from './layers/index.ts';
 import { computeLayout, type CoreLayout, type LayoutInput } from './layout.ts';

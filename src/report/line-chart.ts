@@ -48,6 +48,8 @@ export interface LineChartOptions {
   y2Range?: readonly [number, number];
   /** Ticks on whole numbers only (epochs). */
   xInteger?: boolean;
+  /** A logarithmic x axis (learning rates): ticks at powers of ten, labelled 1e-4 (x must be > 0). */
+  xLog?: boolean;
   /** Label the second y axis in percent (a value of 0.5 reads "50%"). */
   y2Percent?: boolean;
   /** Draw the legend (default true); composite figures draw one shared legend instead. */
@@ -214,10 +216,14 @@ export function lineChartGroup(opts: LineChartOptions, x = 0, y = 0): string {
   // x runs exactly over the data (no blank after the last epoch); y axes end on a labelled tick.
   const approxPlotW = width - 120;
   const approxPlotH = height - 110;
-  const xTicks = axisTicks(finite(opts.series.flatMap((s) => s.x)), opts.xRange, Math.max(2, Math.round(approxPlotW / 90)), {
-    integer: opts.xInteger,
+  // On a log axis everything below is placed by log10(x); ticks are whole decades.
+  const xOf = opts.xLog ? (v: number): number => (v > 0 ? Math.log10(v) : NaN) : (v: number): number => v;
+  const xRange = opts.xRange && ([xOf(opts.xRange[0]), xOf(opts.xRange[1])] as const);
+  const xTicks = axisTicks(finite(opts.series.flatMap((s) => s.x.map(xOf))), xRange, Math.max(2, Math.round(approxPlotW / 90)), {
+    integer: opts.xInteger || opts.xLog,
     tight: true,
   });
+  const xLabelText = (v: number): string => (opts.xLog ? `1e${v}` : formatTick(v, xTicks.step));
   const yCount = Math.max(2, Math.round(approxPlotH / 50));
   const yTicks = axisTicks(finite(left.flatMap((s) => s.y)), opts.yRange, yCount);
   const y2Ticks = hasY2 ? axisTicks(finite(right.flatMap((s) => s.y)), opts.y2Range, yCount) : undefined;
@@ -237,7 +243,9 @@ export function lineChartGroup(opts: LineChartOptions, x = 0, y = 0): string {
 
   const x0 = x + marginLeft;
   const y0 = y + marginTop;
-  const sx = (v: number): number => x0 + ((v - xTicks.min) / (xTicks.max - xTicks.min)) * plotW;
+  /** Pixel of a tick (in axis units) and of a data value. */
+  const tx = (v: number): number => x0 + ((v - xTicks.min) / (xTicks.max - xTicks.min)) * plotW;
+  const sx = (v: number): number => tx(xOf(v));
   const syFor =
     (t: Ticks) =>
     (v: number): number =>
@@ -258,9 +266,9 @@ export function lineChartGroup(opts: LineChartOptions, x = 0, y = 0): string {
   // Grid and tick labels.
   const grid: string[] = [];
   for (const v of xTicks.values) {
-    const px = sx(v);
+    const px = tx(v);
     grid.push(el('line', { x1: px, y1: y0, x2: px, y2: y0 + plotH, stroke: '#e6e6e6' }));
-    grid.push(text(formatTick(v, xTicks.step), { class: 'tick-x', x: px, y: y0 + plotH + 6 + FONT.tick, 'text-anchor': 'middle', 'font-size': FONT.tick, fill: '#444444' }));
+    grid.push(text(xLabelText(v), { class: 'tick-x', x: px, y: y0 + plotH + 6 + FONT.tick, 'text-anchor': 'middle', 'font-size': FONT.tick, fill: '#444444' }));
   }
   for (const v of yTicks.values) {
     const py = sy(v);
@@ -308,7 +316,7 @@ export function lineChartGroup(opts: LineChartOptions, x = 0, y = 0): string {
   opts.series.forEach((s, i) => {
     const item = items[i]!;
     const toPixels = s.axis === 'right' ? sy2 : sy;
-    const { runs } = finiteRuns(s.x, s.y);
+    const { runs } = finiteRuns(opts.xLog ? s.x.map((v) => (v > 0 ? v : NaN)) : s.x, s.y);
     const pointCount = runs.reduce((n, r) => n + r.length, 0);
     if (pointCount > 0) anyPoint = true;
     const shapes: string[] = [];

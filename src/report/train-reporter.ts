@@ -6,6 +6,7 @@
  *   - --json: one JSON object per event on stdout (start, dataset, epoch, warning, done), the
  *     human lines still on stderr unless --quiet.
  */
+import { layerTable } from './layer-table.ts';
 import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { TrainEvent } from '../train/events.ts';
@@ -92,6 +93,7 @@ export class TrainReporter {
         if (e.skippedFiles.length > 10) this.line(c.yellow(`  ... and ${e.skippedFiles.length - 10} more`));
         return;
       case 'start':
+        for (const row of layerTable(e.layers, e.statistics)) this.line(c.dim(row));
         this.line(
           `${c.bold(e.resumed ? 'resuming' : 'training')} ${e.name}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
             `${e.optimizer}, batch ${e.batchSize} (${e.batchesPerEpoch} per epoch), epochs ${e.firstEpoch}-${e.epochs}, ` +

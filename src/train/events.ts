@@ -3,6 +3,7 @@
  * to show them (progress bars, plain lines or JSON lines), so the library stays free of terminal code.
  */
 import type { EpochMetrics } from '../io/checkpoint.ts';
+import type { LayerRow } from '../report/layer-table.ts';
 
 export type TrainEvent =
   | { event: 'decode'; done: number; total: number }
@@ -30,6 +31,9 @@ export type TrainEvent =
       batchesPerEpoch: number;
       batchSize: number;
       parameters: number;
+      /** The network, layer by layer (src/report/layer-table.ts), and its batch-norm statistics count. */
+      layers: LayerRow[];
+      statistics: number;
       optimizer: string;
       kernel: string;
       workers: number;

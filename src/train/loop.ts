@@ -16,11 +16,13 @@ import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../nn/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
-import { batchCount, epochFlips, epochOrder, fillBatch } from '../data/batches.ts';
+import { batchCount, fillBatch } from '../data/batches.ts';
+import { EpochBatches } from './epoch-batches.ts';
 import { prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
 import type { RunFolder } from './run-folder.ts';
+import { layerRows } from '../report/layer-table.ts';
 
 export type TrainStatus = 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
 
@@ -69,9 +71,8 @@ interface Run {
   evalBatch: number;
   smoothing: ExponentiallyWeightedAverage;
   at: Position;
-  /** Reused every epoch: the visiting order, the flips, the validation probabilities. */
-  order: Uint32Array;
-  flips: Uint8Array;
+  batches: EpochBatches;
+  /** Reused every epoch: the validation probabilities. */
   probabilities: Float32Array;
 }
 
@@ -150,8 +151,7 @@ async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
       evalBatch,
       smoothing,
       at,
-      order: new Uint32Array(nTrain),
-      flips: new Uint8Array(nTrain),
+      batches: new EpochBatches(data, config, batchSize),
       probabilities: new Float32Array(evalBatch),
     };
   } catch (err) {
@@ -171,6 +171,8 @@ function announce(run: Run): void {
     batchesPerEpoch: run.batchesPerEpoch,
     batchSize: run.batchSize,
     parameters: run.plan.paramCount,
+    layers: layerRows(run.plan),
+    statistics: run.plan.statCount,
     optimizer: config.optimizer.type,
     kernel: engine.kernel,
     workers: engine.workers,
@@ -180,16 +182,11 @@ function announce(run: Run): void {
 
 /** The rest of the current epoch's batches; stops early on divergence or when asked to (then checkpoints). */
 async function trainEpoch(run: Run): Promise<Stop> {
-  const { config, data, engine, method, at, order, flips, batchSize: B } = run;
-  const nTrain = data.train.length;
-  // This epoch's order and flips depend only on (seed, epoch): a resumed run sees the same ones.
-  epochOrder(data.train, config.training.seed, at.epoch, order);
-  if (config.data.flip) epochFlips(nTrain, config.training.seed, at.epoch, flips);
+  const { engine, method, at, batches } = run;
+  batches.start(at.epoch);
   const epochStart = performance.now() - at.partial.seconds * 1000;
   for (; at.batch < run.batchesPerEpoch; at.batch++) {
-    const start = at.batch * B;
-    const n = Math.min(B, nTrain - start);
-    fillBatch(data.source, order, start, n, engine.input, engine.labels, config.data.flip ? flips : null);
+    const n = batches.fill(at.batch, engine.input, engine.labels);
     const loss = method.trainBatch(n, at.step);
     if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) return { status: 'diverged', message: divergedMessage(run, loss) };
     at.step++;

@@ -18,8 +18,7 @@
 import type { Mode } from '../../nn/layers/layer.ts';
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
-import type { KernelExports } from '../kernels.ts';
-import type { KernelGeometry } from '../layout.ts';
+import type { KernelExports, KernelGeometry } from '../kernels.ts';
 
 /** A buffer a driver needs besides the layer's activations and the plan's saved buffers. */
 export interface CoreBufferDecl {

@@ -11,7 +11,7 @@ import { poolGeometry, poolPlan } from './pool.ts';
 
 export const avgpool: LayerKind<PoolSpec<'avgpool'>> = {
   type: 'avgpool',
-  describe: (s) => `${s.size}x${s.size}, stride ${s.stride}`,
+  describe: (s) => `${s.size}x${s.size}${s.stride === s.size ? '' : `, stride ${s.stride}`}`,
   plan: poolPlan,
   forward(spec, input, _output, io) {
     const g = poolGeometry(spec, input);

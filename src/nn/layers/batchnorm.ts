@@ -18,7 +18,7 @@ import type { BatchNormSpec } from './spec.ts';
 
 export const batchnorm: LayerKind<BatchNormSpec> = {
   type: 'batchnorm',
-  describe: (s) => `momentum ${s.momentum}, epsilon ${s.epsilon}`,
+  describe: () => '',
   plan(_spec, input) {
     const C = input.channels;
     return {

@@ -54,7 +54,7 @@ export function convGeometry(spec: ConvSpec, input: Shape): ConvGeometry {
 
 export const conv: LayerKind<ConvSpec> = {
   type: 'conv',
-  describe: (s) => `${s.kernel}x${s.kernel}, ${s.filters} filters, stride ${s.stride}, ${s.padding}${s.bias ? '' : ', no bias'}`,
+  describe: (s) => `${s.filters} filters ${s.kernel}x${s.kernel}${s.stride === 2 ? ', stride 2' : ''}${s.padding === 'valid' ? ', valid' : ''}${s.bias ? '' : ', no bias'}`,
   plan(spec, input) {
     const g = convGeometry(spec, input);
     const K = g.k * g.k * g.C;

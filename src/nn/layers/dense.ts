@@ -15,7 +15,7 @@ import type { DenseSpec } from './spec.ts';
 
 export const dense: LayerKind<DenseSpec> = {
   type: 'dense',
-  describe: (spec) => `${spec.units} units${spec.bias ? '' : ', no bias'}`,
+  describe: (spec) => `${spec.units} unit${spec.units === 1 ? '' : 's'}${spec.bias ? '' : ', no bias'}`,
   plan(spec, input) {
     const n = shapeSize(input);
     const u = spec.units;

@@ -18,7 +18,7 @@ export interface WindowAxis {
 
 export function windowAxis(input: number, size: number, stride: number, padding: 'same' | 'valid', axis: string): WindowAxis {
   if (padding === 'valid') {
-    if (size > input) throw new ShapeError(`a ${size}-wide window does not fit in the input's ${input} ${axis}`);
+    if (size > input) throw new ShapeError(`a window of ${size} ${axis} does not fit in ${input}`);
     return { out: Math.floor((input - size) / stride) + 1, before: 0, after: 0 };
   }
   const out = Math.ceil(input / stride);

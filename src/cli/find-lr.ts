@@ -1,0 +1,52 @@
+/**
+ * `nn-train --config X --find-lr`: the learning-rate finder (src/train/lr-find.ts) from the command
+ * line. It writes lr-find.svg into --out (default runs/<config name>-lr-find-<timestamp>) and
+ * nothing else, prints the suggested rate on stdout (a bare number, or a JSON line with --json) so
+ * that a script can use it, and explains it on stderr.
+ */
+import { join } from 'node:path';
+import { EXIT, UserError, describeFsError } from '../errors.ts';
+import { makeFolder, writeFileAtomic } from '../io/files.ts';
+import { lrFindSvg } from '../report/lr-find-chart.ts';
+import { findLearningRate } from '../train/lr-find.ts';
+import { defaultRunDir } from '../train/run-folder.ts';
+import { checkNetworkFits, engineFactory, interruptFlag, makeReporter, resolveRun } from './nn-train.ts';
+import type { TrainArgs } from './train-options.ts';
+
+export async function findLr(args: TrainArgs): Promise<number> {
+  if (args.resume !== null) throw new UserError('--find-lr starts from the config, not from a run: leave out --resume');
+  const run = resolveRun(args);
+  await checkNetworkFits(run.config);
+  const reporter = makeReporter(args);
+  const interrupt = interruptFlag(reporter);
+  try {
+    const result = await findLearningRate({ config: run.config, onEvent: reporter.handle, shouldStop: interrupt.stop, createEngine: engineFactory(args.kernel) });
+    reporter.close();
+    const dir = run.config.out ?? defaultRunDir(`${run.name}-lr-find`);
+    try {
+      makeFolder(dir);
+    } catch (err) {
+      throw new UserError(`${dir}: cannot create the folder for lr-find.svg: ${describeFsError(err)}`);
+    }
+    const figure = join(dir, 'lr-find.svg');
+    writeFileAtomic(figure, lrFindSvg(result, `Learning-rate finder: ${run.name}`));
+    const s = result.suggestion;
+    const why = { steps: `${result.lrs.length} batches`, diverged: `${result.lrs.length} batches, until the loss blew up`, stopped: `${result.lrs.length} batches before the stop` }[result.ended];
+    if (s === null) {
+      process.stderr.write(`nn-train: the learning-rate finder trained only ${why}: too few to suggest a rate; see ${figure}\n`);
+      return EXIT.failure;
+    }
+    if (args.json) process.stdout.write(JSON.stringify({ event: 'lr-find', suggestion: s.lr, steepest: s.steepest, minimum: s.minimum, batches: result.lrs.length, ended: result.ended, figure }) + '\n');
+    else process.stdout.write(`${+s.lr.toPrecision(2)}\n`);
+    if (!args.quiet) {
+      process.stderr.write(
+        `suggested learning rate ${+s.lr.toPrecision(2)}: the smaller of the steepest descent (${+s.steepest.toPrecision(2)}) and a tenth of the rate at the lowest loss (${+s.minimum.toPrecision(2)}), over ${why}\n` +
+          `figure: ${figure}\nuse it: nn-train --config ${args.configs[0]} --lr ${+s.lr.toPrecision(2)}\n`,
+      );
+    }
+    return result.ended === 'stopped' ? EXIT.interrupted : EXIT.ok;
+  } finally {
+    interrupt.dispose();
+    reporter.close();
+  }
+}

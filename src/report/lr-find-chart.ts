@@ -1,0 +1,31 @@
+/**
+ * The learning-rate finder's picture (lr-find.svg): the loss of each batch (dots) and its smoothed
+ * curve against the learning rate on a log axis, with the suggested rate, the steepest descent and
+ * the minimum marked by vertical lines.
+ */
+import type { LrFindResult } from '../train/lr-find.ts';
+import { lineChartSvg, type Series } from './line-chart.ts';
+
+export function lrFindSvg(result: Pick<LrFindResult, 'lrs' | 'losses' | 'smoothed' | 'suggestion'>, title = 'Learning-rate finder'): string {
+  const finite = result.smoothed.filter(Number.isFinite);
+  const lo = Math.min(...finite);
+  // The y axis shows the smoothed curve and a little above its start: the blow-up at the end, and
+  // the noisiest raw losses, would otherwise squash everything that matters into a line.
+  const hi = Math.max(...finite.slice(0, Math.max(1, Math.ceil(finite.length / 3))));
+  const top = lo + 1.3 * Math.max(hi - lo, 1e-9);
+  const marker = (name: string, lr: number, color: string): Series => ({ name: `${name} ${lr.toPrecision(2)}`, x: [lr, lr], y: [lo, top], color, dashed: true, lineWidth: 1.5, markers: false });
+  const s = result.suggestion;
+  return lineChartSvg({
+    title,
+    xLabel: 'learning rate',
+    yLabel: 'training loss',
+    xLog: true,
+    yRange: [Math.max(0, lo - 0.1 * (top - lo)), top],
+    id: 'lr-find',
+    series: [
+      { name: 'batch loss', x: result.lrs, y: result.losses, color: '#999999', style: 'dots' },
+      { name: 'smoothed', x: result.lrs, y: result.smoothed, color: '#0072B2' },
+      ...(s ? [marker('suggested', s.lr, '#009E73'), marker('steepest', s.steepest, '#E69F00'), marker('minimum', s.minimum, '#D55E00')] : []),
+    ],
+  });
+}

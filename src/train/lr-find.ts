@@ -1,0 +1,142 @@
+/**
+ * The learning-rate finder (Smith, "Cyclical Learning Rates", 2017; the "LR range test"): train
+ * from the seeded start for a few hundred batches while the learning rate grows exponentially,
+ *
+ *   lr_i = minLr * (maxLr / minLr)^(i / (steps - 1)),   i = 0 .. steps - 1,
+ *
+ * record the loss of each batch, smooth it with a bias-corrected exponentially weighted average
+ * (beta 0.98, as the training display does), and stop early once the smoothed loss has blown up
+ * (over 4x its minimum, or not finite). Nothing is saved but the curve: the weights are thrown
+ * away, so the config and the run folder of a real run are untouched.
+ *
+ * The suggestion (suggestLearningRate) is the smaller of two rates read off the smoothed curve:
+ *   - the steepest descent: where the loss falls fastest per decade of learning rate, the rate
+ *     at which training makes the most progress per step;
+ *   - a decade below the minimum: the minimum is where the rate starts to be too large (past it
+ *     the loss climbs), so a tenth of it keeps a margin from divergence for a whole run, whose
+ *     weights move into sharper regions than the first few hundred batches see.
+ * Taking the smaller one guards against a steepest point that sits right at the edge, which
+ * happens when the curve falls and blows up within a decade.
+ */
+import type { Config, GradientOptimizerConfig } from '../config/schema.ts';
+import { networkSpec } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import type { NetworkSpec } from '../nn/layers/spec.ts';
+import { initParams } from '../nn/init.ts';
+import { planNetwork } from '../nn/plan.ts';
+import { Rng } from '../nn/rng.ts';
+import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
+import { prepareData } from './data.ts';
+import { optimizerSpec, type Engine } from './engine.ts';
+import { EpochBatches } from './epoch-batches.ts';
+import type { EventSink } from './events.ts';
+
+export interface LrFindOptions {
+  config: Config;
+  onEvent: EventSink;
+  createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
+  /** Batches to train (default 200), and the range of rates (default 1e-7 to 10). */
+  steps?: number;
+  minLr?: number;
+  maxLr?: number;
+  /** Polled after every batch: true stops the search (Ctrl-C); the curve so far is kept. */
+  shouldStop?: () => boolean;
+}
+
+export interface LrFindResult {
+  /** Per batch trained: its learning rate, its loss, the smoothed loss. */
+  lrs: number[];
+  losses: number[];
+  smoothed: number[];
+  suggestion: LrSuggestion | null;
+  /** Why the search ended: all steps done, the loss blew up, or it was stopped. */
+  ended: 'steps' | 'diverged' | 'stopped';
+}
+
+export interface LrSuggestion {
+  /** The rate to use: min(steepest, minimum / 10). */
+  lr: number;
+  steepest: number;
+  minimum: number;
+}
+
+/** Smoothed losses this many times their minimum mean the rate is far too large. */
+const BLOW_UP = 4;
+
+export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResult> {
+  const { config } = opts;
+  const o = config.optimizer;
+  if (o.type === 'genetic') throw new UserError('--find-lr: the genetic algorithm has no learning rate; use a gradient optimizer (optimizer.type)');
+  const steps = opts.steps ?? 200;
+  const minLr = opts.minLr ?? 1e-7;
+  const maxLr = opts.maxLr ?? 10;
+  const data = await prepareData(config, opts.onEvent, null);
+  const network = networkSpec(config);
+  const plan = planNetwork(network);
+  const B = config.training.batchSize === 'full' ? data.train.length : Math.min(config.training.batchSize, data.train.length);
+  const engine = await opts.createEngine(network, B, config);
+  try {
+    initParams(plan, engine.params, new Rng(config.training.seed), config.model.init);
+    engine.setOptimizer(optimizerSpec(o as GradientOptimizerConfig), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+    const batches = new EpochBatches(data, config, B);
+    const smoothing = new ExponentiallyWeightedAverage(0.98, true);
+    const result: LrFindResult = { lrs: [], losses: [], smoothed: [], suggestion: null, ended: 'steps' };
+    let best = Infinity;
+    const started = performance.now();
+    for (let step = 0; step < steps; step++) {
+      const batch = step % batches.perEpoch;
+      if (batch === 0) batches.start(Math.floor(step / batches.perEpoch));
+      const n = batches.fill(batch, engine.input, engine.labels);
+      const lr = minLr * (maxLr / minLr) ** (step / Math.max(1, steps - 1));
+      const loss = engine.trainStep(n, lr, step);
+      const smooth = smoothing.push(loss);
+      result.lrs.push(lr);
+      result.losses.push(loss);
+      result.smoothed.push(smooth);
+      const seconds = (performance.now() - started) / 1000;
+      opts.onEvent({ event: 'batch', epoch: 1, batch: step + 1, batches: steps, loss, smoothedLoss: smooth, imagesPerSecond: ((step + 1) * B) / Math.max(seconds, 1e-9) });
+      if (!Number.isFinite(smooth) || smooth > BLOW_UP * best) {
+        result.ended = 'diverged';
+        break;
+      }
+      best = Math.min(best, smooth);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // lets Ctrl-C and progress redraws through
+      if (opts.shouldStop?.()) {
+        result.ended = 'stopped';
+        break;
+      }
+    }
+    result.suggestion = suggestLearningRate(result.lrs, result.smoothed);
+    return result;
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * The suggested rate from a range test's rates and smoothed losses (see the module comment), or
+ * null when the curve is too short to read. The slope is taken over a window of a twentieth of the
+ * points (at least 3) on log10(lr), which the smoothing alone leaves too ragged to differentiate
+ * point by point; the first tenth of the curve, where the average is still warming up, is skipped.
+ */
+export function suggestLearningRate(lrs: readonly number[], smoothed: readonly number[]): LrSuggestion | null {
+  const finite = smoothed.findIndex((v) => !Number.isFinite(v));
+  const n = finite < 0 ? smoothed.length : finite;
+  if (n < 10) return null;
+  let min = 0;
+  for (let i = 1; i < n; i++) if (smoothed[i]! < smoothed[min]!) min = i;
+  const w = Math.max(3, Math.round(n / 20));
+  const skip = Math.floor(n / 10);
+  let steepest = -1;
+  let slope = 0;
+  for (let i = skip; i + w <= min; i++) {
+    const s = (smoothed[i + w]! - smoothed[i]!) / (Math.log10(lrs[i + w]!) - Math.log10(lrs[i]!));
+    if (s < slope) {
+      slope = s;
+      steepest = i + Math.floor(w / 2);
+    }
+  }
+  const minimum = lrs[min]!;
+  const steep = steepest >= 0 ? lrs[steepest]! : minimum / 10;
+  return { lr: Math.min(steep, minimum / 10), steepest: steep, minimum };
+}
