@@ -162,8 +162,10 @@ async function throughTheCore(kernel: WasmKernelName, rounds: number): Promise<F
 
 /** The experiment's kernels (bnrelumaxpool.as.ts) besides the core's. */
 interface FusedKernels extends KernelExports {
-  bnReluMaxpoolForward(x: number, p: number, argmax: number, mean: number, scale: number, shift: number, H: number, W: number, C: number, r0: number, r1: number): void;
-  bnReluMaxpoolBackwardBlocks(x: number, dp: number, argmax: number, mean: number, H: number, W: number, C: number, r0: number, r1: number, partials: number): void;
+  bnReluMaxpoolForward(
+    x: number, p: number, argmax: number, winner: number, mean: number, scale: number, shift: number, H: number, W: number, C: number, r0: number, r1: number,
+  ): void;
+  bnReluMaxpoolBackwardBlocks(dp: number, argmax: number, winner: number, W: number, C: number, r0: number, r1: number, partials: number): void;
   bnReluMaxpoolBackwardApply(x: number, dp: number, argmax: number, dx: number, mean: number, coefs: number, H: number, W: number, C: number, r0: number, r1: number): void;
 }
 
@@ -288,7 +290,7 @@ class TwoThreads {
 
 /** Buffers of the chain, sized for the largest shape and reused by every shape. */
 interface Region {
-  x: number; y: number; a: number; p: number; argmax: number; dp: number; da: number; dz: number; dx: number;
+  x: number; y: number; a: number; p: number; argmax: number; winner: number; dp: number; da: number; dz: number; dx: number;
   gamma: number; beta: number; dgamma: number; dbeta: number; runMean: number; runVar: number; invstd: number;
   partials: number; mean: number; scratch: number[];
 }
@@ -305,7 +307,7 @@ function layoutRegion(heapBase: number): { region: Region; bytes: number } {
   // Blocks of batch norm's sums, or of the fused backward's (one per pooled row).
   const maxBlocks = Math.max(...SHAPES.map((s) => Math.max(Math.ceil((B * s.height * s.width) / blockRows(s.channels)), B * (s.height >> 1))));
   const region: Region = {
-    x: take(N), y: take(N), a: take(N), p: take(N / 4), argmax: take(N / 4), dp: take(N / 4), da: take(N), dz: take(N), dx: take(N),
+    x: take(N), y: take(N), a: take(N), p: take(N / 4), argmax: take(N / 4), winner: take(N / 4), dp: take(N / 4), da: take(N), dz: take(N), dx: take(N),
     gamma: take(C), beta: take(C), dgamma: take(C), dbeta: take(C), runMean: take(C), runVar: take(C), invstd: take(C),
     partials: take(2 * C * maxBlocks), mean: take(2 * C), scratch: [take(9 * C), take(9 * C)],
   };
@@ -379,19 +381,19 @@ function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[
           keeper ? r.runMean : 0, keeper ? r.runVar : 0,
         );
         const [r0, r1] = share(rows, t, T);
-        (k as FusedKernels).bnReluMaxpoolForward(r.x, r.p, r.argmax, mean, coefs, coefs + 4 * C, H, W, C, r0, r1);
+        (k as FusedKernels).bnReluMaxpoolForward(r.x, r.p, r.argmax, r.winner, mean, coefs, coefs + 4 * C, H, W, C, r0, r1);
       },
     ],
     fusedBackward: [
       (k, { t, T }) => {
         const [r0, r1] = share(rows, t, T);
-        (k as FusedKernels).bnReluMaxpoolBackwardBlocks(r.x, r.dp, r.argmax, r.mean, H, W, C, r0, r1, r.partials);
+        (k as FusedKernels).bnReluMaxpoolBackwardBlocks(r.dp, r.argmax, r.winner, W, C, r0, r1, r.partials);
       },
       (k, { t, T }) => {
         const sums = r.scratch[t]!;
         const coefs = sums + 8 * 2 * C;
         k.batchnormBackwardCoefficients(r.partials, C, M, rows, r.gamma, r.mean, r.invstd, t === 0 ? r.dgamma : 0, r.dbeta, sums, coefs);
-        const [r0, r1] = share(B * H, t, T);
+        const [r0, r1] = share(rows, t, T);
         (k as FusedKernels).bnReluMaxpoolBackwardApply(r.x, r.dp, r.argmax, r.dx, r.mean, coefs, H, W, C, r0, r1);
       },
     ],
@@ -447,9 +449,9 @@ async function fusion(kernel: WasmKernelName, rounds: number): Promise<{ figures
       const chain = chainSteps(shape, region);
       const phases = [
         { name: 'bn+relu+maxpool forward, 3 layers', steps: chain.forward, bytes: 8.5, traffic: 'as the 3 layers' },
-        { name: 'bn+relu+maxpool forward, fused', steps: chain.fusedForward, bytes: 2.5, traffic: 'x twice, p, argmax' },
+        { name: 'bn+relu+maxpool forward, fused', steps: chain.fusedForward, bytes: 2.75, traffic: 'x twice, p, argmax, winner' },
         { name: 'bn+relu+maxpool backward, 3 layers', steps: chain.backward, bytes: 9.5, traffic: 'as the 3 layers' },
-        { name: 'bn+relu+maxpool backward, fused', steps: chain.fusedBackward, bytes: 3.5, traffic: 'x twice, dp, argmax twice, dx' },
+        { name: 'bn+relu+maxpool backward, fused', steps: chain.fusedBackward, bytes: 3.25, traffic: 'dp, argmax twice, winner, x, dx' },
       ].map((p) => ({ ...p, one: record(k, p.steps, 0, 1), two: [0, 1].map((t) => record(k, p.steps, t, THREADS)), ms: [[], []] as [number[], number[]] }));
       const once = (p: (typeof phases)[number], T: number): number => {
         const t0 = performance.now();
