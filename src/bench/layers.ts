@@ -347,7 +347,7 @@ function driverSteps(spec: LayerSpec, shape: Shape, io: LayerAddresses[], job: M
 }
 
 /** The chain as three layers, x -bn-> y -relu-> a -maxpool-> p, back dp -> da -> dz -> dx; and fused. */
-function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[]; fusedForward: Step[]; fusedBackward: Step[] } {
+function chainSteps(shape: Shape, r: Region): Record<'forward' | 'fusedForward' | 'backward' | 'fusedBackward' | 'infer' | 'fusedInfer', Step[]> {
   const io = (x: number, y: number, dy: number, dx: number): LayerAddresses[] =>
     r.scratch.map((scratch) => ({
       x, y, dy, dx,
@@ -384,6 +384,16 @@ function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[
         (k as FusedKernels).bnReluMaxpoolForward(r.x, r.p, r.argmax, r.winner, mean, coefs, coefs + 4 * C, H, W, C, r0, r1);
       },
     ],
+    infer: [...driverSteps(BN, shape, bn, 'infer'), ...driverSteps(RELU, shape, relu, 'infer'), ...driverSteps(MAXPOOL, shape, pool, 'infer')],
+    fusedInfer: [
+      (k, { t, T }) => {
+        // As batch norm's inference step, with the fused pass instead of normalize (no argmax kept).
+        const scale = r.scratch[t]!;
+        k.batchnormInferScale(r.gamma, r.runVar, 1e-5, C, scale);
+        const [r0, r1] = share(rows, t, T);
+        (k as FusedKernels).bnReluMaxpoolForward(r.x, r.p, 0, 0, r.runMean, scale, r.beta, H, W, C, r0, r1);
+      },
+    ],
     fusedBackward: [
       (k, { t, T }) => {
         const [r0, r1] = share(rows, t, T);
@@ -404,7 +414,8 @@ function chainSteps(shape: Shape, r: Region): { forward: Step[]; backward: Step[
  * The experiment computes what the three layers do: the pooled output bit for bit, dx and the
  * batch-norm gradients within float32 rounding (its sums run in another order). Throws otherwise.
  */
-function checkFusion(k: KernelExports, memory: WebAssembly.Memory, r: Region, shape: Shape, [forward, fused, backward, fusedBackward]: Call[][][]): string {
+function checkFusion(k: KernelExports, memory: WebAssembly.Memory, r: Region, shape: Shape, phases: Call[][][]): string {
+  const [forward, fused, backward, fusedBackward, infer, fusedInfer] = phases;
   const N = B * shapeSize(shape);
   const C = shape.channels;
   const copy = (address: number, n: number): Float32Array => new Float32Array(memory.buffer, address, n).slice();
@@ -424,12 +435,16 @@ function checkFusion(k: KernelExports, memory: WebAssembly.Memory, r: Region, sh
     }
     return diff / size;
   };
-  const samePooled = one.p.every((v, i) => Object.is(v, three.p[i]));
+  run(infer!);
+  const threeInfer = copy(r.p, N / 4);
+  run(fusedInfer!);
+  const oneInfer = copy(r.p, N / 4);
+  const samePooled = one.p.every((v, i) => Object.is(v, three.p[i])) && oneInfer.every((v, i) => Object.is(v, threeInfer[i]));
   const errors = { dx: error(one.dx, three.dx), dgamma: error(one.dgamma, three.dgamma), dbeta: error(one.dbeta, three.dbeta) };
   if (!samePooled || Object.values(errors).some((e) => !(e < 1e-4))) {
     throw new Error(`the fused pass disagrees with the three layers at ${formatShape(shape)}: pooled output ${samePooled ? 'equal' : 'different'}, errors ${JSON.stringify(errors)}`);
   }
-  return `${formatShape(shape)}: fused = 3 layers (pooled output bit for bit; dx, dgamma, dbeta within ${Math.max(...Object.values(errors)).toExponential(1)})`;
+  return `${formatShape(shape)}: fused = 3 layers (pooled output bit for bit, training and inference; dx, dgamma, dbeta within ${Math.max(...Object.values(errors)).toExponential(1)})`;
 }
 
 async function fusion(kernel: WasmKernelName, rounds: number): Promise<{ figures: Figure[]; checks: string[] }> {
@@ -452,6 +467,8 @@ async function fusion(kernel: WasmKernelName, rounds: number): Promise<{ figures
         { name: 'bn+relu+maxpool forward, fused', steps: chain.fusedForward, bytes: 2.75, traffic: 'x twice, p, argmax, winner' },
         { name: 'bn+relu+maxpool backward, 3 layers', steps: chain.backward, bytes: 9.5, traffic: 'as the 3 layers' },
         { name: 'bn+relu+maxpool backward, fused', steps: chain.fusedBackward, bytes: 3.25, traffic: 'dp, argmax twice, winner, x, dx' },
+        { name: 'bn+relu+maxpool inference, 3 layers', steps: chain.infer, bytes: 5.25, traffic: 'as the 3 layers' },
+        { name: 'bn+relu+maxpool inference, fused', steps: chain.fusedInfer, bytes: 1.25, traffic: 'x, p' },
       ].map((p) => ({ ...p, one: record(k, p.steps, 0, 1), two: [0, 1].map((t) => record(k, p.steps, t, THREADS)), ms: [[], []] as [number[], number[]] }));
       const once = (p: (typeof phases)[number], T: number): number => {
         const t0 = performance.now();
