@@ -6,9 +6,9 @@
  * function of C alone, so the partial sums and the order in which they are added (block order, in
  * double) never depend on the thread count:
  *   forward, train   step 0: threads share the blocks (block sums and centred squares)
- *                    step 1: every thread adds all partials (a few thousand values) to get the
- *                            statistics, thread 0 also keeps mean and invstd for backward and
- *                            updates the running statistics; threads share the rows of y
+ *                    step 1: every thread adds all partials (2 C per block, 1/16 of x or less)
+ *                            to get the statistics, thread 0 also keeps mean and invstd for
+ *                            backward and updates the running statistics; threads share the rows of y
  *   forward, infer   one step: each thread takes the running statistics, shares the rows of y
  *   backward         step 0: threads share the blocks (sums of dy and dy (x - mean))
  *                    step 1: every thread adds all partials; thread 0 writes dgamma and dbeta;
@@ -32,9 +32,9 @@ const ROW_ALIGN = 16;
 
 /**
  * Rows per block of the per-channel sums: a function of the channel count only. Small blocks keep
- * a block's second pass in L1 (on 64x64x32, 32 rows made the backward sums twice as fast as 128);
- * but every thread adds up the partials of all blocks (2 C floats each), which costs more than it
- * saves below about 32 rows, or C / 2 rows for wide layers.
+ * the second pass of the forward sums in L1, but every thread adds up the partials of all blocks
+ * (2 C floats each), which costs more than it saves below about 32 rows, or C / 2 rows for wide
+ * layers (timed at the reference CNN's shapes).
  */
 export function blockRows(channels: number): number {
   return Math.max(32, Math.floor(channels / 2));
