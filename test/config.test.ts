@@ -114,14 +114,46 @@ describe('config files', () => {
 });
 
 describe('command line', () => {
-  it('--help lists every override with the default from the schema', () => {
+  it('--help: the required config in the usage line, options in groups, defaults from the schema, examples', () => {
     const parsed = parseTrainCli(['--help']);
     expect(parsed.kind).toBe('help');
     const text = parsed.kind === 'help' ? parsed.text : '';
+    expect(text).toMatch(/^Usage: nn-train --config FILE \[options\]\n {7}nn-train --resume DIR \[--epochs N\] \[options\]\n/);
+    expect(text.match(/^[A-Z][a-z ]+[^\n]*:$/gm)).toEqual(['Config (one of --config or --resume is required):', 'Data:', 'Model and training:', 'Output:', 'Display:', 'Other:', 'Examples:']);
     for (const o of OVERRIDE_FLAGS) expect(text).toContain(o.flags.split(' ')[0]);
-    expect(text.replace(/\s+/g, ' ')).toMatch(/--epochs <n> passes over the training set \[training\.epochs; config default: 10\]/);
-    expect(text.replace(/\s+/g, ' ')).toMatch(/--lr <x> learning rate \[optimizer\.lr; config default: none\]/);
-    for (const f of ['--json', '--quiet', '--resume', '--print-config', '--no-color', '--color']) expect(text).toContain(f);
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toMatch(/--epochs <n> passes over the training set \[training\.epochs, default 10\]/);
+    expect(flat).toMatch(/--lr <x> learning rate \[optimizer\.lr\]/);
+    // Nullable fields: what null means is the default, and null is not offered as a value.
+    expect(flat).toMatch(/--workers <n> threads of the gradient core \[training\.workers, default one per core\]/);
+    expect(flat).toMatch(/--limit <n> use only N of the images \(a fixed sample, stratified by class\) \[data\.limit, default all\]/);
+    expect(flat).toMatch(/--out <dir> run folder \[out, default runs\/<config name>-<timestamp>\]/);
+    expect(text).not.toMatch(/null/);
+    expect(text).not.toContain('(default: false)');
+    expect(text).toMatch(/^ {2}nn-train --config configs\/quickstart\.json/m);
+    expect(text).toContain('nn-train --help-config');
+    for (const f of ['--json', '--quiet', '--resume', '--print-config', '--no-color', '--color', '--no-progress', '--help-config']) expect(text).toContain(f);
+  });
+
+  it('--help-config prints every field of the schema with its type, default and meaning', () => {
+    const parsed = parseTrainCli(['--help-config']);
+    expect(parsed.kind).toBe('help');
+    const text = parsed.kind === 'help' ? parsed.text : '';
+    for (const row of describeConfig()) expect(text).toMatch(new RegExp(`^${row.path.replace(/\./g, '\\.')} +\\S`, 'm'));
+    expect(text).toMatch(/^training\.epochs +integer >= 1, <= 100000; default 10\n +passes over the training set$/m);
+    expect(text).toMatch(/^optimizer\.lr +number > 0, <= 100; required$/m);
+  });
+
+  it('a config given without --config, and a typed null, get a hint', () => {
+    expect(errorOf(() => parseTrainCli(['configs/momentum.json'])).message).toBe('configs/momentum.json: give the config with --config: nn-train --config configs/momentum.json');
+    expect(errorOf(() => parseTrainCli(['runs/x'])).message).toMatch(/^runs\/x: unexpected argument; a config is given with --config FILE, a run to continue with --resume DIR/);
+    expect(errorOf(() => parseTrainCli(['-c', 'a.json', '--out', 'null'])).message).toBe(
+      '--out null: the command line takes no null; leave out --out for the default (runs/<config name>-<timestamp>), or write ./null for a folder of that name',
+    );
+    expect(errorOf(() => parseTrainCli(['-c', 'a.json', '--workers', 'null'])).message).toBe('--workers null: the command line takes no null; leave out --workers for the default (one per core)');
+    expect(errorOf(() => parseTrainCli(['-c', 'a.json', '--limit', 'null'])).exitCode).toBe(2);
+    const ok = parseTrainCli(['-c', 'a.json', '--out', './null']);
+    expect(ok.kind === 'run' && ok.args.overrides).toEqual([{ path: 'out', value: './null', flag: '--out' }]);
   });
 
   it('refuses unknown flags and a missing config as usage errors', () => {

@@ -96,6 +96,9 @@ describe('nn-eval output formats', () => {
     expect(r.stderr).toMatch(/^nn-eval: 6 images \(5 labeled, 1 unlabeled\), 1 skipped, /m);
     expect(r.stderr).toMatch(/accuracy +60\.00% +\(3 of 5 at threshold 0\.5\)/);
     expect(r.stderr).toMatch(/log loss +1\.1062/);
+    // Accuracy per class: 1 of the 2 cats, 2 of the 3 dogs; the unlabeled one is called a cat.
+    expect(r.stderr).toMatch(/per class +cats 50\.00% \(1 of 2\) +dogs 66\.67% \(2 of 3\)/);
+    expect(r.stderr).toMatch(/unlabeled +1 cat, 0 dogs \(at threshold 0\.5\)/);
     expect(r.stderr).not.toMatch(/\x1b\[/); // not a terminal: no colour
     expectNoStack(r.stderr);
   });
@@ -113,7 +116,9 @@ describe('nn-eval output formats', () => {
     expect(csvLines[0]).toBe('path,p_dog,label');
     expect(csvLines.slice(1).map((l) => l.split(','))).toEqual(fromTsv);
     const objects = jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string; p_dog: number; label: string; actual: string | null });
-    expect(objects.map((o) => [o.path, String(o.p_dog), o.label])).toEqual(fromTsv);
+    expect(objects.map((o) => [o.path, o.p_dog.toFixed(6), o.label])).toEqual(fromTsv);
+    expect(fromTsv.every((row) => /^[01]\.\d{6}$/.test(row[1]!))).toBe(true); // fixed decimals
+    expect(jsonl.stdout.match(/"p_dog":[^,]*/g)).toEqual(fromTsv.map((row) => `"p_dog":${row[1]}`));
     expect(objects.map((o) => o.actual)).toEqual(['cat', 'cat', 'dog', 'dog', 'dog', null]);
   });
 
@@ -132,6 +137,8 @@ describe('nn-eval output formats', () => {
     const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
     expect(m).toMatchObject({ images: 6, labeled: 5, unlabeled: 1, skipped: 1, threshold: 0.5, accuracy: 0.6, clip: 0.05 });
     expect(m.confusion).toEqual({ cat: { cat: 1, dog: 1 }, dog: { cat: 1, dog: 2 } });
+    expect(m.classAccuracy).toEqual({ cat: 0.5, dog: 2 / 3 });
+    expect(m.unlabeledPredicted).toEqual({ cat: 1, dog: 0 });
     expect(m.logLoss).toBeCloseTo(1.106189, 5);
     // Clipped to [0.05, 0.95]: cat.1's 0.044838 becomes 0.05 (-ln 0.95 = 0.051293) and cat.2's
     // 0.979023 becomes 0.95 (-ln 0.05 = 2.995732):
@@ -148,8 +155,17 @@ describe('nn-eval inputs', () => {
     expect(r.code).toBe(0);
     const paths = r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path);
     expect(paths).toEqual(['known/dog.4.png', 'known/sub/7.png', `${dir}/known/cat.1.png`]);
-    expect(r.stderr).toMatch(/^nn-eval: skipped known\/gone\.png: no such file or folder$/m);
+    // A relative path is looked for from the current folder, and the message names that folder.
+    expect(r.stderr).toContain(`nn-eval: skipped known/gone.png: no such file or folder in ${dir} (the current folder, which relative paths on stdin start from)\n`);
     expect(r.stderr).toMatch(/^nn-eval: 3 images \(2 labeled, 1 unlabeled\), 1 skipped/m);
+  });
+
+  it('`ls | nn-eval MODEL -`: bare names work from the folder they name, and elsewhere say where they were looked for', async () => {
+    const inside = await runShell(`ls | ${evalCmd} ../model.json - -q`, { cwd: join(dir, 'known') });
+    expect(inside.code).toBe(0);
+    expect(inside.stdout.trimEnd().split('\n').map((l) => l.split('\t')[0])).toEqual(['cat.1.png', 'cat.2.png', 'dog.3.png', 'dog.4.png', 'dog.5.png', 'sub/7.png']);
+    const outside = await run(`model.json - < <(ls known)`);
+    expect(outside.stderr).toContain(`nn-eval: skipped cat.1.png: no such file or folder in ${dir} (the current folder, which relative paths on stdin start from)\n`);
   });
 
   it('files, folders and stdin mix in the order given; labels come from class folders too', async () => {
@@ -180,7 +196,7 @@ describe('nn-eval inputs', () => {
     child.stdin.end('known/cat.1.png\n');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
-    expect(stdout).toBe('known/dog.3.png\t0.906744\tdog\nknown/cat.1.png\t0.0448381\tcat\n');
+    expect(stdout).toBe('known/dog.3.png\t0.906744\tdog\nknown/cat.1.png\t0.044838\tcat\n');
   }, 30_000);
 
   it('`| head -1` ends quietly with exit 0 although the reader left early', async () => {
@@ -227,7 +243,9 @@ describe('nn-eval errors', () => {
       ['empty.json', /^nn-eval: empty\.json: bad model file: the file is empty\n$/],
       ['truncated.json', /^nn-eval: truncated\.json: bad model file: not valid JSON .*truncated\n$/],
       ['config.json', /^nn-eval: config\.json: bad model file: format: expected "nn-train-model", found nothing: this is not an nn-train model file\n$/],
-      ['known', /^nn-eval: known: cannot read the model file: is a folder, expected a file\n$/],
+      // The model forgotten, images first: the message says which argument is the model.
+      ['known', /^nn-eval: known: cannot read the model file: is a folder, expected a file; the first argument is the model file \(model\.json of an nn-train run\), the images come after it\n$/],
+      ['known/dog.3.png', /^nn-eval: known\/dog\.3\.png: bad model file: .*; the first argument is the model file/],
     ];
     for (const [file, message] of cases) {
       const r = await run(`${file} known`);
@@ -245,7 +263,9 @@ describe('nn-eval errors', () => {
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'nn-eval: no/such/dir: no such file or folder\n' });
     const usage = await run('model.json');
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/^nn-eval: missing required argument 'inputs' \(see nn-eval --help\)\n$/);
+    expect(usage.stderr).toBe('nn-eval: give the images or folders to predict after the model: nn-eval model.json <images, folders or ->\n');
+    const forgot = await run('known');
+    expect(forgot).toMatchObject({ code: 2, stdout: '', stderr: 'nn-eval: known: the first argument is the model file (model.json of an nn-train run), then the images: nn-eval runs/NAME/model.json known\n' });
   });
 
   it('--help lists the options and exit codes on stdout, exit 0', async () => {
@@ -270,8 +290,8 @@ describe('nn-eval --format kaggle', () => {
     expect(rows.map((row) => row[0])).toEqual(['1', '2', '10', '33', '100']);
     const clip = (p: number) => Math.min(Math.max(p, 0.05), 0.95);
     for (const [id, label] of rows) expect(Number(label)).toBeCloseTo(clip(pOf(levels[Number(id)]!)), 5);
-    expect(rows.find((row) => row[0] === '2')![1]).toBe('0.05');
-    expect(rows.find((row) => row[0] === '10')![1]).toBe('0.95');
+    expect(rows.find((row) => row[0] === '2')![1]).toBe('0.050000');
+    expect(rows.find((row) => row[0] === '10')![1]).toBe('0.950000');
     expect(r.stderr).toMatch(/skipped test1\/7\.jpg/);
     expect(r.stderr).toMatch(/the submission lacks the 1 image\(s\) that could not be read/);
     // The default clip is 0.005: 0.982014 stays as it is.
@@ -329,4 +349,33 @@ describe('nn-eval preprocessing', () => {
     // Not all alike: the check would be weak if the network said the same for every image.
     expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.01);
   });
+});
+
+describe('nn-eval --tta', () => {
+  it('answers the mean of the image and of its mirror image: the mean of a folder and of its mirrored copy', async () => {
+    // A model that is not symmetric left-right, and pictures at its size (no resizing), so that
+    // sharp's flop() of a file is exactly the mirror image nn-eval makes of its pixels.
+    const network = imageMlp(8, 8, 3, [6], 'tanh');
+    const arch = planNetwork(network);
+    const params = new Float32Array(arch.paramCount);
+    initParams(arch, params, new Rng(11));
+    writeModelFile(join(dir, 'tta.json'), { network, preprocessing: { width: 8, height: 8, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null }, params, stats: new Float32Array(0), meta: {} });
+    for (let i = 0; i < 6; i++) {
+      await writeImage(join(dir, 'tta', 'plain', `${i}.png`), 'png', { width: 8, height: 8, seed: i + 1 });
+      mkdirSync(join(dir, 'tta', 'mirrored'), { recursive: true });
+      await sharp(join(dir, 'tta', 'plain', `${i}.png`)).flop().png().toFile(join(dir, 'tta', 'mirrored', `${i}.png`));
+    }
+    const column = async (args: string) => {
+      const r = await run(`tta.json ${args} -q`);
+      expect(r.code).toBe(0);
+      return r.stdout.trimEnd().split('\n').map((l) => Number(l.split('\t')[1]));
+    };
+    const plain = await column('tta/plain');
+    const mirrored = await column('tta/mirrored');
+    const tta = await column('tta/plain --tta');
+    expect(Math.max(...plain.map((p, i) => Math.abs(p - mirrored[i]!)))).toBeGreaterThan(1e-3); // the mirror changes the answer
+    // Each printed with 6 decimals, so the three agree to 1e-6.
+    tta.forEach((p, i) => expect(Math.abs(p - (plain[i]! + mirrored[i]!) / 2)).toBeLessThanOrEqual(1.0000001e-6));
+    expect(await column('tta/mirrored --tta')).toEqual(tta); // and a mirrored folder gives the same answers
+  }, 60_000);
 });

@@ -26,14 +26,21 @@ beforeAll(async () => {
 afterAll(() => removeTempDir(dir));
 
 const image = (name: string): InputItem => ({ kind: 'image', image: { path: join(dir, name), actual: null } });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A source that yields `groups` of items with a pause between groups, like a slow producer on stdin. */
-async function* slowSource(groups: InputItem[][]): AsyncGenerator<InputItem> {
-  for (const [g, group] of groups.entries()) {
-    if (g > 0) await sleep(150);
-    yield* group;
+/**
+ * A source that yields `groups` of items and pauses between groups, like a slow producer on stdin.
+ * The pause lasts until the test calls resume() (when it has seen what the pause must bring out),
+ * not a fixed time: on a busy machine decoding a group can take longer than any fixed pause.
+ */
+function slowSource(groups: InputItem[][]): { source: AsyncGenerator<InputItem>; resume: () => void } {
+  let resume = () => {};
+  async function* source(): AsyncGenerator<InputItem> {
+    for (const [g, group] of groups.entries()) {
+      if (g > 0) await new Promise<void>((r) => (resume = r));
+      yield* group;
+    }
   }
+  return { source: source(), resume: () => resume() };
 }
 
 function describeOutcome(o: DecodedInput): string {
@@ -46,7 +53,11 @@ describe('decodeInputs', () => {
   it('keeps input order, reports bad inputs in place, and marks the pauses of a slow source', async () => {
     const groups = [[image('0.png'), image('bad.jpg'), image('2.png')], [{ kind: 'unreadable', path: `${dir}/gone.png`, reason: 'no such file or folder' } as InputItem, image('5.png')]];
     const seen: string[] = [];
-    for await (const o of decodeInputs(slowSource(groups), pre, { expected: null, processes: 0 })) seen.push(describeOutcome(o));
+    const slow = slowSource(groups);
+    for await (const o of decodeInputs(slow.source, pre, { expected: null, processes: 0 })) {
+      seen.push(describeOutcome(o));
+      if (o.kind === 'idle' && seen.length > 3) slow.resume(); // the pause was marked: the producer goes on
+    }
     // Pixel 0 of image i is its grey level 40 i; the idle marker comes where the source paused.
     const firstPause = seen.indexOf('idle', 1);
     expect(seen.filter((s) => s !== 'idle')).toEqual(['0.png=0', 'skip:bad.jpg', '2.png=80', 'skip:gone.png', '5.png=200']);
@@ -81,7 +92,11 @@ describe('predictBatches', () => {
     const e = engine(2);
     const groups = [[image('0.png'), image('1.png'), image('2.png')], [image('3.png'), image('bad.jpg'), image('4.png')]];
     const batches: PredictedBatch[] = [];
-    for await (const b of predictBatches(decodeInputs(slowSource(groups), pre, { expected: null, processes: 0 }), pre, e, 2)) batches.push(b);
+    const slow = slowSource(groups);
+    for await (const b of predictBatches(decodeInputs(slow.source, pre, { expected: null, processes: 0 }), pre, e, 2)) {
+      batches.push(b);
+      if (b.predictions.length === 1) slow.resume(); // the partial batch came out during the pause
+    }
     // Group 1: a full batch (0, 1), then 2 alone when the source pauses; group 2: (3, 4) with bad.jpg skipped.
     expect(e.calls).toEqual([2, 1, 2]);
     expect(batches.map((b) => b.predictions.map((p) => p.path.slice(dir.length + 1)))).toEqual([['0.png', '1.png'], ['2.png'], ['3.png', '4.png']]);
@@ -100,7 +115,7 @@ describe('predictBatches', () => {
   it('refuses a core whose input is too small for the batch', async () => {
     const e = engine(1);
     await expect(async () => {
-      for await (const _ of predictBatches(decodeInputs(slowSource([[image('0.png')]]), pre, { expected: 1, processes: 0 }), pre, e, 2)) void _;
+      for await (const _ of predictBatches(decodeInputs(slowSource([[image('0.png')]]).source, pre, { expected: 1, processes: 0 }), pre, e, 2)) void _;
     }).rejects.toThrow(/a batch of 2 needs 24/);
   });
 });

@@ -53,19 +53,23 @@ describe('nn-eval command line', () => {
       batchSize: 256,
       workers: null,
       kernel: 'auto',
+      tta: false,
       quiet: false,
+      progress: true,
       color: undefined,
     });
   });
 
   it('reads every option', () => {
-    const a = run(['m.json', '-', '--format', 'kaggle', '--threshold', '0.3', '--clip', '0.01', '--metrics', 'out.json', '--batch-size', '8', '--workers', '1', '--kernel', 'js', '-q', '--no-color']);
-    expect(a).toMatchObject({ inputs: ['-'], format: 'kaggle', threshold: 0.3, clip: 0.01, metrics: 'out.json', batchSize: 8, workers: 1, kernel: 'js', quiet: true, color: false });
+    const a = run(['m.json', '-', '--format', 'kaggle', '--threshold', '0.3', '--clip', '0.01', '--metrics', 'out.json', '--batch-size', '8', '--workers', '1', '--kernel', 'js', '-q', '--no-color', '--tta', '--no-progress']);
+    expect(a).toMatchObject({ inputs: ['-'], format: 'kaggle', threshold: 0.3, clip: 0.01, metrics: 'out.json', batchSize: 8, workers: 1, kernel: 'js', quiet: true, color: false, tta: true, progress: false });
     expect(run(['m.json', 'x', '-f', 'jsonl', '-t', '1']).format).toBe('jsonl');
   });
 
   it('rejects bad values with one line naming the option', () => {
-    expect(usageError(['m.json'])).toMatch(/missing required argument 'inputs'/);
+    expect(usageError(['m.json'])).toBe('give the images or folders to predict after the model: nn-eval m.json <images, folders or ->');
+    // The model forgotten: the first argument is taken for it, and the message says so.
+    expect(usageError(['test1/'])).toBe('test1/: the first argument is the model file (model.json of an nn-train run), then the images: nn-eval runs/NAME/model.json test1/');
     expect(usageError([])).toMatch(/missing required argument 'model'/);
     expect(usageError(['m.json', 'x', '--format', 'xml'])).toMatch(/--format.*xml/);
     expect(usageError(['m.json', 'x', '--threshold', '1.5'])).toMatch(/--threshold.*\[0, 1\]/);
@@ -78,13 +82,15 @@ describe('nn-eval command line', () => {
     for (const argv of [['m.json'], ['m.json', 'x', '--bogus']]) expect(usageError(argv).split('\n')).toHaveLength(1);
   });
 
-  it('prints help with the exit codes', () => {
+  it('prints help in groups, with examples and the exit codes, and no "(default: false)"', () => {
     const parsed = parseEvalCli(['--help']);
     expect(parsed.kind).toBe('help');
-    if (parsed.kind === 'help') {
-      expect(parsed.text).toMatch(/Usage: nn-eval \[options\] <model> <inputs\.\.\.>/);
-      expect(parsed.text).toMatch(/Exit codes: 0/);
-    }
+    const text = parsed.kind === 'help' ? parsed.text : '';
+    expect(text).toMatch(/^Usage: nn-eval \[options\] <model\.json> <images, folders or - \.\.\.>$/m);
+    expect(text.match(/^[A-Z][a-z ]+:$/gm)).toEqual(['Arguments:', 'Output:', 'Prediction:', 'Display:', 'Other:', 'Examples:']);
+    expect(text).toMatch(/^ {2}nn-eval model\.json photo\.jpg --tta$/m);
+    expect(text).toMatch(/Exit codes: 0/);
+    expect(text).not.toContain('(default: false)');
   });
 });
 
@@ -120,12 +126,13 @@ function parseCsv(text: string): string[][] {
 describe('output formats', () => {
   const options = { threshold: 0.5, clip: 0.005 };
 
-  it('writes probabilities in 6 significant digits', () => {
+  it('writes probabilities with 6 decimals, always', () => {
     expect(formatProbability(0.9734119772911072)).toBe('0.973412');
-    expect(formatProbability(1)).toBe('1');
-    expect(formatProbability(0)).toBe('0');
-    expect(formatProbability(1.5e-7)).toBe('1.5e-7');
-    expect(Number(formatProbability(0.12345678))).toBeCloseTo(0.123457, 9);
+    expect(formatProbability(1)).toBe('1.000000');
+    expect(formatProbability(0)).toBe('0.000000');
+    expect(formatProbability(1.5e-7)).toBe('0.000000');
+    expect(formatProbability(0.5)).toBe('0.500000');
+    expect(formatProbability(0.12345678)).toBe('0.123457');
   });
 
   it('tsv: path, p_dog, label; no header; special characters escaped and read back', () => {
@@ -138,7 +145,7 @@ describe('output formats', () => {
     const rows = lines.map((l) => l.split('\t'));
     for (const r of rows) expect(r).toHaveLength(3);
     expect(rows.map((r) => unescapeTsv(r[0]!))).toEqual(preds.map((p) => p.path));
-    expect(rows.map((r) => Number(r[1]))).toEqual([0.9, 0.2, 1.5e-7]);
+    expect(rows.map((r) => r[1])).toEqual(['0.900000', '0.200000', '0.000000']);
     expect(rows.map((r) => r[2])).toEqual(['dog', 'cat', 'cat']);
     expect(escapeTsv('a\tb')).toBe('a\\tb');
   });
@@ -153,25 +160,27 @@ describe('output formats', () => {
     const rows = parseCsv(f.header() + f.batch(preds) + f.batch([]) + f.end());
     expect(rows[0]).toEqual(['path', 'p_dog', 'label']);
     expect(rows.slice(1)).toEqual([
-      [preds[0]!.path, '0.9', 'dog'],
-      [preds[1]!.path, '0.2', 'cat'],
-      [preds[2]!.path, '1.5e-7', 'cat'],
+      [preds[0]!.path, '0.900000', 'dog'],
+      [preds[1]!.path, '0.200000', 'cat'],
+      [preds[2]!.path, '0.000000', 'cat'],
     ]);
     expect(escapeCsv('plain.jpg')).toBe('plain.jpg');
     expect(escapeCsv('a"b')).toBe('"a""b"');
   });
 
-  it('jsonl: one object per line with the known label', () => {
+  it('jsonl: one object per line with the known label, p_dog with 6 decimals', () => {
     const f = createFormatter('jsonl', options);
-    const objects = (f.header() + f.batch(preds) + f.end())
+    const text = f.header() + f.batch(preds) + f.end();
+    const objects = text
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as unknown);
     expect(objects).toEqual([
       { path: preds[0]!.path, p_dog: 0.9, label: 'dog', actual: 'dog' },
       { path: preds[1]!.path, p_dog: 0.2, label: 'cat', actual: null },
-      { path: preds[2]!.path, p_dog: 1.5e-7, label: 'cat', actual: 'cat' },
+      { path: preds[2]!.path, p_dog: 0, label: 'cat', actual: 'cat' },
     ]);
+    expect(text.match(/"p_dog":[^,]*/g)).toEqual(['"p_dog":0.900000', '"p_dog":0.200000', '"p_dog":0.000000']);
   });
 
   it('kaggle ids come from N.ext names only', () => {
@@ -203,10 +212,10 @@ describe('output formats', () => {
     const rows = parseCsv(f.end());
     expect(rows).toEqual([
       ['id', 'label'],
-      ['2', '0.99'],
-      ['9', '0.25'],
-      ['10', '0.99'],
-      ['100', '0.01'],
+      ['2', '0.990000'],
+      ['9', '0.250000'],
+      ['10', '0.990000'],
+      ['100', '0.010000'],
     ]);
   });
 
@@ -239,6 +248,8 @@ describe('metrics', () => {
     expect(r.logLoss).toBeCloseTo(0.5402714, 6);
     expect(r.clippedLogLoss).toBeCloseTo(0.5402714, 6); // nothing beyond [0.05, 0.95]
     expect(r.confusion).toEqual({ cat: { cat: 1, dog: 1 }, dog: { cat: 1, dog: 1 } });
+    expect(r.classAccuracy).toEqual({ cat: 0.5, dog: 0.5 });
+    expect(r.unlabeledPredicted).toEqual({ cat: 0, dog: 1 }); // 0.7 is called a dog
     expect(r.skippedFiles).toEqual([{ path: 'bad.jpg', reason: 'not an image' }]);
   });
 
@@ -253,10 +264,26 @@ describe('metrics', () => {
     expect(r.confusion).toEqual({ cat: { cat: 1, dog: 1 }, dog: { cat: 0, dog: 0 } });
   });
 
-  it('with no labels: counts only, null scores', () => {
+  it('with no labels: counts of predicted cats and dogs, null scores', () => {
     const m = new MetricsAccumulator(0.5, 0.005);
     m.add(0.3, null);
-    expect(m.result()).toMatchObject({ images: 1, labeled: 0, unlabeled: 1, accuracy: null, logLoss: null, clippedLogLoss: null });
+    m.add(0.2, null);
+    m.add(0.8, null);
+    expect(m.result()).toMatchObject({ images: 3, labeled: 0, unlabeled: 3, accuracy: null, logLoss: null, clippedLogLoss: null });
+    expect(m.result().classAccuracy).toEqual({ cat: null, dog: null });
+    expect(m.result().unlabeledPredicted).toEqual({ cat: 2, dog: 1 });
+    expect(formatSummary(m.result(), 1, makeChalk(0))).toMatch(/^  predicted  2 cats, 1 dog \(at threshold 0\.5\)$/m);
+  });
+
+  it('shows the accuracy of each class, so a model that calls most cats dogs shows at once', () => {
+    const m = new MetricsAccumulator(0.5, 0.005);
+    for (let i = 0; i < 8; i++) m.add(0.9, 0); // 8 cats called dogs
+    for (let i = 0; i < 2; i++) m.add(0.1, 0); // 2 cats right
+    for (let i = 0; i < 30; i++) m.add(0.9, 1); // 30 dogs right
+    const r = m.result();
+    expect(r.accuracy).toBe(0.8); // looks fair...
+    expect(r.classAccuracy).toEqual({ cat: 0.2, dog: 1 }); // ...but the cats are mostly wrong
+    expect(formatSummary(r, 1, makeChalk(0))).toMatch(/^  per class  cats 20\.00% \(2 of 10\)   dogs 100\.00% \(30 of 30\)$/m);
   });
 
   it('the summary for people shows the figures without colour codes', () => {

@@ -6,31 +6,14 @@ import { main } from '../src/cli/nn-plot.ts';
 import { ravinePathLabel } from '../src/report/figure-charts.ts';
 import { ewaFigure, ravineFigure } from '../src/report/figures.ts';
 import { inkFraction, rasterise, seriesValues } from './report-helpers.ts';
+import { runInProcess } from './helpers/in-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-plot-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
 /** Runs the command in-process and captures what it writes. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    }) as typeof process.stdout.write;
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
-  // main() adds an EPIPE listener to stdout on each call (see src/cli/common.ts); drop ours afterwards.
-  const listeners = process.stdout.listeners('error');
-  const code = await main(argv);
-  for (const l of process.stdout.listeners('error')) if (!listeners.includes(l)) process.stdout.off('error', l as () => void);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runInProcess(main, argv);
 
 describe('nn-plot', () => {
   it('ewa without --out writes the SVG to stdout, and it rasterises at its size', async () => {
@@ -71,12 +54,35 @@ describe('nn-plot', () => {
     }
   });
 
-  it('--help shows both figures and exits 0', async () => {
+  it('--help says what each figure shows, with examples; --version prints the version', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/ewa/);
-    expect(stdout).toMatch(/ravine/);
+    expect(stdout).toMatch(/^ {2}ewa \[options\] +A noisy cosine and its exponentially weighted averages/m);
+    expect(stdout).toMatch(/^ {2}ravine \[options\] +The paths of gradient descent, momentum and Nesterov/m);
+    expect(stdout).toMatch(/^Examples:\n {2}nn-plot ewa --out ewa\.svg/m);
+    expect(stdout).not.toMatch(/seed's figures|computed by/); // what they show, not where they came from
     expect((await run(['ravine', '--help'])).stdout).toMatch(/--out <file>/);
+    const version = await run(['--version']);
+    expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+
+  it('does not dump SVG onto a terminal: a hint instead, exit 2', async () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+    try {
+      const r = await run(['ewa']);
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'nn-plot: not writing SVG onto the terminal: give a file with --out (nn-plot ewa --out ewa.svg), or redirect stdout (nn-plot ewa > ewa.svg)\n',
+      });
+      const file = join(dir, 'tty.svg');
+      expect((await run(['ewa', '--out', file])).code).toBe(0); // a file is fine
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      if (tty) Object.defineProperty(process.stdout, 'isTTY', tty);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
   });
 
   it('an unwritable --out is one line naming the path, exit 2, and nothing left behind', async () => {

@@ -71,8 +71,13 @@ describe('nn-train, end to end', () => {
     const best = metrics.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     expect(readModelFile(join(out, 'model.json')).meta.epoch).toBe(best.epoch);
     expect(decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8')).epoch).toBe(3);
-    // Plain lines on stderr, one per epoch.
+    // Plain lines on stderr, one per epoch (epochs are short: no progress line in between).
     expect(r.stderr.match(/^epoch \d\/3 /gm)).toHaveLength(3);
+    expect(r.stderr).not.toMatch(/batch \d+\//);
+    // The end: what was written and what it is for; the chart with its epoch axis, no trailing spaces.
+    expect(r.stderr).toContain(`files in ${out}:\n  model.json     the model of epoch ${best.epoch}, the best: for nn-eval\n  last.json      the checkpoint after epoch 3: for nn-train --resume\n`);
+    expect(r.stderr).toMatch(/^ +1 +epoch +3$/m);
+    expect(r.stderr).not.toMatch(/ $/m);
   }, 60_000);
 
   it('gives the same model for the same config and seed, with 1 or 2 workers', () => {
@@ -130,7 +135,7 @@ describe('nn-train, end to end', () => {
     expect(other.stderr).toMatch(/cannot resume with a different config \(optimizer\.lr: 0\.05 -> 0\.3\)/);
   }, 90_000);
 
-  it('the first Ctrl-C checkpoints mid-epoch and exits 130; the resumed run ends bit-identical', async () => {
+  it('the first Ctrl-C checkpoints mid-epoch and ends the process by SIGINT; the resumed run ends bit-identical', async () => {
     // Enough epochs that the run is still going when the signal lands, however busy the machine.
     const config = writeConfig('sigint', { training: { batchSize: 2, epochs: 8, seed: 9, workers: 2 } });
     expect(run(['--config', config, '--out', join(dir, 'sigint-straight'), '--quiet']).code).toBe(0);
@@ -152,9 +157,9 @@ describe('nn-train, end to end', () => {
         }
       });
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const ended = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
     await sent;
-    expect(code).toBe(130);
+    expect(ended).toEqual([null, 'SIGINT']); // a shell sees status 130, and stops its loop (test/terminal.test.ts)
     expect(stderr).toMatch(/continue with: nn-train --resume/);
     const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
     expect(checkpoint.epoch * 1000 + checkpoint.batch).toBeGreaterThan(1000); // past epoch 1
@@ -213,7 +218,19 @@ describe('nn-train, end to end', () => {
     const stats = await sharp(join(out, 'compare.svg')).stats();
     expect(stats.channels[0]!.stdev).toBeGreaterThan(5); // not blank
     expect(readFileSync(join(out, 'race.tsv'), 'utf8')).toBe(r.stdout);
+    // Who won, by how much: the lower best validation loss of the two rows.
+    const [a, b] = rows.map((row) => ({ name: row[0]!, loss: Number(row[2]) }));
+    const [winner, second] = a!.loss <= b!.loss ? [a!, b!] : [b!, a!];
+    expect(r.stderr).toContain(`winner: ${winner.name}, best validation loss ${winner.loss.toFixed(4)}`);
+    expect(r.stderr).toContain(`${(second.loss - winner.loss).toFixed(4)} lower than ${second.name} (${second.loss.toFixed(4)})`);
   }, 90_000);
+
+  it('stopped early: says after which epoch, why, and the total time', () => {
+    // A learning rate so small that the weights never change: no epoch improves on the first.
+    const r = run(['--config', writeConfig('early', { optimizer: { type: 'sgd', lr: 1e-30 }, training: { batchSize: 50, epochs: 10, seed: 1, workers: 1, patience: 2 } }), '--out', join(dir, 'early')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^stopped early after epoch 3: no better validation loss for 2 epochs \(patience 2\); [\d.]+ s in all$/m);
+  }, 60_000);
 
   it('honours NO_COLOR and FORCE_COLOR on stderr', () => {
     const cfg = writeConfig('color', { training: { batchSize: 50, epochs: 1, seed: 1, workers: 1 } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorLevel, showProgress } from '../src/report/color.ts';
+import { colorLevel, progressStyle } from '../src/report/color.ts';
 
 describe('colour and progress decisions', () => {
   it('colour: flag, then NO_COLOR, then FORCE_COLOR, then the terminal', () => {
@@ -16,11 +16,13 @@ describe('colour and progress decisions', () => {
     expect(colorLevel(true, { FORCE_COLOR: '1' }, false)).toBe(0); // --no-color wins
   });
 
-  it('progress only for a person at a terminal', () => {
-    expect(showProgress(true, { TERM: 'xterm' }, false)).toBe(true);
-    expect(showProgress(false, { TERM: 'xterm' }, false)).toBe(false);
-    expect(showProgress(true, { TERM: 'dumb' }, false)).toBe(false);
-    expect(showProgress(true, { TERM: 'xterm', NO_COLOR: '1' }, false)).toBe(false);
-    expect(showProgress(true, { TERM: 'xterm' }, true)).toBe(false);
+  it('a live bar only for a person at a terminal; NO_COLOR changes the colour, not the progress', () => {
+    const on = { quiet: false, progress: true };
+    expect(progressStyle(true, { TERM: 'xterm' }, on)).toBe('live');
+    expect(progressStyle(true, { TERM: 'xterm', NO_COLOR: '1' }, on)).toBe('live');
+    expect(progressStyle(false, { TERM: 'xterm' }, on)).toBe('plain');
+    expect(progressStyle(true, { TERM: 'dumb' }, on)).toBe('plain');
+    expect(progressStyle(true, { TERM: 'xterm' }, { quiet: false, progress: false })).toBe('plain'); // --no-progress
+    expect(progressStyle(true, { TERM: 'xterm' }, { quiet: true, progress: true })).toBe('none');
   });
 });

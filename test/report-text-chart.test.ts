@@ -4,23 +4,41 @@ import { terminalSupportsUnicode, textChart } from '../src/report/text-chart.ts'
 const loss = [0.693, 0.61, 0.55, 0.5, 0.46, 0.43, 0.41, 0.395, 0.385, 0.38];
 const chars = (line: string): string[] => [...line];
 
-/** The plot part of each line (after the gutter's axis character). */
+/** The plot part of each line (after the gutter's axis character), padded back to a common width. */
 function plotPart(lines: string[], axisChars: string): string[] {
-  return lines.map((line) => {
+  const parts = lines.map((line) => {
     const i = chars(line).findIndex((c) => axisChars.includes(c));
     return chars(line).slice(i + 1).join('');
   });
+  const width = Math.max(...parts.map((p) => chars(p).length));
+  return parts.map((p) => p + ' '.repeat(width - chars(p).length));
 }
 
 describe('text chart', () => {
-  it('gives exactly `height` lines of exactly `width` characters, in both modes', () => {
+  it('gives exactly `height` lines of at most `width` characters, none ending in a space, in both modes', () => {
     for (const unicode of [true, false]) {
       for (const [width, height] of [[40, 6], [20, 3], [8, 2], [3, 1]] as const) {
         const lines = textChart(loss, { width, height, unicode });
         expect(lines).toHaveLength(height);
-        for (const line of lines) expect(chars(line)).toHaveLength(width);
+        for (const line of lines) {
+          expect(chars(line).length).toBeLessThanOrEqual(width);
+          expect(line).not.toMatch(/ $/);
+        }
       }
     }
+  });
+
+  it('with an epoch axis: the axis line and the first and last epoch under the first and last columns', () => {
+    const lines = textChart(loss, { width: 40, height: 4, unicode: true, format: (v) => v.toFixed(4), xAxis: { first: '1', last: '10', title: 'epoch' } });
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toMatch(/^0\.6930 ┤/); // the labels as the caller writes them
+    expect(lines[3]).toMatch(/^0\.3800 ┤/);
+    expect(lines[4]).toBe('       └' + '─'.repeat(32));
+    expect(lines[5]).toBe('        1' + ' '.repeat(12) + 'epoch' + ' '.repeat(12) + '10');
+    expect(chars(lines[5]!).length).toBe(40);
+    const ascii = textChart(loss, { width: 30, height: 3, unicode: false, xAxis: { first: '3', last: '12', title: 'epoch' } });
+    expect(ascii[3]).toMatch(/^ +\+-+$/);
+    expect(ascii[4]).toMatch(/^ +3 +epoch +12$/);
   });
 
   it('labels the largest value on the top row and the smallest on the bottom row', () => {

@@ -1,11 +1,12 @@
 /**
  * What every command shares: turning errors into one line and an exit code, quiet ends on closed
- * pipes, and the colour decision.
+ * pipes, a terminal left as it was found, and the parsing of the command line.
  *
  * Exit codes: 0 done, 1 runtime failure, 2 usage/config/input error, 3 diverged, 130 interrupted.
  */
 import { CommanderError, type Command } from 'commander';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
+import { restoreTerminal } from '../report/status-line.ts';
 
 /**
  * Runs a command body; a UserError prints "name: message" (no stack) and returns its exit code.
@@ -14,6 +15,7 @@ import { describeFsError, EXIT, UserError } from '../errors.ts';
  */
 export async function runCommand(name: string, body: () => Promise<number>, options: { ownStdoutErrors?: boolean } = {}): Promise<number> {
   if (!options.ownStdoutErrors) quietOnClosedPipe(process.stdout);
+  restoreTerminalOnExit();
   try {
     return await body();
   } catch (err) {
@@ -34,6 +36,17 @@ export function reportError(name: string, err: unknown): number {
   process.stderr.write(`${name}: error: ${e?.message ?? String(err)}\n`);
   if (process.env.NN_TRAIN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
   return EXIT.failure;
+}
+
+/**
+ * Whatever ends the process (a return from main, process.exit on a closed pipe, a crash), the
+ * progress line is erased and the cursor shown again. A crash: the monitor runs before Node prints
+ * the error, so the stack trace starts on a clean line. (A signal is handled by signals.ts.)
+ */
+function restoreTerminalOnExit(): void {
+  if (process.listeners('exit').includes(restoreTerminal)) return;
+  process.on('exit', restoreTerminal);
+  process.on('uncaughtExceptionMonitor', restoreTerminal);
 }
 
 /**

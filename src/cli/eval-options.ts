@@ -7,6 +7,7 @@
  * paths on stdin. Every value is checked here, so a typo is a one-line usage error (exit 2)
  * before the model is even read.
  */
+import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KernelChoice } from '../core/index.ts';
 import { UserError } from '../errors.ts';
@@ -34,7 +35,11 @@ export interface EvalArgs {
   /** Worker threads of the core, or null for the core's default (one per core). */
   workers: number | null;
   kernel: KernelChoice;
+  /** Average each image's prediction with that of its mirror image. */
+  tta: boolean;
   quiet: boolean;
+  /** false with --no-progress. */
+  progress: boolean;
   color: boolean | undefined;
 }
 
@@ -77,39 +82,49 @@ function nonEmpty(text: string): string {
   return text;
 }
 
+const EXAMPLES = [
+  '',
+  'Examples:',
+  '  nn-eval runs/momentum/model.json data/test1/ > predictions.tsv',
+  "  find photos -name '*.jpg' | nn-eval model.json - | sort -t$'\\t' -k2 -g | tail",
+  '  nn-eval model.json data/test1 --format kaggle > submission.csv',
+  '  nn-eval model.json data/validation --metrics metrics.json > /dev/null   how good is it?',
+  '  nn-eval model.json photo.jpg --tta',
+  '',
+  'Labels (for the summary) come from names cat.N.jpg / dog.N.jpg or folders cat(s)/ dog(s)/.',
+  'Paths on stdin are relative to the current folder, like those on the command line.',
+  'A file or folder named -: write ./-. Names that start with -: put -- before them.',
+  'Exit codes: 0 done (broken images are skipped and counted), 1 runtime failure,',
+  '2 usage error, unreadable model file, missing path, or no image could be read;',
+  'Ctrl-C ends it by SIGINT (130 in a shell).',
+].join('\n');
+
 function buildProgram(): Command {
   return new Command('nn-eval')
-    .description('Predict cat or dog for images: one line per image on stdout, in input order; a summary on stderr.')
+    .description('Predict cat or dog for images with a model trained by nn-train: one line per image on stdout, in input order; a summary on stderr.')
+    .usage('[options] <model.json> <images, folders or - ...>')
     .argument('<model>', 'model file written by nn-train (model.json in a run folder)')
-    .argument('<inputs...>', 'image files, folders (recursive, sorted) or - for newline-separated paths on stdin')
-    .addOption(new Option('-f, --format <name>', 'output: tsv (path, p_dog, label), csv (with header), jsonl, kaggle (submission: id,label sorted by id)').choices(FORMAT_NAMES).default(EVAL_DEFAULTS.format))
+    .argument('[inputs...]', 'image files, folders (recursive, sorted) or - for newline-separated paths on stdin')
+    .optionsGroup('Output:')
+    .addOption(new Option('-f, --format <name>', 'tsv (path, p_dog, label), csv (with header), jsonl, kaggle (submission: id,label sorted by id)').choices(FORMAT_NAMES).default(EVAL_DEFAULTS.format))
     .addOption(new Option('-t, --threshold <p>', 'p_dog at or above which an image is called dog').argParser(numberIn(0, 1, true)).default(EVAL_DEFAULTS.threshold))
     .addOption(new Option('--clip <c>', 'kaggle: clip probabilities to [c, 1-c] (log loss punishes confident mistakes)').argParser(numberIn(0, 0.5, false)).default(EVAL_DEFAULTS.clip))
-    .addOption(new Option('--metrics <file>', 'write the summary (accuracy, log loss, confusion matrix, counts) as JSON').argParser(nonEmpty))
+    .addOption(new Option('--metrics <file>', 'write the summary (accuracy, per class, log loss, confusion matrix, counts) as JSON').argParser(nonEmpty))
+    .optionsGroup('Prediction:')
+    .option('--tta', 'test-time augmentation: average the prediction of each image and of its mirror image')
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
     .addOption(new Option('--workers <n>', 'threads of the core (default: one per core)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNELS).default('auto'))
-    .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)', false)
+    .optionsGroup('Display:')
+    .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)')
+    .option('--no-progress', 'no progress line on stderr')
     .option('--color', 'force colour on stderr')
     .option('--no-color', 'no colour on stderr (also: NO_COLOR=1)')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  nn-eval runs/momentum/model.json data/test1/ > predictions.tsv',
-        "  find photos -name '*.jpg' | nn-eval model.json - | sort -t$'\\t' -k2 -g | tail",
-        '  nn-eval model.json data/test1 --format kaggle > submission.csv',
-        '  nn-eval model.json data/validation --metrics metrics.json > /dev/null',
-        '',
-        'Labels (for the summary) come from names cat.N.jpg / dog.N.jpg or folders cat(s)/ dog(s)/.',
-        "A file or folder named -: write ./-. Names that start with -: put -- before them.",
-        'Exit codes: 0 done (broken images are skipped and counted), 1 runtime failure,',
-        '2 usage error, unreadable model file, missing path, or no image could be read.',
-      ].join('\n'),
-    )
-    .exitOverride()
-    .version(process.env.npm_package_version ?? '0.1.0');
+    .optionsGroup('Other:')
+    .version(NN_TRAIN_VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .addHelpText('after', EXAMPLES)
+    .exitOverride();
 }
 
 /** Parses nn-eval's arguments (argv without node and the script); pure, for tests. */
@@ -125,6 +140,14 @@ export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
   }
   if (help !== null) return { kind: 'help', text: help };
   const [model, inputs] = program.processedArgs as [string, string[]];
+  if (inputs.length === 0) {
+    // One argument: the model without images, or (more often) images without the model.
+    throw new UserError(
+      /\.json$/i.test(model)
+        ? `give the images or folders to predict after the model: nn-eval ${model} <images, folders or ->`
+        : `${model}: the first argument is the model file (model.json of an nn-train run), then the images: nn-eval runs/NAME/model.json ${model}`,
+    );
+  }
   if (inputs.filter((i) => i === '-').length > 1) throw new UserError('"-" (paths on stdin) may be given only once');
   const opts = program.opts();
   const colorSource = program.getOptionValueSource('color');
@@ -140,7 +163,9 @@ export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
       batchSize: opts.batchSize as number,
       workers: (opts.workers as number | undefined) ?? null,
       kernel: opts.kernel as KernelChoice,
-      quiet: opts.quiet as boolean,
+      tta: Boolean(opts.tta),
+      quiet: Boolean(opts.quiet),
+      progress: opts.progress as boolean,
       color: colorSource === 'cli' ? (opts.color as boolean) : undefined,
     },
   };

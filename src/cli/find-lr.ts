@@ -10,19 +10,30 @@ import { makeFolder, writeFileAtomic } from '../io/files.ts';
 import { lrFindSvg } from '../report/lr-find-chart.ts';
 import { findLearningRate } from '../train/lr-find.ts';
 import { defaultRunDir } from '../train/run-folder.ts';
-import { checkNetworkFits, engineFactory, interruptFlag, makeReporter, resolveRun } from './nn-train.ts';
+import type { Config } from '../config/schema.ts';
+import { checkNetworkFits, engineFactory, interruptFlag, makeReporter } from './train-run.ts';
 import type { TrainArgs } from './train-options.ts';
 
-export async function findLr(args: TrainArgs): Promise<number> {
-  if (args.resume !== null) throw new UserError('--find-lr starts from the config, not from a run: leave out --resume');
-  const run = resolveRun(args);
+/** `run`: the config resolved from the command line (nn-train.ts resolveRun) and its name. */
+export async function findLr(args: TrainArgs, run: { config: Config; name: string }): Promise<number> {
   await checkNetworkFits(run.config);
   const reporter = makeReporter(args);
   const interrupt = interruptFlag(reporter);
   try {
-    const result = await findLearningRate({ config: run.config, onEvent: reporter.handle, shouldStop: interrupt.stop, createEngine: engineFactory(args.kernel) });
-    reporter.close();
     const dir = run.config.out ?? defaultRunDir(`${run.name}-lr-find`);
+    const result = await findLearningRate({
+      config: run.config,
+      name: run.name,
+      outDir: dir,
+      onEvent: (e) => {
+        if (e.event === 'start') interrupt.trainingStarted();
+        reporter.handle(e);
+      },
+      shouldStop: interrupt.stop,
+      signal: interrupt.signal,
+      createEngine: engineFactory(args.kernel),
+    });
+    reporter.close();
     try {
       makeFolder(dir);
     } catch (err) {

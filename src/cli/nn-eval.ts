@@ -15,19 +15,23 @@
  * model file, missing path, empty folder, Kaggle names that are not N.jpg, a --metrics file whose
  * folder does not exist, or no image could be read at all.
  */
-import { accessSync, constants, existsSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { fstatSync, statSync, type Stats } from 'node:fs';
+import { basename } from 'node:path';
+import { isImageName } from '../data/find.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
-import { readModelFile, writeFileAtomic } from '../io/files.ts';
+import { checkOutputFile, readModelFileOrRunFolder, writeFileAtomic } from '../io/files.ts';
 import type { Model } from '../io/model-file.ts';
-import { colorLevel, makeChalk, showProgress } from '../report/color.ts';
+import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
+import { dieOnStopSignals } from './signals.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';
 
 export async function main(argv: string[]): Promise<number> {
   ignoreStderrErrors();
   failOnStdoutErrors();
+  // Nothing to save on Ctrl-C: erase the progress line and end by the signal, so shells stop too.
+  dieOnStopSignals();
   return runCommand('nn-eval', async () => {
     try {
       const parsed = parseEvalCli(argv);
@@ -36,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       const model = readModel(parsed.args.model);
-      if (parsed.args.metrics !== null) checkMetricsTarget(parsed.args.metrics, parsed.args.model);
+      if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
       try {
         return await evaluate(parsed.args, model);
       } finally {
@@ -71,42 +75,27 @@ function failOnStdoutErrors(): void {
   });
 }
 
-/** Reads the model file; a run folder given instead of its model gets a pointer to the file inside. */
+/**
+ * Reads the model file (a run folder gets a pointer to its model.json); a folder of images or an
+ * image given first (the model was forgotten) gets a reminder of the argument order.
+ */
 function readModel(path: string): Model {
   try {
-    return readModelFile(path);
+    return readModelFileOrRunFolder(path);
   } catch (err) {
-    const inside = join(path, 'model.json');
-    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    if (!(err instanceof UserError) || err.message.includes("(the run's model is")) throw err;
+    if (isFolder(path) || isImageName(basename(path))) {
+      throw new UserError(`${err.message}; the first argument is the model file (model.json of an nn-train run), the images come after it`, err.exitCode);
+    }
     throw err;
   }
 }
 
-/**
- * Fails before any work when the metrics could not be written at the end: the path is a folder, its
- * folder is missing or read-only, or it is the model file itself.
- */
-function checkMetricsTarget(path: string, modelPath: string): void {
-  const fail = (why: string): never => {
-    throw new UserError(`${path}: cannot write the metrics: ${why}`);
-  };
-  let target: Stats | null = null;
+function isFolder(path: string): boolean {
   try {
-    target = statSync(path);
+    return statSync(path).isDirectory();
   } catch {
-    // does not exist yet (or a dangling link): the folder decides
-  }
-  if (target?.isDirectory()) fail('is a folder, expected a file');
-  if (path.endsWith('/')) fail('ends with /, expected a file name');
-  if (target !== null && !target.isFile()) return; // a device or a pipe (/dev/stdout): written as it is
-  if (target !== null && existsSync(modelPath) && realpathSync(path) === realpathSync(modelPath)) fail('it is the model file');
-  const folder = dirname(target !== null ? realpathSync(path) : path);
-  try {
-    if (!statSync(folder).isDirectory()) fail(`${folder} is not a folder`);
-    accessSync(folder, constants.W_OK);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    fail(describeFsError(err));
+    return false;
   }
 }
 
@@ -170,7 +159,8 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
 
   const chalk = makeChalk(colorLevel(Boolean(process.stderr.isTTY), process.env, args.color));
   const total = plannedCount(plan);
-  const progress = new ProgressLine(process.stderr, total, showProgress(Boolean(process.stderr.isTTY), process.env, args.quiet) && !process.stdout.isTTY);
+  const live = progressStyle(Boolean(process.stderr.isTTY), process.env, { quiet: args.quiet, progress: args.progress }) === 'live';
+  const progress = new ProgressLine(process.stderr, total, live && !process.stdout.isTTY);
   const metrics = new MetricsAccumulator(args.threshold, args.clip);
 
   async function* checkedItems() {
@@ -196,15 +186,13 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   try {
     await writeOut(formatter.header());
     const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total });
-    for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize)) {
+    for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize, { tta: args.tta })) {
       for (const s of batch.skipped) {
         metrics.skip(s.path, s.reason);
-        if (!args.quiet) {
-          progress.clear();
-          process.stderr.write(`nn-eval: ${chalk.yellow('skipped')} ${printable(`${s.path}: ${s.reason}`)}\n`);
-        }
+        if (!args.quiet) progress.print(`nn-eval: ${chalk.yellow('skipped')} ${printable(`${s.path}: ${s.reason}`)}`);
       }
       for (const p of batch.predictions) metrics.add(p.pDog, p.actual);
+      progress.clear(); // the data may reach this terminal (`| head`): onto a clean line
       await writeOut(formatter.batch(batch.predictions));
       progress.update(metrics.predicted + metrics.skipped);
     }

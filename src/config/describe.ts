@@ -195,3 +195,48 @@ export function layerTableMarkdown(): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * The same table for a terminal (`nn-train --help-config`): one block per field, its path with the
+ * type and the default, then the meaning wrapped to `width` columns.
+ *
+ *   training.epochs   integer >= 1, <= 100000; default 10
+ *                     passes over the training set
+ */
+export function configReference(width: number): string {
+  const rows = describeConfig();
+  const indent = Math.max(...rows.map((r) => r.path.length)) + 3;
+  const wrap = (text: string): string[] => {
+    const room = Math.max(20, width - indent - 1);
+    const lines: string[] = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > room) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line === '' ? word : `${line} ${word}`;
+      }
+    }
+    if (line !== '') lines.push(line);
+    return lines;
+  };
+  const out = [
+    'Config fields (a JSON file given with --config; every field has a default unless marked required).',
+    'The command-line flags (--epochs, --lr, ...) override the field named in their help.',
+    '',
+  ];
+  for (const r of rows) {
+    const who = r.optimizers ? ` (${r.optimizers.join(', ')})` : '';
+    out.push(`${r.path.padEnd(indent)}${r.type}; ${r.default ? `default ${r.default}` : 'required'}`);
+    for (const line of wrap(r.description + who)) out.push(' '.repeat(indent) + line);
+  }
+  out.push('', 'Layer types of model.layers ({"type": ..., fields}), input side first, ending with {"type": "dense", "units": 1}:', '');
+  for (const layer of describeLayers()) {
+    out.push(`${layer.type.padEnd(indent)}${layer.description || `activation: ${layer.type}(x) element by element`}`);
+    for (const r of layer.fields) {
+      out.push(`${' '.repeat(indent)}${r.path}: ${r.type}; ${r.default ? `default ${r.default}` : 'required'}${r.description ? ` (${r.description})` : ''}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -182,6 +182,23 @@ export function fillInputs(pixels: Uint8Array, count: number, d: number, channel
   for (let r = 0; r < count; r++) convertImage(pixels, r * d, x, r * d, d, channels, table);
 }
 
+/**
+ * As fillInputs, each image mirrored left-right (x[y][col] = pixels[y][width - 1 - col]): the flip of
+ * fillBatch, for test-time augmentation in nn-eval (--tta).
+ */
+export function fillMirroredInputs(
+  pixels: Uint8Array,
+  count: number,
+  shape: { width: number; height: number; channels: number },
+  table: Float32Array,
+  x: Float32Array,
+): void {
+  const { width, height, channels } = shape;
+  const d = width * height * channels;
+  if (pixels.length < count * d || x.length < count * d) throw new RangeError(`fillMirroredInputs: buffers too small for ${count} rows of ${d}`);
+  for (let r = 0; r < count; r++) mirrorImage(pixels, r * d, x, r * d, width, height, channels, table);
+}
+
 function convertImage(
   pixels: Uint8Array,
   from: number,

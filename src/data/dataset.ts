@@ -32,6 +32,11 @@ export interface LoadDatasetOptions {
   onProgress?: (done: number, total: number) => void;
   /** How to decode (processes, concurrency). */
   decode?: DecodeImagesOptions;
+  /**
+   * Stops the loading (Ctrl-C): checked between images, so decoding stops within a chunk of images;
+   * loadDataset then rejects with signal.reason, the decoder processes end and no cache is written.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Dataset {
@@ -100,7 +105,7 @@ export function sampleFiles<T extends { relativePath: string; label?: Label | nu
  * Throws a UserError when the folder is missing, holds no labeled image, or none could be decoded.
  */
 export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset> {
-  const { dir, onProgress } = options;
+  const { dir, onProgress, signal } = options;
   const { width, height, channels, fit } = options.preprocessing;
   const settings: DecodeSettings = { width, height, channels, fit };
   checkDecodeSettings(settings);
@@ -108,6 +113,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset>
   const limit = options.limit ?? null;
 
   const found = await findImages(dir);
+  signal?.throwIfAborted();
   let files: ImageFile[] = found.files.filter((f) => f.label !== null);
   const unlabeled = found.files.length - files.length;
   if (files.length === 0) {
@@ -169,6 +175,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset>
       skippedHere.push({ relativePath: file.relativePath, reason: o.reason });
     }
     onProgress?.(o.index + 1, files.length);
+    signal?.throwIfAborted(); // leaving the loop ends decodeImages, which stops its decoder processes
   }
   if (n === 0) {
     const first = skippedHere[0]!;

@@ -7,6 +7,7 @@
  *                                                 path are written as \t \n \r \\
  *   csv     path,p_dog,label                      header line; RFC 4180 quoting
  *   jsonl   {"path":..,"p_dog":..,"label":..,"actual":..}   actual: "cat", "dog" or null
+ * Probabilities always have PROBABILITY_DECIMALS decimals.
  *   kaggle  id,label                              header; label = p_dog clipped to [c, 1-c];
  *                                                 rows sorted by the numeric id of N.jpg
  */
@@ -41,9 +42,12 @@ export function labelName(pDog: number, threshold: number): 'cat' | 'dog' {
   return pDog >= threshold ? 'dog' : 'cat';
 }
 
-/** A probability in 6 significant digits, the shortest way JavaScript writes that value ("0.973412", "1.2e-7", "1"). */
+/** Decimals of every probability nn-eval writes: columns line up, and `sort -g` or a spreadsheet reads them alike. */
+export const PROBABILITY_DECIMALS = 6;
+
+/** A probability with PROBABILITY_DECIMALS decimals: "0.973412", "0.000000", "1.000000". */
 export function formatProbability(p: number): string {
-  return String(Number(p.toPrecision(6)));
+  return p.toFixed(PROBABILITY_DECIMALS);
 }
 
 export function escapeTsv(field: string): string {
@@ -151,14 +155,13 @@ export function createFormatter(format: FormatName, options: FormatOptions): For
     case 'jsonl':
       return {
         header: () => '',
+        // Written by hand so that p_dog keeps its fixed decimals (JSON.stringify would print 0.5).
         batch: (ps) =>
-          lines(ps, (p) =>
-            JSON.stringify({
-              path: p.path,
-              p_dog: Number(formatProbability(p.pDog)),
-              label: labelName(p.pDog, threshold),
-              actual: p.actual === null ? null : ACTUAL[p.actual],
-            }),
+          lines(
+            ps,
+            (p) =>
+              `{"path":${JSON.stringify(p.path)},"p_dog":${formatProbability(p.pDog)},"label":"${labelName(p.pDog, threshold)}",` +
+              `"actual":${p.actual === null ? 'null' : `"${ACTUAL[p.actual]}"`}}`,
           ),
         end: () => '',
       };

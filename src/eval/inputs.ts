@@ -8,7 +8,7 @@
  * broken image, since earlier lines may already be out.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { findImages, labelFromFileName, labelFromFolderName } from '../data/find.ts';
 import { describeFsError, UserError } from '../errors.ts';
@@ -146,13 +146,20 @@ function describePathError(path: string, err: unknown): string {
   return reason;
 }
 
-/** A path read from stdin: a file as it is, a folder expanded, a missing path reported (skipped). */
+/**
+ * A path read from stdin: a file as it is, a folder expanded, a missing path reported (skipped).
+ * Relative paths are relative to the current folder, as on the command line; a missing one names
+ * that folder, since a list made elsewhere (`ls photos | nn-eval model.json -` gives bare names)
+ * is the usual cause.
+ */
 async function* fromStdinPath(path: string, sources: InputSources): AsyncGenerator<InputItem> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (err) {
-    yield { kind: 'unreadable', path, reason: describePathError(path, err) };
+    const relative = !isAbsolute(path) && (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+    const reason = describePathError(path, err) + (relative ? ` in ${process.cwd()} (the current folder, which relative paths on stdin start from)` : '');
+    yield { kind: 'unreadable', path, reason };
     return;
   }
   if (!isFolder) {

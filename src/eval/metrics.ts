@@ -8,6 +8,9 @@
  *   clipped log loss = the same with p_i clipped to [c, 1 - c]: what a Kaggle submission
  *                     written with --clip c would score (c = 0 falls back to 1e-15)
  *   confusion[actual][predicted]: counts, e.g. confusion.dog.cat = dogs called cats
+ *   classAccuracy.cat = confusion.cat.cat / (cats), classAccuracy.dog likewise: a model that calls
+ *                     most cats "dog" can have a fair accuracy on a set with more dogs, not here
+ *   unlabeledPredicted: how many of the images without a label were called cat and dog
  */
 import { labelName } from './formats.ts';
 
@@ -38,6 +41,10 @@ export interface EvalMetrics {
   clip: number;
   clippedLogLoss: number | null;
   confusion: Confusion;
+  /** Accuracy on the cats and on the dogs alone; null for a class without labeled images. */
+  classAccuracy: { cat: number | null; dog: number | null };
+  /** Predicted classes of the unlabeled images. */
+  unlabeledPredicted: { cat: number; dog: number };
   skippedFiles: SkippedFile[];
 }
 
@@ -58,6 +65,7 @@ export class MetricsAccumulator {
   private logLossSum = 0;
   private clippedLogLossSum = 0;
   private readonly confusion: Confusion = { cat: { cat: 0, dog: 0 }, dog: { cat: 0, dog: 0 } };
+  private readonly unlabeledPredicted = { cat: 0, dog: 0 };
   private readonly skippedFiles: SkippedFile[] = [];
 
   constructor(
@@ -67,9 +75,12 @@ export class MetricsAccumulator {
 
   add(pDog: number, actual: 0 | 1 | null): void {
     this.images++;
-    if (actual === null) return;
-    this.labeled++;
     const predicted = labelName(pDog, this.threshold);
+    if (actual === null) {
+      this.unlabeledPredicted[predicted]++;
+      return;
+    }
+    this.labeled++;
     const truth = actual === 1 ? 'dog' : 'cat';
     this.confusion[truth][predicted]++;
     if (predicted === truth) this.correct++;
@@ -91,6 +102,8 @@ export class MetricsAccumulator {
 
   result(): EvalMetrics {
     const n = this.labeled;
+    const { cat, dog } = this.confusion;
+    const share = (right: number, total: number) => (total > 0 ? right / total : null);
     return {
       images: this.images,
       labeled: n,
@@ -102,6 +115,8 @@ export class MetricsAccumulator {
       clip: this.clip,
       clippedLogLoss: n > 0 ? this.clippedLogLossSum / n : null,
       confusion: structuredClone(this.confusion),
+      classAccuracy: { cat: share(cat.cat, cat.cat + cat.dog), dog: share(dog.dog, dog.cat + dog.dog) },
+      unlabeledPredicted: { ...this.unlabeledPredicted },
       skippedFiles: [...this.skippedFiles],
     };
   }

@@ -8,8 +8,12 @@
  * very conversion training used, so an image gets bit-identical inputs in nn-train and nn-eval.
  * A batch is predicted when it is full, or earlier when the decoder says it is waiting for input
  * (so a slow producer on stdin still sees its answers at once). Buffers are allocated once.
+ *
+ * Test-time augmentation (`tta`): each image is also predicted mirrored left-right (the flip that
+ * training's augmentation uses, src/data/batches.ts), and its answer is the mean of the two,
+ * p = (p(image) + p(mirror)) / 2: a second forward pass per batch, into a second buffer.
  */
-import { fillInputs, pixelTable } from '../data/batches.ts';
+import { fillInputs, fillMirroredInputs, pixelTable } from '../data/batches.ts';
 import type { Preprocessing } from '../data/preprocessing.ts';
 import type { DecodedInput } from './decode-inputs.ts';
 import type { Prediction } from './formats.ts';
@@ -39,6 +43,7 @@ export async function* predictBatches(
   preprocessing: Preprocessing,
   engine: PredictEngine | Promise<PredictEngine>,
   batchSize: number,
+  options: { tta?: boolean } = {},
 ): AsyncGenerator<PredictedBatch, void, undefined> {
   const { width, height, channels } = preprocessing;
   const d = width * height * channels;
@@ -52,6 +57,7 @@ export async function* predictBatches(
   const table = pixelTable(preprocessing);
   const pixels = new Uint8Array(batchSize * d); // (B, D) uint8, reused
   const probabilities = new Float32Array(batchSize);
+  const mirrored = options.tta ? new Float32Array(batchSize) : null;
   let images: InputImage[] = [];
   let skipped: SkippedFile[] = [];
 
@@ -62,7 +68,14 @@ export async function* predictBatches(
       const e = await ready();
       fillInputs(pixels, n, d, channels, table, e.input);
       e.predict(n, probabilities);
-      for (let i = 0; i < n; i++) predictions[i] = { path: images[i]!.path, pDog: probabilities[i]!, actual: images[i]!.actual };
+      if (mirrored !== null) {
+        fillMirroredInputs(pixels, n, preprocessing, table, e.input);
+        e.predict(n, mirrored);
+      }
+      for (let i = 0; i < n; i++) {
+        const pDog = mirrored === null ? probabilities[i]! : (probabilities[i]! + mirrored[i]!) / 2;
+        predictions[i] = { path: images[i]!.path, pDog, actual: images[i]!.actual };
+      }
     }
     const batch = { predictions, skipped };
     images = [];

@@ -2,7 +2,7 @@
  * File helpers kept apart from the math: atomic writes and reading model files.
  */
 import { constants } from 'node:buffer';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from '../errors.ts';
 import { decodeModel, encodeModel, ModelFormatError, type Model } from './model-file.ts';
@@ -65,6 +65,36 @@ export function writeFileAtomic(target: string, data: string | Uint8Array | read
 }
 
 /**
+ * Fails (a UserError, exit 2) before any work when a command could not write its output file at
+ * the end: the path is a folder or ends with /, its folder is missing, not a folder or read-only,
+ * or it is the model file the command reads. A device or a pipe passes: it is written as it is.
+ * `what` names the output in the message: "the metrics", "the ONNX file".
+ */
+export function checkOutputFile(path: string, what: string, modelPath: string): void {
+  const fail = (why: string): never => {
+    throw new UserError(`${path}: cannot write ${what}: ${why}`);
+  };
+  let target: Stats | null = null;
+  try {
+    target = statSync(path);
+  } catch {
+    // does not exist yet (or a dangling link): the folder decides
+  }
+  if (target?.isDirectory()) fail('is a folder, expected a file');
+  if (path.endsWith('/')) fail('ends with /, expected a file name');
+  if (target !== null && !target.isFile()) return;
+  if (target !== null && existsSync(modelPath) && realpathSync(path) === realpathSync(modelPath)) fail('it is the model file');
+  const folder = dirname(target !== null ? realpathSync(path) : path);
+  try {
+    if (!statSync(folder).isDirectory()) fail(`${folder} is not a folder`);
+    accessSync(folder, fsConstants.W_OK);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    fail(describeFsError(err));
+  }
+}
+
+/**
  * Makes a folder and any missing parents (mkdir -p). Not mkdirSync(dir, { recursive: true }): on
  * Node 20 that loops forever when mkdir fails with ENOENT although the parent exists, which is what
  * /proc and /sys answer (`--out /proc/x` would hang). Here each missing level is made in turn, and
@@ -123,6 +153,20 @@ export function readModelFile(path: string): Model {
     return decodeModel(text);
   } catch (err) {
     if (err instanceof ModelFormatError) throw new UserError(`${path}: bad model file: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * readModelFile for a path given on a command line: a run folder given instead of its model gets a
+ * pointer to the model file inside.
+ */
+export function readModelFileOrRunFolder(path: string): Model {
+  try {
+    return readModelFile(path);
+  } catch (err) {
+    const inside = join(path, 'model.json');
+    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
     throw err;
   }
 }

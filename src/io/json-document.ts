@@ -78,13 +78,20 @@ export type FloatBufferJson = z.infer<typeof floatBufferSchema>;
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * The bytes of `values` as little-endian float32, the order of every file format here (this model
+ * file's base64 and ONNX's raw_data): a view on a little-endian machine, a copy on a big-endian one.
+ */
+export function littleEndianBytes(values: Float32Array): Uint8Array {
+  if (littleEndian) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  return bytes;
+}
+
 export function encodeFloats(values: Float32Array): FloatBufferJson {
-  let bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (!littleEndian) {
-    bytes = new Uint8Array(values.length * 4);
-    const view = new DataView(bytes.buffer);
-    for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  }
+  const bytes = littleEndianBytes(values);
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   return { dtype: 'float32', encoding: 'base64-le', count: values.length, data };
 }

@@ -34,9 +34,15 @@ export function makeChalk(level: ColorLevel): ChalkInstance {
 }
 
 /**
- * Whether to draw progress (bars, a redrawn line) on stderr: only for a person at a terminal, so
- * not when stderr is not a TTY, TERM is "dumb", NO_COLOR asks for plain output, or --quiet.
+ * How to show progress on stderr: `live` (a bar redrawn in place) only for a person at a terminal;
+ * `plain` (occasional lines, no escape codes for moving the cursor) when stderr is not a terminal,
+ * TERM is "dumb" (a terminal that cannot move its cursor: Emacs' shell, some CI logs) or
+ * --no-progress asks for it; `none` with --quiet. NO_COLOR is about colour only
+ * (https://no-color.org): it leaves the progress as it is.
  */
-export function showProgress(isTTY: boolean, env: NodeJS.ProcessEnv, quiet: boolean): boolean {
-  return isTTY && !quiet && env.TERM !== 'dumb' && !env.NO_COLOR;
+export type ProgressStyle = 'live' | 'plain' | 'none';
+
+export function progressStyle(isTTY: boolean, env: NodeJS.ProcessEnv, options: { quiet: boolean; progress: boolean }): ProgressStyle {
+  if (options.quiet) return 'none';
+  return isTTY && options.progress && env.TERM !== 'dumb' ? 'live' : 'plain';
 }

@@ -7,8 +7,16 @@
  * value is, '.' along the line between two values.
  *
  * Layout of every line: a gutter with the largest value on the top row and the smallest on the
- * bottom row, an axis character, then the plot; each line is exactly `width` characters, so the
- * chart can be framed or indented without measuring it.
+ * bottom row, an axis character, then the plot. With `xAxis`, two more lines: the horizontal axis
+ * and its labels (the first and last x, e.g. epochs, and the axis title between them):
+ *
+ *   0.6931 ┤⠑⠢⡀
+ *          │  ⠈⠢⣀
+ *   0.3800 ┤     ⠉⠒⠒⠤⠤⣀⣀⣀
+ *          └──────────────
+ *           1   epoch   10
+ *
+ * Lines are at most `width` characters and never end in a space.
  */
 
 export interface TextChartOptions {
@@ -18,6 +26,10 @@ export interface TextChartOptions {
   height: number;
   /** Braille and box-drawing characters (true) or ASCII only (false). */
   unicode: boolean;
+  /** How the gutter writes a value (default: four significant digits, no trailing zeros). */
+  format?: (value: number) => string;
+  /** A horizontal axis under the plot, labelled with the first and last x and a title. */
+  xAxis?: { first: string; last: string; title: string };
 }
 
 /** Dot bits of a braille cell, by [column][row]: dots 1-2-3-7 on the left, 4-5-6-8 on the right. */
@@ -95,9 +107,10 @@ export function textChart(values: readonly number[], opts: TextChartOptions): st
   // Gutter: right-aligned labels, a space, the axis character. Dropped when the chart is too narrow.
   // A flat series has one value to show, on the middle row where its line is.
   const flat = finite.length > 0 && hi === lo;
-  const top = finite.length > 0 && !flat ? label(hi) : '';
-  const bottom = finite.length > 0 && !flat ? label(lo) : '';
-  const middle = flat ? label(lo) : '';
+  const format = opts.format ?? label;
+  const top = finite.length > 0 && !flat ? format(hi) : '';
+  const bottom = finite.length > 0 && !flat ? format(lo) : '';
+  const middle = flat ? format(lo) : '';
   const middleRow = Math.floor((height - 1) / 2);
   const labelWidth = Math.max(top.length, bottom.length, middle.length);
   const gutterWidth = labelWidth > 0 && width >= labelWidth + 2 + 4 ? labelWidth + 2 : 0;
@@ -115,13 +128,29 @@ export function textChart(values: readonly number[], opts: TextChartOptions): st
     plot = asciiRows(values, plotWidth, height, lo, hi);
   }
 
-  return plot.map((row, r) => {
+  const lines = plot.map((row, r) => {
     if (gutterWidth === 0) return row;
     const text = flat ? (r === middleRow ? middle : '') : r === 0 ? top : r === height - 1 ? bottom : '';
     const labelled = text !== '';
     const axis = opts.unicode ? (labelled ? '┤' : '│') : labelled ? '+' : '|';
     return `${text.padStart(labelWidth)} ${axis}${row}`;
   });
+  if (opts.xAxis) {
+    const corner = gutterWidth === 0 ? '' : ' '.repeat(labelWidth + 1) + (opts.unicode ? '└' : '+');
+    lines.push(corner + (opts.unicode ? '─' : '-').repeat(plotWidth));
+    lines.push(' '.repeat(gutterWidth) + axisLabels(opts.xAxis, plotWidth));
+  }
+  return lines.map((line) => line.trimEnd());
+}
+
+/** "1     epoch     10" in `width` columns: the first label under the first column, the last under the last. */
+function axisLabels(axis: NonNullable<TextChartOptions['xAxis']>, width: number): string {
+  const { first, last, title } = axis;
+  const gap = width - first.length - last.length;
+  if (gap < 1) return first.slice(0, width);
+  if (gap < title.length + 2) return first + ' '.repeat(gap) + last;
+  const left = Math.floor((gap - title.length) / 2);
+  return first + ' '.repeat(left) + title + ' '.repeat(gap - title.length - left) + last;
 }
 
 function brailleRows(values: readonly number[], cols: number, rows: number, lo: number, hi: number): string[] {

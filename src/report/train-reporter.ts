@@ -1,27 +1,37 @@
 /**
- * Shows training events to a person or a program:
- *   - TTY stderr: cli-progress bars (decoding, then each epoch with ETA, images/s and the smoothed
- *     loss) and one coloured summary line per epoch;
- *   - not a TTY: one plain line per epoch, plus a line every tenth of a long epoch; nothing redrawn;
- *   - --json: one JSON object per event on stdout (start, dataset, epoch, warning, done), the
- *     human lines still on stderr unless --quiet.
+ * Shows training events to a person or a program. What a person sees on stderr depends on the
+ * progress style (chosen by progressStyle in color.ts):
+ *   - live (stderr is a terminal): a progress bar redrawn in place (decoding, then each epoch with
+ *     its loss, ETA, images/s and the ETA of the whole run), fitted to the window's width, and one
+ *     summary line per epoch above it;
+ *   - plain (not a terminal, TERM=dumb, --no-progress): the summary lines, and a progress line when
+ *     nothing was printed for PLAIN_PROGRESS_SECONDS; nothing is redrawn, no cursor movement;
+ *   - none (--quiet): errors only.
+ * --json adds one JSON object per event on stdout (start, dataset, epoch, warning, done); when stdout
+ * is the same terminal, the bar is erased while a JSON line is written, so it never covers one.
  */
 import { layerTable } from './layer-table.ts';
-import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { TrainEvent } from '../train/events.ts';
+import type { ProgressStyle } from './color.ts';
+import { formatDuration, formatRate, progressText, type ProgressField } from './progress-text.ts';
+import { StatusLine, type TerminalStream } from './status-line.ts';
 
 export interface ReporterOptions {
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream;
+  stderr: TerminalStream;
+  stdout: { write(text: string): boolean; readonly isTTY?: boolean };
   chalk: ChalkInstance;
-  /** Draw progress bars (stderr is a TTY, not --quiet, TERM not dumb). */
-  bars: boolean;
+  progress: ProgressStyle;
   json: boolean;
   quiet: boolean;
   /** --verbose: the cache file, and the learning rate and kernel in each epoch line. */
   verbose?: boolean;
+  /** Clock in milliseconds (tests pass their own). */
+  now?: () => number;
 }
+
+/** Plain style: a progress line only after this long without any line. */
+export const PLAIN_PROGRESS_SECONDS = 10;
 
 const JSON_EVENTS = new Set(['start', 'dataset', 'epoch', 'warning', 'done']);
 
@@ -34,33 +44,39 @@ export function formatExtra(extra: Readonly<Record<string, number>> | undefined)
   return extra ? Object.entries(extra).map(([k, v]) => ` | ${k} ${formatNumber(v)}`).join('') : '';
 }
 
-export function formatRate(x: number): string {
-  return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-';
-}
-
 export class TrainReporter {
-  private bar: cliProgress.SingleBar | null = null;
-  private lastLineBatch = 0;
+  private readonly status: StatusLine | null;
+  private readonly now: () => number;
   private jsonStopped = false;
+  /** When the last line for people was written (plain progress waits PLAIN_PROGRESS_SECONDS after it). */
+  private lastLine: number;
+  private epochs: number | null = null;
+  /** Decoding: when the first progress event came. */
+  private decodeStart: number | null = null;
+  /** The epoch under way: when it started and how many of its batches were done before (a resume). */
+  private epochStart: number;
+  private firstBatch: number | null = null;
+  /** Seconds the last finished epoch took (validation included), for the ETA of the run. */
+  private lastEpochSeconds: number | null = null;
 
-  constructor(private readonly o: ReporterOptions) {}
+  constructor(private readonly o: ReporterOptions) {
+    this.now = o.now ?? (() => performance.now());
+    this.status = o.progress === 'live' && !o.quiet ? new StatusLine(o.stderr, { now: this.now }) : null;
+    this.lastLine = this.now();
+    this.epochStart = this.now();
+  }
 
   private line(text: string): void {
-    if (!this.o.quiet) this.o.stderr.write(text + '\n');
+    if (this.o.quiet) return;
+    this.lastLine = this.now();
+    if (this.status) this.status.print(text);
+    else this.o.stderr.write(text + '\n');
   }
 
-  private stopBar(): void {
-    this.bar?.stop();
-    this.bar = null;
-  }
-
-  private startBar(format: string, total: number, payload: Record<string, unknown>): void {
-    this.stopBar();
-    this.bar = new cliProgress.SingleBar(
-      { stream: this.o.stderr as NodeJS.WriteStream, format, hideCursor: true, clearOnComplete: true, barsize: 30, etaBuffer: 50, fps: 10 },
-      cliProgress.Presets.shades_classic,
-    );
-    this.bar.start(total, 0, payload);
+  /** A plain progress line, when nothing was printed for a while. */
+  private plainProgress(text: () => string): void {
+    if (this.o.progress !== 'plain' || this.o.quiet) return;
+    if (this.now() - this.lastLine >= PLAIN_PROGRESS_SECONDS * 1000) this.line(text());
   }
 
   /** Stops the JSON lines: stdout cannot be written any more (its reader went away, or the disk is full). */
@@ -68,19 +84,33 @@ export class TrainReporter {
     this.jsonStopped = true;
   }
 
+  private writeJson(e: TrainEvent): void {
+    const text = JSON.stringify(e) + '\n';
+    if (this.status && this.o.stdout.isTTY) this.status.around(() => this.o.stdout.write(text));
+    else this.o.stdout.write(text);
+  }
+
   handle = (e: TrainEvent): void => {
-    if (this.o.json && !this.jsonStopped && JSON_EVENTS.has(e.event)) this.o.stdout.write(JSON.stringify(e) + '\n');
+    if (this.o.json && !this.jsonStopped && JSON_EVENTS.has(e.event)) this.writeJson(e);
     const c = this.o.chalk;
     switch (e.event) {
-      case 'decode':
-        if (this.o.bars && !this.o.quiet) {
-          if (!this.bar) this.startBar('decoding  {bar} {value}/{total} images | ETA {eta_formatted}', e.total, {});
-          this.bar!.update(e.done);
-          if (e.done >= e.total) this.stopBar();
-        }
+      case 'decode': {
+        const now = this.now();
+        this.decodeStart ??= now;
+        const seconds = (now - this.decodeStart) / 1000;
+        const rate = seconds > 0 ? e.done / seconds : NaN;
+        const eta = rate > 0 ? (e.total - e.done) / rate : null;
+        this.status?.update((width) =>
+          progressText(
+            { label: 'decoding', done: e.done, total: e.total, unit: 'images', fields: [{ text: `${formatRate(rate)} img/s`, rank: 2 }, { text: `ETA ${formatDuration(eta)}`, rank: 1 }] },
+            width,
+          ),
+        );
+        this.plainProgress(() => `decoding: ${e.done}/${e.total} images, ${formatRate(rate)} img/s, ETA ${formatDuration(eta)}`);
         return;
+      }
       case 'dataset':
-        this.stopBar();
+        this.status?.clear();
         this.line(
           `${c.bold('data')}: ${e.images} images (${e.cats} cats, ${e.dogs} dogs)` +
             `${e.fromCache ? ' from the cache' : ''} in ${e.seconds.toFixed(1)} s; ` +
@@ -93,30 +123,51 @@ export class TrainReporter {
         if (e.skippedFiles.length > 10) this.line(c.yellow(`  ... and ${e.skippedFiles.length - 10} more`));
         return;
       case 'start':
-        for (const row of layerTable(e.layers, e.statistics)) this.line(c.dim(row));
+        if (e.layers.length > 0) for (const row of layerTable(e.layers, e.statistics)) this.line(c.dim(row));
+        this.epochs = e.epochs;
+        this.epochStart = this.now();
+        this.firstBatch = null;
         this.line(
           `${c.bold(e.resumed ? 'resuming' : 'training')} ${e.name}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
             `${e.optimizer}, batch ${e.batchSize} (${e.batchesPerEpoch} per epoch), epochs ${e.firstEpoch}-${e.epochs}, ` +
             `${e.workers} worker${e.workers === 1 ? '' : 's'} (${e.kernel} kernels) -> ${e.runDir}`,
         );
         return;
-      case 'batch':
-        if (this.o.bars && !this.o.quiet) {
-          if (e.batch === 1 || !this.bar) {
-            this.startBar(`epoch ${e.epoch} {bar} {value}/{total} | ETA {eta_formatted} | {rate} img/s | loss {loss}{extra}`, e.batches, { rate: '-', loss: '-', extra: '' });
-          }
-          this.bar!.update(e.batch, { rate: formatRate(e.imagesPerSecond), loss: formatNumber(e.smoothedLoss), extra: formatExtra(e.extra) });
-        } else if (!this.o.bars && e.batches >= 50) {
-          // Long epochs get a plain progress line every tenth.
-          const tenth = Math.ceil(e.batches / 10);
-          if (e.batch % tenth === 0 && e.batch < e.batches && e.batch !== this.lastLineBatch) {
-            this.lastLineBatch = e.batch;
-            this.line(`epoch ${e.epoch}: batch ${e.batch}/${e.batches}, loss ${formatNumber(e.smoothedLoss)}, ${formatRate(e.imagesPerSecond)} img/s${formatExtra(e.extra)}`);
-          }
+      case 'batch': {
+        // Batches per second over the batches this process trained in this epoch (a resumed epoch
+        // starts at its checkpoint's batch: the bar starts there too).
+        this.firstBatch ??= e.batch - 1;
+        const seconds = (this.now() - this.epochStart) / 1000;
+        const rate = seconds > 0 ? (e.batch - this.firstBatch) / seconds : NaN;
+        const epochEta = rate > 0 ? (e.batches - e.batch) / rate : null;
+        const perEpoch = this.lastEpochSeconds ?? (rate > 0 ? e.batches / rate : null);
+        const runEta = epochEta !== null && perEpoch !== null && this.epochs !== null ? epochEta + (this.epochs - e.epoch) * perEpoch : null;
+        const label = `epoch ${e.epoch}${this.epochs !== null ? `/${this.epochs}` : ''}`;
+        const loss = `loss ${formatNumber(e.smoothedLoss)}`;
+        const extras = Object.entries(e.extra ?? {}).map(([k, v], i) => ({ text: `${k} ${formatNumber(v)}`, rank: 5 + i }));
+        this.status?.update((width) => {
+          const fields: ProgressField[] = [
+            { text: loss, rank: 1 },
+            ...extras,
+            { text: `${formatRate(e.imagesPerSecond)} img/s`, rank: 3 },
+            { text: `ETA ${formatDuration(epochEta)}`, rank: 2 },
+          ];
+          if (this.epochs !== null && e.epoch < this.epochs) fields.push({ text: `run ETA ${formatDuration(runEta)}`, rank: 4 });
+          return progressText({ label, done: e.batch, total: e.batches, fields }, width);
+        });
+        if (e.batch < e.batches) {
+          this.plainProgress(
+            () =>
+              `${label}: batch ${e.batch}/${e.batches}, ${loss}, ${formatRate(e.imagesPerSecond)} img/s${formatExtra(e.extra).replace(/ \|/g, ',')}, ` +
+              `ETA ${formatDuration(epochEta)}` +
+              (runEta !== null && this.epochs !== null && e.epoch < this.epochs ? `, run ETA ${formatDuration(runEta)}` : ''),
+          );
         }
         return;
+      }
       case 'epoch': {
-        this.stopBar();
+        this.status?.clear();
+        this.lastEpochSeconds = e.seconds;
         const extra = e.extra ? '  ' + Object.entries(e.extra).map(([k, v]) => `${k} ${formatNumber(v)}`).join('  ') : '';
         this.line(
           `epoch ${String(e.epoch).padStart(String(e.epochs).length)}/${e.epochs}  ` +
@@ -128,19 +179,20 @@ export class TrainReporter {
             (this.o.verbose ? `  lr ${e.lr === null ? '-' : e.lr.toPrecision(3)}  ${e.kernel} x${e.workers}` : '') +
             (e.best ? c.bold(' *') : ''),
         );
+        this.epochStart = this.now();
+        this.firstBatch = null;
         return;
       }
       case 'warning':
-        this.stopBar();
         this.line(c.yellow(`warning: ${e.message}`));
         return;
       case 'done':
-        this.stopBar();
+        this.status?.clear();
         return;
     }
   };
 
   close(): void {
-    this.stopBar();
+    this.status?.clear();
   }
 }

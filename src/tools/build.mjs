@@ -11,6 +11,7 @@ const entries = [
   'src/cli/nn-train.ts',
   'src/cli/nn-eval.ts',
   'src/cli/nn-plot.ts',
+  'src/cli/nn-export.ts',
   'src/core/worker.ts',
   'src/data/decode-child.ts',
   'src/bench/core.ts',

@@ -23,7 +23,7 @@ export interface PreparedData {
   normalization: { mean: number[]; std: number[] } | null;
 }
 
-export async function prepareData(config: Config, onEvent: EventSink, normalization: PreparedData['normalization']): Promise<PreparedData> {
+export async function prepareData(config: Config, onEvent: EventSink, normalization: PreparedData['normalization'], signal?: AbortSignal): Promise<PreparedData> {
   const { width, height, channels, fit } = config.data;
   const started = performance.now();
   const dataset = await loadDataset({
@@ -32,6 +32,7 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
     limit: config.data.limit,
     ...(config.data.cache !== null ? { cacheDir: config.data.cache } : {}),
     onProgress: (done, total) => onEvent({ event: 'decode', done, total }),
+    ...(signal ? { signal } : {}),
   });
   const split = splitTrainValidation(dataset.relativePaths, dataset.labels, { validationFraction: config.data.validation, seed: config.training.seed });
   const summary = summarizeDataset(dataset);

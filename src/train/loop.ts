@@ -36,6 +36,11 @@ export interface TrainOptions {
   onEvent: EventSink;
   /** Polled after every batch: true asks the loop to checkpoint and stop (the first Ctrl-C). */
   shouldStop?: () => boolean;
+  /**
+   * Aborted (the first Ctrl-C) while the images load or the core starts: train() stops there and
+   * rejects with signal.reason, having trained and written nothing.
+   */
+  signal?: AbortSignal;
   /** Creates the gradient core; tests may pass the single-thread kernel. */
   createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
   /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
@@ -82,7 +87,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
-  const data = await prepareData(opts.config, opts.onEvent, opts.resume?.normalization ?? null);
+  const data = await prepareData(opts.config, opts.onEvent, opts.resume?.normalization ?? null, opts.signal);
   const run = await startRun(opts, data);
   try {
     announce(run);
@@ -115,6 +120,7 @@ async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
   const batchesPerEpoch = batchCount(nTrain, batchSize);
   const engine = await opts.createEngine(network, Math.max(batchSize, evalBatch), config);
   try {
+    opts.signal?.throwIfAborted(); // stopped while the core started: before the first batch
     const method =
       config.optimizer.type === 'genetic'
         ? requireGenetic(opts)(engine, config, plan, new Rng(config.training.seed ^ 0x6a09e667))

@@ -30,9 +30,13 @@ import { prepareData } from './data.ts';
 import { optimizerSpec, type Engine } from './engine.ts';
 import { EpochBatches } from './epoch-batches.ts';
 import type { EventSink } from './events.ts';
+import { layerRows } from '../report/layer-table.ts';
 
 export interface LrFindOptions {
   config: Config;
+  /** For the announcement: the config's name and where the figure will go. */
+  name: string;
+  outDir: string;
   onEvent: EventSink;
   createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
   /** Batches to train (default 200), and the range of rates (default 1e-7 to 10). */
@@ -41,6 +45,8 @@ export interface LrFindOptions {
   maxLr?: number;
   /** Polled after every batch: true stops the search (Ctrl-C); the curve so far is kept. */
   shouldStop?: () => boolean;
+  /** Aborted while the images load: the search stops there (train's signal). */
+  signal?: AbortSignal;
 }
 
 export interface LrFindResult {
@@ -70,7 +76,7 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
   const steps = opts.steps ?? 200;
   const minLr = opts.minLr ?? 1e-7;
   const maxLr = opts.maxLr ?? 10;
-  const data = await prepareData(config, opts.onEvent, null);
+  const data = await prepareData(config, opts.onEvent, null, opts.signal);
   const network = networkSpec(config);
   const plan = planNetwork(network);
   const B = config.training.batchSize === 'full' ? data.train.length : Math.min(config.training.batchSize, data.train.length);
@@ -79,6 +85,22 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
     initParams(plan, engine.params, new Rng(config.training.seed), config.model.init);
     engine.setOptimizer(optimizerSpec(o as GradientOptimizerConfig), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
     const batches = new EpochBatches(data, config, B);
+    opts.onEvent({
+      event: 'start',
+      runDir: opts.outDir,
+      name: `${opts.name} (learning-rate finder, ${minLr} to ${maxLr})`,
+      epochs: 1,
+      firstEpoch: 1,
+      batchesPerEpoch: steps,
+      batchSize: B,
+      parameters: plan.paramCount,
+      layers: layerRows(plan),
+      statistics: plan.statCount,
+      optimizer: o.type,
+      kernel: engine.kernel,
+      workers: engine.workers,
+      resumed: false,
+    });
     const smoothing = new ExponentiallyWeightedAverage(0.98, true);
     const result: LrFindResult = { lrs: [], losses: [], smoothed: [], suggestion: null, ended: 'steps' };
     let best = Infinity;

@@ -1,0 +1,289 @@
+/**
+ * A model as an ONNX file: one graph that computes what nn-eval computes, from the decoded image to
+ * P(dog), so that any ONNX runtime (onnxruntime in Node, the browser, Python, C#, Java) can use it.
+ *
+ *   image (N, H, W, C) uint8 [or float32]   the decoder's output as it is: pixel values 0..255, rows of
+ *                                           pixels, channels last (RGB or grey), N images at a time
+ *   -> Cast to float32                      (uint8 input only)
+ *   -> Mul scale [-> Sub mean -> Div std]   x = (v * scale - mean[c]) / std[c], pixelTable's formula
+ *                                           (src/data/batches.ts), broadcast over the channel axis
+ *   -> one or two nodes per layer            (below); dropout has none: it acts in training only
+ *   -> Sigmoid -> p_dog (N, 1)              the output unit's sigmoid, P(dog) = P(label 1)
+ *
+ * Layout. nn-train keeps activations channels-last (NHWC); ONNX's Conv, pooling and
+ * BatchNormalization read channels-first (NCHW). The tensor between two nodes is in one of three
+ * forms, and each layer asks for the form it reads:
+ *   nhwc  (N, H, W, C)  the image as it comes in
+ *   nchw  (N, C, H, W)  for conv, pooling and batch norm      nhwc -> nchw: Transpose [0, 3, 1, 2]
+ *   flat  (N, n)        for dense (Gemm) and batch norm      nchw -> flat: Transpose [0, 2, 3, 1],
+ *                                                             then Flatten, so that a dense layer reads
+ *                                                             its n = H*W*C values in HWC order as in
+ *                                                             nn-train (no Transpose when H = W = 1);
+ *                                                             nhwc -> flat: Flatten; flat -> nchw:
+ *                                                             Unsqueeze [2, 3] to (N, n, 1, 1)
+ * Activations work on any form. The weights stay as trained (no folding, no permuted dense rows):
+ * only a convolution kernel is reordered, from nn-train's (F, k, k, C) to ONNX's (F, C, k, k).
+ *
+ * Layers: dense = Gemm (transB, bias optional); conv = Conv with explicit pads (window.ts: SAME_UPPER,
+ * the odd row and column after) and strides; maxpool/avgpool = MaxPool/AveragePool (valid windows,
+ * no pads); globalavgpool = GlobalAveragePool; batchnorm = BatchNormalization with the running
+ * statistics and the layer's epsilon (inference form); relu, leaky_relu (alpha 0.01), sigmoid, tanh.
+ *
+ * Opset 13, IR version 7 (the first IR version that carries opset 13): the widest set of runtimes that
+ * have every operator used here in its current form. The preprocessing numbers and what the decoder
+ * must produce (size, fit, channels) go into metadata_props (onnxMetadata).
+ * Serialised with onnx-proto (ONNX's own schema compiled for protobufjs).
+ */
+import onnxProto from 'onnx-proto';
+import { littleEndianBytes } from '../io/json-document.ts';
+import type { Model } from '../io/model-file.ts';
+import { LEAKY_SLOPE } from '../nn/activations.ts';
+import { convGeometry, type LayerSpec } from '../nn/layers/index.ts';
+import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
+import { shapeSize, type Shape } from '../nn/shape.ts';
+import { NN_TRAIN_VERSION } from '../version.ts';
+
+const { onnx } = onnxProto;
+type Attribute = onnxProto.onnx.IAttributeProto;
+type Node = onnxProto.onnx.INodeProto;
+type Tensor = onnxProto.onnx.ITensorProto;
+
+export const ONNX_IR_VERSION = 7;
+export const ONNX_OPSET = 13;
+
+/** The input's element type: bytes straight from a decoder (the default), or the same values as floats. */
+export type OnnxInputType = 'uint8' | 'float32';
+
+/** The graph's input and output names: part of the contract with every program that loads the file. */
+const ONNX_INPUT_NAME = 'image';
+const ONNX_OUTPUT_NAME = 'p_dog';
+
+export interface OnnxExport {
+  /** The serialised ModelProto, ready to be written to a .onnx file. */
+  bytes: Uint8Array;
+  /** Operators of the graph, in order (for the summary line). */
+  ops: string[];
+}
+
+/** Builds the ONNX model of `model` with an input of `inputType` elements. */
+export function exportOnnx(model: Model, inputType: OnnxInputType = 'uint8'): OnnxExport {
+  const plan = planNetwork(model.network);
+  const g = new GraphBuilder();
+  let x = preprocess(g, model, inputType);
+  let form: Form = 'nhwc';
+  for (const layer of plan.layers) ({ x, form } = addLayer(g, layer, model, x, form));
+  g.add('Sigmoid', [x], [], ONNX_OUTPUT_NAME);
+
+  const { height, width, channels } = model.network.input;
+  const proto = onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'nn-train',
+    producerVersion: NN_TRAIN_VERSION,
+    docString:
+      `Cat or dog: ${ONNX_OUTPUT_NAME} = P(dog) for each image. Input ${ONNX_INPUT_NAME}: ${inputType} pixel values 0-255, ` +
+      `shape [N, ${height}, ${width}, ${channels}] (rows, columns, ${channels === 3 ? 'RGB' : 'grey'}), the image resized to ` +
+      `${width}x${height} with fit "${model.preprocessing.fit}"; the graph scales and standardises it itself.`,
+    graph: {
+      name: 'nn-train',
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [valueInfo(ONNX_INPUT_NAME, inputType === 'uint8' ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT, ['N', height, width, channels])],
+      output: [valueInfo(ONNX_OUTPUT_NAME, onnx.TensorProto.DataType.FLOAT, ['N', 1])],
+    },
+    metadataProps: Object.entries(onnxMetadata(model, inputType)).map(([key, value]) => ({ key, value })),
+  });
+  return { bytes: onnx.ModelProto.encode(proto).finish(), ops: g.nodes.map((n) => n.opType!) };
+}
+
+/**
+ * What a program needs to feed the graph and read its answer, as metadata_props (strings): the size
+ * and fit the decoder must produce, the channels, the labels, nn-train's version, and the
+ * preprocessing numbers (which the graph applies itself; given for reference).
+ */
+function onnxMetadata(model: Model, inputType: OnnxInputType): Record<string, string> {
+  const p = model.preprocessing;
+  return {
+    width: String(p.width),
+    height: String(p.height),
+    channels: String(p.channels),
+    color: p.channels === 3 ? 'RGB' : 'grey',
+    fit: p.fit,
+    input_type: inputType,
+    input_layout: 'NHWC',
+    labels: JSON.stringify({ 0: 'cat', 1: 'dog' }),
+    output: `${ONNX_OUTPUT_NAME} = P(dog) = P(label 1), shape [N, 1]`,
+    scale: String(p.scale),
+    mean: JSON.stringify(p.mean),
+    std: JSON.stringify(p.std),
+    nn_train_version: NN_TRAIN_VERSION,
+  };
+}
+
+/** Which axes the tensor between two nodes has (see the file comment). */
+type Form = 'nhwc' | 'nchw' | 'flat';
+
+/** image -> float32 NHWC inputs x = (v * scale - mean[c]) / std[c]. */
+function preprocess(g: GraphBuilder, model: Model, inputType: OnnxInputType): string {
+  const { scale, mean, std } = model.preprocessing;
+  let x = ONNX_INPUT_NAME;
+  if (inputType === 'uint8') x = g.add('Cast', [x], [intAttribute('to', onnx.TensorProto.DataType.FLOAT)], 'input.float');
+  x = g.add('Mul', [x, g.constant('input.scale', [scale])], [], 'input.scaled');
+  if (mean !== null && std !== null) {
+    x = g.add('Sub', [x, g.constant('input.mean', mean)], [], 'input.centred');
+    x = g.add('Div', [x, g.constant('input.std', std)], [], 'input.standardised');
+  }
+  return x;
+}
+
+/** The nodes of one layer; returns its output tensor and that tensor's form. */
+function addLayer(g: GraphBuilder, layer: PlannedLayer, model: Model, input: string, inputForm: Form): { x: string; form: Form } {
+  const spec: LayerSpec = layer.spec;
+  const name = `layers.${layer.index}.${spec.type}`;
+  // Every parameter and statistic is a 1-D initializer except the weights of dense and conv.
+  const vector = (slice: string, values: Float32Array): string => g.initializer(`layers.${layer.index}.${slice}`, { dims: [values.length], values });
+  const param = (slice: string): string => vector(slice, layerParam(layer, model, slice));
+  const to = (form: Form): string => changeForm(g, input, inputForm, form, layer.input, `layers.${layer.index}`);
+  switch (spec.type) {
+    case 'dense': {
+      // (units, inputs) row-major: Gemm's B with transB = 1.
+      const weights = g.initializer(`layers.${layer.index}.weights`, { dims: [spec.units, shapeSize(layer.input)], values: layerParam(layer, model, 'weights') });
+      const inputs = [to('flat'), weights];
+      if (spec.bias) inputs.push(param('bias'));
+      return { x: g.add('Gemm', inputs, [intAttribute('transB', 1)], name), form: 'flat' };
+    }
+    case 'conv': {
+      const c = convGeometry(spec, layer.input);
+      const weights = g.initializer(`layers.${layer.index}.weights`, { dims: [c.F, c.C, c.k, c.k], values: convWeightsOIHW(layerParam(layer, model, 'weights'), c.F, c.k, c.C) });
+      const inputs = [to('nchw'), weights];
+      if (spec.bias) inputs.push(param('bias'));
+      const attributes = [
+        intsAttribute('kernel_shape', [c.k, c.k]),
+        intsAttribute('strides', [c.stride, c.stride]),
+        intsAttribute('pads', [c.padTop, c.padLeft, c.padBottom, c.padRight]),
+      ];
+      return { x: g.add('Conv', inputs, attributes, name), form: 'nchw' };
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      const attributes = [intsAttribute('kernel_shape', [spec.size, spec.size]), intsAttribute('strides', [spec.stride, spec.stride])];
+      return { x: g.add(spec.type === 'maxpool' ? 'MaxPool' : 'AveragePool', [to('nchw')], attributes, name), form: 'nchw' };
+    }
+    case 'globalavgpool':
+      return { x: g.add('GlobalAveragePool', [to('nchw')], [], name), form: 'nchw' };
+    case 'batchnorm': {
+      // Channels on axis 1 in both forms it takes: (N, C, H, W) and (N, C).
+      const x = to(inputForm === 'flat' ? 'flat' : 'nchw');
+      const inputs = [x, param('gamma'), param('beta'), vector('mean', layerStat(layer, model, 'mean')), vector('variance', layerStat(layer, model, 'variance'))];
+      return { x: g.add('BatchNormalization', inputs, [floatAttribute('epsilon', spec.epsilon)], name), form: inputForm === 'flat' ? 'flat' : 'nchw' };
+    }
+    case 'dropout':
+      return { x: input, form: inputForm };
+    case 'flatten':
+      return { x: to('flat'), form: 'flat' };
+    case 'relu':
+      return { x: g.add('Relu', [input], [], name), form: inputForm };
+    case 'leaky_relu':
+      return { x: g.add('LeakyRelu', [input], [floatAttribute('alpha', LEAKY_SLOPE)], name), form: inputForm };
+    case 'sigmoid':
+      return { x: g.add('Sigmoid', [input], [], name), form: inputForm };
+    case 'tanh':
+      return { x: g.add('Tanh', [input], [], name), form: inputForm };
+  }
+}
+
+/** Moves tensor x of per-sample shape `shape` from one form to another (see the file comment). */
+function changeForm(g: GraphBuilder, x: string, from: Form, to: Form, shape: Shape, prefix: string): string {
+  if (from === to) return x;
+  if (to === 'nchw') {
+    if (from === 'nhwc') return g.add('Transpose', [x], [intsAttribute('perm', [0, 3, 1, 2])], `${prefix}.to_nchw`);
+    return g.add('Unsqueeze', [x, g.int64Constant(`${prefix}.unsqueeze_axes`, [2, 3])], [], `${prefix}.to_nchw`);
+  }
+  if (to === 'flat') {
+    // (N, C, H, W) holds the values in CHW order; a dense layer reads them in HWC order.
+    if (from === 'nchw' && shape.height * shape.width > 1) x = g.add('Transpose', [x], [intsAttribute('perm', [0, 2, 3, 1])], `${prefix}.to_nhwc`);
+    return g.add('Flatten', [x], [intAttribute('axis', 1)], `${prefix}.flatten`);
+  }
+  throw new Error(`changeForm: no layer asks for ${to} from ${from}`);
+}
+
+/**
+ * nn-train's kernel (F, k, k, C), read as in conv.ts: W[f, ky, kx, c] = w[((f * k + ky) * k + kx) * C + c],
+ * reordered into ONNX's (F, C, k, k): out[((f * C + c) * k + ky) * k + kx].
+ */
+function convWeightsOIHW(w: Float32Array, F: number, k: number, C: number): Float32Array {
+  const out = new Float32Array(F * C * k * k);
+  for (let f = 0; f < F; f++) {
+    for (let ky = 0; ky < k; ky++) {
+      for (let kx = 0; kx < k; kx++) {
+        for (let c = 0; c < C; c++) out[((f * C + c) * k + ky) * k + kx] = w[((f * k + ky) * k + kx) * C + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+interface TensorData {
+  dims: number[];
+  values: Float32Array;
+}
+
+/** A parameter slice of the layer, by the name the layer declared (plan.ts cuts the vector). */
+function layerParam(layer: PlannedLayer, model: Model, name: string): Float32Array {
+  const slice = layer.params.find((s) => s.name === name);
+  if (!slice) throw new Error(`onnx export: layer ${layer.index} (${layer.spec.type}) has no parameter "${name}"`);
+  return model.params.subarray(slice.offset, slice.offset + slice.length);
+}
+
+/** A statistics slice of the layer (batch norm's running mean and variance). */
+function layerStat(layer: PlannedLayer, model: Model, name: string): Float32Array {
+  const slice = layer.stats.find((s) => s.name === name);
+  if (!slice) throw new Error(`onnx export: layer ${layer.index} (${layer.spec.type}) has no statistic "${name}"`);
+  return model.stats.subarray(slice.offset, slice.offset + slice.length);
+}
+
+/** Collects nodes and initializers; tensor names are the node names (unique: one output per node). */
+class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly initializers: Tensor[] = [];
+
+  /** Adds a node whose one output is called `name`; returns that name. */
+  add(opType: string, input: string[], attribute: Attribute[], name: string): string {
+    this.nodes.push({ opType, input, output: [name], name, attribute });
+    return name;
+  }
+
+  initializer(name: string, { dims, values }: TensorData): string {
+    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: littleEndianBytes(values) });
+    return name;
+  }
+
+  /** A float32 constant of shape [values.length] (broadcast over the last axis). */
+  constant(name: string, values: readonly number[]): string {
+    return this.initializer(name, { dims: [values.length], values: Float32Array.from(values) });
+  }
+
+  int64Constant(name: string, values: readonly number[]): string {
+    this.initializers.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] });
+    return name;
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  };
+}
+
+function intAttribute(name: string, i: number): Attribute {
+  return { name, type: onnx.AttributeProto.AttributeType.INT, i };
+}
+
+function intsAttribute(name: string, ints: number[]): Attribute {
+  return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
+}
+
+function floatAttribute(name: string, f: number): Attribute {
+  return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f };
+}
