@@ -14,13 +14,7 @@
 //              2. batchnormBackwardCoefficients on those partials, then window by window: dz of
 //                 its four positions, dx = A ((x - hi)(-D) + (dz + E))
 // Nothing of size (B, H, W, C) is written but dx: neither z, nor relu(z), nor their gradients.
-import { madd, at } from './simd.as';
-
-// @ts-ignore: decorator
-@inline function choose(a: v128, b: v128, mask: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, mask);
-  return v128.bitselect(a, b, mask);
-}
+import { madd, at, choose } from './simd.as';
 
 /** Pooled rows [r0, r1), row r = n * Ho + oy. */
 export function bnReluMaxpoolForward(

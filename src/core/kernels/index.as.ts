@@ -7,8 +7,9 @@ export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
 export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
-export { maxpoolForward, maxpoolBackward } from './maxpool.as';
-export { avgpoolForward, avgpoolBackward } from './avgpool.as';
+export { maxpoolForward } from './maxpool.as';
+export { avgpoolForward } from './avgpool.as';
+export { poolBackward } from './pool.as';
 export { globalavgpoolJobs, globalavgpoolForward, globalavgpoolBackward } from './globalavgpool.as';
 export { dropoutForward, dropoutInfer, dropoutBackward } from './dropout.as';
 

@@ -1,6 +1,6 @@
 /**
  * Average pooling in the gradient core (the reference: src/nn/layers/avgpool.ts; the kernels:
- * src/core/kernels/avgpool.as.ts). One step each way:
+ * src/core/kernels/avgpool.as.ts and pool.as.ts). One step each way:
  *   forward    threads share the rows (n, oy) of y
  *   backward   threads share the rows (n, iy) of dx, each value gathered from the windows that
  *              hold it (overlapping windows never have two threads add into one value)
@@ -26,6 +26,6 @@ export const avgpool: CoreLayer<PoolSpec<'avgpool'>> = {
     if (a.dx === 0) return;
     const g = poolGeometry(layer.spec, layer.input);
     const [r0, r1] = share(B * g.H, t, T);
-    k.avgpoolBackward(a.dy, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
+    k.poolBackward(a.dy, 0, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
   },
 };

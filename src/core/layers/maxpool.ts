@@ -1,6 +1,6 @@
 /**
  * Max pooling in the gradient core (the reference: src/nn/layers/maxpool.ts; the kernels:
- * src/core/kernels/maxpool.as.ts). One step each way, no sums to split:
+ * src/core/kernels/maxpool.as.ts and pool.as.ts). One step each way, no sums to split:
  *   forward    threads share the rows (n, oy) of y; in training the winning tap of every output
  *              goes to the saved "argmax" buffer (as an int32)
  *   backward   threads share the rows (n, iy) of dx, each value gathered from the windows that
@@ -29,6 +29,6 @@ export const maxpool: CoreLayer<PoolSpec<'maxpool'>> = {
     if (a.dx === 0) return;
     const g = poolGeometry(layer.spec, layer.input);
     const [r0, r1] = share(B * g.H, t, T);
-    k.maxpoolBackward(a.dy, a.saved.argmax!, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
+    k.poolBackward(a.dy, a.saved.argmax!, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
   },
 };
