@@ -18,6 +18,7 @@ const entries = [
   'src/bench/data.ts',
   'src/bench/eval.ts',
   'src/bench/genetic.ts',
+  'src/bench/layers.ts',
   'src/data/demo.ts',
 ].filter((p) => existsSync(join(root, p)));
 

@@ -6,6 +6,12 @@ export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidt
 export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
+export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
+export { maxpoolForward } from './maxpool.as';
+export { avgpoolForward } from './avgpool.as';
+export { poolBackward } from './pool.as';
+export { globalavgpoolJobs, globalavgpoolForward, globalavgpoolBackward } from './globalavgpool.as';
+export { dropoutForward, dropoutInfer, dropoutBackward } from './dropout.as';
 
 /** First byte after the module's static data: the core lays its buffers out from here. */
 export function heapBase(): usize {
