@@ -1,21 +1,20 @@
 /**
  * The convolution kernels (src/core/kernels/conv*.as.ts), run by the core's driver one thread
- * share after the other, against the reference convolution (src/nn/layers/conv.ts, in float64 on
- * the same float32 numbers): odd sizes (not multiples of the SIMD width, the 8-channel groups, the
+ * share after the other (core-layer-harness.ts), against the reference convolution
+ * (src/nn/layers/conv.ts, in float64 on the same float32 numbers): odd sizes (not multiples of the SIMD width, the 8-channel groups, the
  * 4x4 Winograd tiles or the 64-position blocks), stride 2, valid padding, 1 and 3 channels,
  * kernels 1 to 7, batch 1, both weight-gradient splits; both kernel flavours; buffers never written
  * past their declared size; and the same bits whatever the split of the work into 1, 2 or 4
  * threads' shares.
  */
 import { describe, expect, it } from 'vitest';
-import { conv as referenceConv, convGeometry } from '../src/nn/layers/conv.ts';
-import type { ConvSpec } from '../src/nn/layers/spec.ts';
-import type { LayerPass } from '../src/nn/layers/layer.ts';
-import type { PlannedLayer } from '../src/nn/plan.ts';
-import { shapeSize, type Shape } from '../src/nn/shape.ts';
-import { convPath } from '../src/core/layers/conv.ts';
-import { convHarness, plannedConv, type ConvRun } from './conv-kernel-helpers.ts';
+import { convGeometry } from '../src/nn/layers/conv.ts';
+import type { ConvSpec, LayerSpec } from '../src/nn/layers/spec.ts';
+import { planNetwork, type PlannedLayer } from '../src/nn/plan.ts';
+import type { Shape } from '../src/nn/shape.ts';
+import { conv, convPath } from '../src/core/layers/conv.ts';
 import { fillPattern, normwiseError } from './core-helpers.ts';
+import { layerHarness, referencePass, type LayerHarness } from './core-layer-harness.ts';
 
 interface Case {
   name: string;
@@ -32,6 +31,12 @@ const spec = (filters: number, kernel: number, stride: 1 | 2 = 1, padding: 'same
   bias,
 });
 const shape = (height: number, width: number, channels: number): Shape => ({ height, width, channels });
+
+/** The layer as the core plans it: second in its network, so that its input gradient is needed. */
+function plannedConv(s: ConvSpec, input: Shape): PlannedLayer<ConvSpec> {
+  const layers: LayerSpec[] = [{ type: 'relu' }, s, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }];
+  return planNetwork({ input, layers }).layers[1] as PlannedLayer<ConvSpec>;
+}
 const make = (name: string, input: Shape, s: ConvSpec, B: number): Case => ({ name, layer: plannedConv(s, input), B });
 
 const CASES: Case[] = [
@@ -58,64 +63,47 @@ const CASES: Case[] = [
   make('Winograd: 3x3 same, 64 channels, 72 filters, more than a block of tiles', shape(10, 13, 64), spec(72, 3, 1, 'same', false), 3),
 ];
 
-/** The reference forward and backward in float64 on the float32 values. */
-function reference(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array) {
-  const { spec: s, input, output } = c.layer;
-  const io: LayerPass = {
-    B: c.B,
-    mode: 'train',
-    noiseKey: 0,
-    x: Float64Array.from(x),
-    y: new Float64Array(c.B * shapeSize(output)),
-    dy: Float64Array.from(dy),
-    dx: new Float64Array(x.length),
-    params: s.bias ? { weights: Float64Array.from(w), bias: Float64Array.from(b) } : { weights: Float64Array.from(w) },
-    grads: s.bias ? { weights: new Float64Array(w.length), bias: new Float64Array(b.length) } : { weights: new Float64Array(w.length) },
-    stats: {},
-    saved: {},
-  };
-  referenceConv.forward(s, input, output, io);
-  referenceConv.backward(s, input, output, io);
-  return { y: io.y, dx: io.dx!, dw: io.grads.weights!, db: io.grads.bias ?? null };
+/** A harness for the case with deterministic inputs: x, weights, biases and dy. */
+function setUp(kernel: 'relaxed-simd' | 'simd', c: Case): LayerHarness {
+  const h = layerHarness(kernel, conv, c.layer, c.B);
+  const K = c.layer.spec.kernel * c.layer.spec.kernel * c.layer.input.channels;
+  fillPattern(h.x, 1);
+  fillPattern(h.params.weights!, 2, Math.sqrt(3 / K));
+  if (h.params.bias) fillPattern(h.params.bias, 3, 0.1);
+  fillPattern(h.dy, 4);
+  return h;
 }
 
-function runCase(run: ConvRun, c: Case, T: number) {
-  const { input, output, spec: s } = c.layer;
-  const K = s.kernel * s.kernel * input.channels;
-  const x = new Float32Array(c.B * shapeSize(input));
-  const w = new Float32Array(s.filters * K);
-  const b = new Float32Array(s.filters);
-  const dy = new Float32Array(c.B * shapeSize(output));
-  fillPattern(x, 1);
-  fillPattern(w, 2, Math.sqrt(3 / K));
-  fillPattern(b, 3, 0.1);
-  fillPattern(dy, 4);
-  return { x, w, b, dy, got: run(c.layer, c.B, { x, w, b, dy }, T) };
+/** One training pass with T threads: copies of y, dx, dW and db. */
+function run(h: LayerHarness, B: number, T: number) {
+  h.forward(B, 'train', 0, T);
+  h.backward(B, T);
+  return { y: h.y.slice(), dx: h.dx.slice(), dw: h.grads.weights!.slice(), db: h.grads.bias?.slice() ?? new Float32Array(0) };
 }
 
 const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
-describe.each(['relaxed-simd', 'simd'] as const)('%s convolution kernels', (flavour) => {
-  const run = convHarness(flavour);
-
+describe.each(['relaxed-simd', 'simd'] as const)('%s convolution kernels', (kernel) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s: forward, dW, db and dx as the reference', (_name, c) => {
     expect(convPath(convGeometry(c.layer.spec, c.layer.input))).toBe(c.name.startsWith('Winograd') ? 'winograd' : 'direct');
-    const { x, w, b, dy, got } = runCase(run, c, 1);
-    const ref = reference(c, x, w, b, dy);
-    expect(got.overruns, 'buffers written past their declared size').toEqual([]);
+    const h = setUp(kernel, c);
+    const got = run(h, c.B, 1);
+    expect(h.overruns(), 'buffers written past their declared size').toEqual([]);
+    const ref = referencePass(h, c.B, 'train', 0);
     // F(4x4, 3x3) transforms scale values by up to 8 and 1/24: a few times the rounding error.
     const tolerance = c.name.startsWith('Winograd') ? 1e-5 : 2e-6;
     expect(normwiseError(got.y, ref.y), 'y').toBeLessThan(tolerance);
-    expect(normwiseError(got.dw, ref.dw), 'dW').toBeLessThan(tolerance);
-    if (ref.db) expect(normwiseError(got.db, ref.db), 'db').toBeLessThan(tolerance);
-    expect(normwiseError(got.dx, ref.dx), 'dx').toBeLessThan(tolerance);
+    expect(normwiseError(got.dw, ref.grads.weights!), 'dW').toBeLessThan(tolerance);
+    if (ref.grads.bias) expect(normwiseError(got.db, ref.grads.bias), 'db').toBeLessThan(tolerance);
+    expect(normwiseError(got.dx, ref.dx!), 'dx').toBeLessThan(tolerance);
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s: the same bits for 1, 2 and 4 threads', (_name, c) => {
-    const one = runCase(run, c, 1).got;
+    const h = setUp(kernel, c);
+    const one = run(h, c.B, 1);
     for (const T of [2, 4]) {
-      const many = runCase(run, c, T).got;
-      expect(many.overruns, `buffers written past their declared size, ${T} threads`).toEqual([]);
+      const many = run(h, c.B, T);
+      expect(h.overruns(), `buffers written past their declared size, ${T} threads`).toEqual([]);
       expect(same(many.y, one.y), `y, ${T} threads`).toBe(true);
       expect(same(many.dw, one.dw), `dW, ${T} threads`).toBe(true);
       expect(same(many.db, one.db), `db, ${T} threads`).toBe(true);

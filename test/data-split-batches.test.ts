@@ -130,7 +130,7 @@ describe('epochs and batches', () => {
     const flips = Uint8Array.from([0, 1, 0]);
     const x = new Float32Array(4 * d).fill(-99);
     const y = new Float32Array(4).fill(-99);
-    expect(fillBatch(src, order, 0, 4, x, y, flips)).toBe(3);
+    expect(fillBatch(src, order, 0, 4, x, y, { flips, offsets: null, jitter: null })).toBe(3);
     for (let r = 0; r < 3; r++) {
       const image = order[r]!;
       for (let row = 0; row < height; row++) {
@@ -156,7 +156,7 @@ describe('epochs and batches', () => {
     const a = new Float32Array(4 * d);
     fillBatch(src, order, 0, 4, a, new Float32Array(4));
     const b = new Float32Array(4 * d);
-    fillInputs(pixels.subarray(0, 4 * d), 4, d, channels, src.table, b);
+    fillInputs(pixels.subarray(0, 4 * d), 4, src, src.table, b);
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 

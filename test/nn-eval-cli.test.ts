@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/data/decode.ts';
 import { fillInputs, pixelTable } from '../src/data/batches.ts';
+import { imageGeometry } from '../src/data/preprocessing.ts';
 import { writeModelFile } from '../src/io/files.ts';
 import { encodeModel, type Model } from '../src/io/model-file.ts';
 import { initParams, Network, planNetwork, Rng } from '../src/nn/index.ts';
@@ -337,7 +338,7 @@ describe('nn-eval preprocessing', () => {
     const pixels = new Uint8Array(paths.length * d);
     for (const [i, p] of paths.entries()) pixels.set(await decodeImage(p, model.preprocessing), i * d);
     const x = new Float32Array(paths.length * d);
-    fillInputs(pixels, paths.length, d, 3, pixelTable(model.preprocessing), x);
+    fillInputs(pixels, paths.length, imageGeometry(model.preprocessing), pixelTable(model.preprocessing), x);
     const expected = new Float32Array(paths.length);
     new Network(arch, paths.length, params).predict(x, paths.length, expected);
 

@@ -59,7 +59,7 @@ function referenceModel(): Model {
     const path = join(dir, 'random-model.json');
     writeModelFile(path, {
       network: REFERENCE,
-      preprocessing: { width: 64, height: 64, channels: 3, fit: 'fill', scale: 1 / 255, mean: null, std: null },
+      preprocessing: { width: 64, height: 64, channels: 3, fit: 'fill', resize: 'linear', scale: 1 / 255, mean: null, std: null },
       params,
       stats: new Float32Array(plan.statCount),
       meta: { note: 'random initialisation, for benchmarks' },

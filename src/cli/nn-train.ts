@@ -5,6 +5,7 @@
 import { basename, resolve } from 'node:path';
 import { validateConfig, loadConfigFile } from '../config/load.ts';
 import { networkSpec, type Config } from '../config/schema.ts';
+import { LEGACY_RESIZE } from '../data/preprocessing.ts';
 import { planNetwork } from '../nn/plan.ts';
 import { layerRows, layerTable } from '../report/layer-table.ts';
 import { EXIT, UserError } from '../errors.ts';
@@ -43,6 +44,16 @@ async function command(argv: string[]): Promise<number> {
   return trainOne(args);
 }
 
+/**
+ * A run started before data.resize existed decoded its images with sharp's lanczos3: its stored
+ * config gets that value (not today's default), so that the resumed run sees the very same pixels.
+ */
+function withLegacyResize(stored: unknown): unknown {
+  const data = (stored as { data?: Record<string, unknown> } | null)?.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || 'resize' in data) return stored;
+  return { ...(stored as object), data: { ...data, resize: LEGACY_RESIZE } };
+}
+
 /** Resolves the config of a run: a config file (+ overrides), or the run being resumed. */
 export function resolveRun(args: TrainArgs): { config: Config; name: string; folder: RunFolder | null; resume: TrainOptions['resume'] } {
   if (args.resume !== null) {
@@ -53,7 +64,7 @@ export function resolveRun(args: TrainArgs): { config: Config; name: string; fol
     const folder = RunFolder.open(args.resume);
     const checkpoint = folder.readCheckpoint();
     const source = folder.checkpointPath;
-    const stored = validateConfig(checkpoint.config, source);
+    const stored = validateConfig(withLegacyResize(checkpoint.config), source);
     const config = args.configs[0] ? loadConfigFile(args.configs[0], args.overrides) : validateConfig(stored, source, args.overrides);
     // Only a longer run and another thread count may differ: everything else would change the result.
     const differences = describeConfigDifferences(stored, config, ['training.epochs', 'training.workers', 'out']);

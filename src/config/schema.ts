@@ -11,7 +11,7 @@ import { ACTIVATION_LAYER_TYPES, type LayerSpec, type NetworkSpec } from '../nn/
 import { denseStack } from '../nn/plan.ts';
 import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
-import { FIT_NAMES } from '../data/preprocessing.ts';
+import { FIT_NAMES, RESIZE_NAMES } from '../data/preprocessing.ts';
 import { MAX_THREADS } from '../core/sync.ts';
 
 const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
@@ -19,12 +19,24 @@ const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
 const dataSchema = z
   .strictObject({
     train: z.string().min(1).default('data/train').describe('folder of training images (relative to the current folder)'),
-    width: positiveInt(1024).default(64).describe('image width after resizing, pixels'),
-    height: positiveInt(1024).default(64).describe('image height after resizing, pixels'),
+    width: positiveInt(1024).default(64).describe('width of the network\'s input image, pixels'),
+    height: positiveInt(1024).default(64).describe('height of the network\'s input image, pixels'),
     channels: z.union([z.literal(1), z.literal(3)]).default(3).describe('3 = RGB, 1 = grayscale'),
     fit: z.enum(FIT_NAMES).default('fill').describe('how the image meets width x height: fill (stretch), cover (crop), contain (letterbox)'),
+    resize: z
+      .enum(RESIZE_NAMES)
+      .default('linear')
+      .describe('how images are resized: linear (JPEGs decoded at 1/2, 1/4 or 1/8 scale by libjpeg, then antialiased bilinear; the fast one), or sharp\'s nearest, cubic, mitchell or lanczos3 (slower; lanczos3 was the only one before)'),
     validation: z.number().min(0.01).max(0.9).default(0.2).describe('fraction of the images held out for validation (stratified)'),
     flip: z.boolean().default(false).describe('augment training batches with random horizontal flips'),
+    shift: z
+      .int()
+      .min(0)
+      .max(256)
+      .default(0)
+      .describe('augment training batches with random crops: images are decoded at (width + 2*shift) x (height + 2*shift) and each training image is a width x height window shifted by up to shift pixels each way; validation and nn-eval take the centre'),
+    brightness: z.number().min(0).max(1).default(0).describe('augment training batches with brightness jitter: b * 255 added to every pixel, b uniform in [-brightness, brightness]'),
+    contrast: z.number().min(0).max(1).default(0).describe('augment training batches with contrast jitter: pixels scaled about mid-grey by c uniform in [1 - contrast, 1 + contrast]'),
     standardize: z.boolean().default(false).describe('subtract the per-channel mean and divide by the std of the training split'),
     limit: positiveInt().nullable().default(null).describe('use only N of the images (a fixed sample, stratified by class), or null for all'),
     cache: z.string().min(1).nullable().default(null).describe('folder for the decoded-pixel cache, or null for the default'),

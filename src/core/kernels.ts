@@ -58,6 +58,31 @@ export interface KernelExports {
   winogradPack(Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
   winogradForward(x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
   winogradWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
+  // Batch norm (batchnorm.as.ts): partial sums of fixed row blocks, then per-channel coefficients, then rows.
+  batchnormBlockStats(x: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
+  batchnormTrainStats(
+    x: number, partials: number, C: number, M: number, R: number, epsilon: number, gamma: number, beta: number, sums: number,
+    mean: number, invstd: number, coefs: number, momentum: number, runMean: number, runVar: number,
+  ): void;
+  batchnormInferScale(gamma: number, runVar: number, epsilon: number, C: number, scale: number): void;
+  batchnormNormalize(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
+  batchnormBackwardBlocks(x: number, dy: number, mean: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
+  batchnormBackwardCoefficients(
+    partials: number, C: number, M: number, blocks: number, gamma: number, mean: number, invstd: number, dgamma: number, dbeta: number,
+    sums: number, coefs: number,
+  ): void;
+  batchnormBackwardApply(x: number, dy: number, dx: number, mean: number, coefs: number, C: number, r0: number, r1: number): void;
+  // Pooling (maxpool.as.ts, avgpool.as.ts, pool.as.ts, globalavgpool.as.ts): forward by output rows, backward by dx rows.
+  maxpoolForward(x: number, y: number, argmax: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
+  avgpoolForward(x: number, y: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
+  poolBackward(dy: number, argmax: number, dx: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
+  globalavgpoolJobs(B: number, C: number): number;
+  globalavgpoolForward(x: number, y: number, P: number, C: number, j0: number, j1: number): void;
+  globalavgpoolBackward(dy: number, dx: number, P: number, C: number, r0: number, r1: number): void;
+  // Dropout (dropout.as.ts): masks from the counter-based noise of noise.as.ts.
+  dropoutForward(x: number, y: number, mask: number, key: number, rate: number, i0: number, i1: number): void;
+  dropoutInfer(x: number, y: number, i0: number, i1: number): void;
+  dropoutBackward(dy: number, mask: number, dx: number, i0: number, i1: number): void;
 }
 
 /** Kind numbers of src/core/kernels/activation.as.ts. */

@@ -1,10 +1,20 @@
 /**
- * Mini-batches: per-epoch seeded order, flip augmentation, and uint8 pixels -> float32 inputs.
+ * Mini-batches: per-epoch seeded order and flips, and uint8 pixels -> float32 inputs, through the
+ * augmentation of training batches (src/data/augment.ts draws it) or the centre window.
  *
  * Input of the network for pixel value v (0..255) of channel c (preprocessing of the model file):
  *
  *   x = v * scale                      (scale = 1/255 gives [0, 1])
  *   x = (x - mean[c]) / std[c]         (only when mean and std are set: per-channel standardisation)
+ *
+ * The stored (decoded) image may be larger than the input (data.shift): a batch row is the input's
+ * width x height window of it, at the position augmentation drew, or at the centre (validation,
+ * nn-eval, and training without data.shift, where the window is the whole image). A mirrored row
+ * reads the window right to left. Brightness and contrast jitter map each value v to
+ *
+ *   j(v) = clamp(round(contrast * (v - 127.5) + 127.5 + brightness), 0, 255)
+ *
+ * before the table, by composing j with the table into a per-image table of (channels, 256).
  *
  * Since v takes only 256 values, the formula is evaluated once per (channel, value) into a lookup
  * table of (channels, 256) float32, and a batch is filled by table look-ups: no division per pixel,
@@ -12,19 +22,22 @@
  *
  * Nothing here allocates per sample or per batch: the caller owns and reuses every buffer.
  */
-import type { Preprocessing } from './preprocessing.ts';
+import { imageGeometry, type ImageGeometry, type Preprocessing } from './preprocessing.ts';
 import { Rng } from '../nn/rng.ts';
 
-/** The stream seed for (seed, epoch, purpose), so each epoch's shuffle and flips are reproducible on their own. */
-function epochSeed(seed: number, epoch: number, purpose: number): number {
+/**
+ * The stream seed for (seed, epoch, purpose), so each epoch's shuffle and each kind of augmentation
+ * are reproducible on their own (purposes: STREAM).
+ */
+export function epochSeed(seed: number, epoch: number, purpose: number): number {
   let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 15) ^ epoch, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13) ^ purpose, 0x27d4eb2f);
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const SHUFFLE = 1;
-const FLIP = 2;
+/** The purposes of epochSeed's streams: one per kind of draw, never reused. */
+export const STREAM = { shuffle: 1, flip: 2, crop: 3, jitter: 4 } as const;
 
 /**
  * The order in which the training samples are visited in `epoch`: a seeded shuffle (Fisher-Yates with
@@ -35,7 +48,7 @@ export function epochOrder(indices: Uint32Array, seed: number, epoch: number, ou
   const order = out ?? new Uint32Array(indices.length);
   if (order.length !== indices.length) throw new RangeError(`epochOrder: out has ${order.length} slots for ${indices.length} indices`);
   order.set(indices);
-  new Rng(epochSeed(seed, epoch, SHUFFLE)).shuffle(order);
+  new Rng(epochSeed(seed, epoch, STREAM.shuffle)).shuffle(order);
   return order;
 }
 
@@ -46,7 +59,7 @@ export function epochOrder(indices: Uint32Array, seed: number, epoch: number, ou
 export function epochFlips(count: number, seed: number, epoch: number, out?: Uint8Array): Uint8Array {
   const flips = out ?? new Uint8Array(count);
   if (flips.length < count) throw new RangeError(`epochFlips: out has ${flips.length} slots for ${count}`);
-  const rng = new Rng(epochSeed(seed, epoch, FLIP));
+  const rng = new Rng(epochSeed(seed, epoch, STREAM.flip));
   for (let i = 0; i < count; i++) flips[i] = rng.nextUint32() >>> 31;
   return flips;
 }
@@ -112,39 +125,65 @@ export function channelStats(
   return { mean, std };
 }
 
-/** What fillBatch reads: the dataset bytes and labels, the image shape and the pixel table. */
-export interface BatchSource {
-  /** (N, D) uint8, D = height * width * channels, HWC. */
+/** What fillBatch reads: the dataset bytes and labels, the image shapes and the pixel table. */
+export interface BatchSource extends ImageGeometry {
+  /** (N, S) uint8, S = decodeHeight * decodeWidth * channels, HWC. */
   pixels: Uint8Array;
   /** (N) 0 = cat, 1 = dog. */
   labels: Uint8Array;
-  width: number;
-  height: number;
-  channels: number;
-  /** D = height * width * channels. */
+  /** D = height * width * channels: one input row. */
   inputSize: number;
+  /** S: one stored image. */
+  storedSize: number;
   /** (channels, 256) float32, from pixelTable. */
   table: Float32Array;
+  /** Scratch (channels, 256) for one image's jittered table: filled per image, never reallocated. */
+  jitterTable: Float32Array;
 }
 
 export function batchSource(
   pixels: Uint8Array,
   labels: Uint8Array,
-  preprocessing: Pick<Preprocessing, 'width' | 'height' | 'channels' | 'scale' | 'mean' | 'std'>,
+  preprocessing: Pick<Preprocessing, 'width' | 'height' | 'channels' | 'decodeWidth' | 'decodeHeight' | 'cropLeft' | 'cropTop' | 'scale' | 'mean' | 'std'>,
 ): BatchSource {
-  const { width, height, channels } = preprocessing;
-  const inputSize = width * height * channels;
-  if (pixels.length !== labels.length * inputSize) {
-    throw new RangeError(`batchSource: ${pixels.length} bytes of pixels for ${labels.length} images of ${inputSize}`);
+  const geometry = checkedGeometry(preprocessing);
+  const { width, height, channels, decodeWidth, decodeHeight } = geometry;
+  const storedSize = decodeWidth * decodeHeight * channels;
+  if (pixels.length !== labels.length * storedSize) {
+    throw new RangeError(`batchSource: ${pixels.length} bytes of pixels for ${labels.length} images of ${storedSize}`);
   }
-  return { pixels, labels, width, height, channels, inputSize, table: pixelTable(preprocessing) };
+  const table = pixelTable(preprocessing);
+  return { ...geometry, pixels, labels, inputSize: width * height * channels, storedSize, table, jitterTable: new Float32Array(table.length) };
+}
+
+/** The geometry of a preprocessing, checked: the centre window lies inside the decoded image. */
+function checkedGeometry(p: Parameters<typeof imageGeometry>[0]): ImageGeometry {
+  const g = imageGeometry(p);
+  if (g.cropLeft < 0 || g.cropTop < 0 || g.cropLeft + g.width > g.decodeWidth || g.cropTop + g.height > g.decodeHeight) {
+    throw new RangeError(`the ${g.width}x${g.height} window at (${g.cropLeft}, ${g.cropTop}) leaves the ${g.decodeWidth}x${g.decodeHeight} image`);
+  }
+  return g;
+}
+
+/**
+ * The augmentation of one epoch's training positions (indexed like `order`; src/data/augment.ts
+ * draws it). Each part is null when that augmentation is off.
+ */
+export interface BatchAugmentation {
+  /** 1 = mirror the image at this position left-right. */
+  readonly flips: Uint8Array | null;
+  /** The window of position p: left at [2p], top at [2p + 1], in pixels of the stored image. */
+  readonly offsets: Uint16Array | null;
+  /** Position p's contrast factor at [2p] and brightness shift (pixel levels) at [2p + 1]. */
+  readonly jitter: Float32Array | null;
 }
 
 /**
  * Writes the mini-batch order[start .. start + count) into x (B, D) row by row and its labels into
  * y (B), and returns the number of rows written: count, or fewer for the last partial batch. Rows past
- * the returned number are left untouched. `flips` (indexed like `order`, from epochFlips) mirrors the
- * marked samples left-right; pass null for validation or without augmentation.
+ * the returned number are left untouched. `augmentation` (training only) gives each position its
+ * window, mirroring and jitter; null (validation, or nothing to augment) takes the centre window as
+ * it is.
  * x and y may be views of shared memory (the gradient core's): nothing else is allocated.
  */
 export function fillBatch(
@@ -154,92 +193,95 @@ export function fillBatch(
   count: number,
   x: Float32Array,
   y: Float32Array,
-  flips: Uint8Array | null = null,
+  augmentation: BatchAugmentation | null = null,
 ): number {
-  const { pixels, labels, width, height, channels, inputSize: d, table } = src;
+  const { pixels, labels, inputSize: d, storedSize, table } = src;
   const rows = Math.max(0, Math.min(count, order.length - start));
   if (x.length < rows * d || y.length < rows) {
     throw new RangeError(`fillBatch: x holds ${x.length} floats and y ${y.length} for ${rows} rows of ${d}`);
   }
+  const flips = augmentation?.flips ?? null;
+  const offsets = augmentation?.offsets ?? null;
+  const jitter = augmentation?.jitter ?? null;
   for (let r = 0; r < rows; r++) {
-    const image = order[start + r]!;
+    const position = start + r;
+    const image = order[position]!;
     y[r] = labels[image]!;
-    if (flips !== null && flips[start + r] === 1) {
-      mirrorImage(pixels, image * d, x, r * d, width, height, channels, table);
-    } else {
-      convertImage(pixels, image * d, x, r * d, d, channels, table);
-    }
+    const left = offsets !== null ? offsets[2 * position]! : src.cropLeft;
+    const top = offsets !== null ? offsets[2 * position + 1]! : src.cropTop;
+    const lookup = jitter !== null ? jitterTable(src, jitter[2 * position]!, jitter[2 * position + 1]!) : table;
+    convertWindow(src, pixels, image * storedSize, left, top, flips !== null && flips[position] === 1, lookup, x, r * d);
   }
   return rows;
 }
 
 /**
- * Converts `count` consecutive images of `pixels` (count, D) into `x` (count, D) through `table`:
- * the prediction path (nn-eval), identical to fillBatch without flips.
+ * Converts `count` consecutive stored images of `pixels` (count, S) into `x` (count, D) through
+ * `table`, taking each one's centre window: the prediction path (nn-eval), identical to fillBatch
+ * without augmentation.
  */
-export function fillInputs(pixels: Uint8Array, count: number, d: number, channels: number, table: Float32Array, x: Float32Array): void {
-  if (pixels.length < count * d || x.length < count * d) throw new RangeError(`fillInputs: buffers too small for ${count} rows of ${d}`);
-  for (let r = 0; r < count; r++) convertImage(pixels, r * d, x, r * d, d, channels, table);
+export function fillInputs(pixels: Uint8Array, count: number, geometry: ImageGeometry, table: Float32Array, x: Float32Array, mirror = false): void {
+  const g = checkedGeometry(geometry);
+  const stored = g.decodeWidth * g.decodeHeight * g.channels;
+  const d = g.width * g.height * g.channels;
+  if (pixels.length < count * stored || x.length < count * d) throw new RangeError(`fillInputs: buffers too small for ${count} images of ${stored} bytes`);
+  for (let r = 0; r < count; r++) convertWindow(g, pixels, r * stored, g.cropLeft, g.cropTop, mirror, table, x, r * d);
 }
 
 /**
- * As fillInputs, each image mirrored left-right (x[y][col] = pixels[y][width - 1 - col]): the flip of
- * fillBatch, for test-time augmentation in nn-eval (--tta).
+ * As fillInputs, each input window mirrored left-right (x[y][col] = window[y][width - 1 - col]): the
+ * flip of fillBatch, for test-time augmentation in nn-eval (--tta).
  */
-export function fillMirroredInputs(
-  pixels: Uint8Array,
-  count: number,
-  shape: { width: number; height: number; channels: number },
-  table: Float32Array,
-  x: Float32Array,
-): void {
-  const { width, height, channels } = shape;
-  const d = width * height * channels;
-  if (pixels.length < count * d || x.length < count * d) throw new RangeError(`fillMirroredInputs: buffers too small for ${count} rows of ${d}`);
-  for (let r = 0; r < count; r++) mirrorImage(pixels, r * d, x, r * d, width, height, channels, table);
+export function fillMirroredInputs(pixels: Uint8Array, count: number, geometry: ImageGeometry, table: Float32Array, x: Float32Array): void {
+  fillInputs(pixels, count, geometry, table, x, true);
 }
 
-function convertImage(
-  pixels: Uint8Array,
-  from: number,
-  x: Float32Array,
-  to: number,
-  d: number,
-  channels: number,
-  table: Float32Array,
-): void {
-  if (channels === 3) {
-    for (let p = 0; p < d; p += 3) {
-      x[to + p] = table[pixels[from + p]!]!;
-      x[to + p + 1] = table[256 + pixels[from + p + 1]!]!;
-      x[to + p + 2] = table[512 + pixels[from + p + 2]!]!;
-    }
-  } else if (channels === 1) {
-    for (let p = 0; p < d; p++) x[to + p] = table[pixels[from + p]!]!;
-  } else {
-    for (let p = 0; p < d; p++) x[to + p] = table[(p % channels) * 256 + pixels[from + p]!]!;
+/** src.jitterTable filled with the table composed with j(v) (see the module comment), and returned. */
+function jitterTable(src: BatchSource, contrast: number, brightness: number): Float32Array {
+  const { table, jitterTable: out, channels } = src;
+  for (let v = 0; v < 256; v++) {
+    const j = Math.round(contrast * (v - 127.5) + 127.5 + brightness);
+    const level = j < 0 ? 0 : j > 255 ? 255 : j;
+    for (let c = 0; c < channels; c++) out[c * 256 + v] = table[c * 256 + level]!;
   }
+  return out;
 }
 
-/** As convertImage, reading each row right to left: x[y][col] = pixels[y][width - 1 - col]. */
-function mirrorImage(
+/**
+ * Writes the width x height window at (left, top) of the stored image at pixels[from..] into x[to..]
+ * through `table`, mirrored (each row read right to left) when `mirror`:
+ *   x[row][col][c] = table[c][stored[top + row][left + col'][c]],  col' = mirror ? width - 1 - col : col
+ */
+function convertWindow(
+  g: ImageGeometry,
   pixels: Uint8Array,
   from: number,
+  left: number,
+  top: number,
+  mirror: boolean,
+  table: Float32Array,
   x: Float32Array,
   to: number,
-  width: number,
-  height: number,
-  channels: number,
-  table: Float32Array,
 ): void {
+  const { width, height, channels, decodeWidth } = g;
   const rowLength = width * channels;
   for (let row = 0; row < height; row++) {
-    const srcRow = from + row * rowLength;
+    const srcRow = from + ((top + row) * decodeWidth + left) * channels;
     const dstRow = to + row * rowLength;
-    for (let col = 0; col < width; col++) {
-      const s = srcRow + (width - 1 - col) * channels;
-      const t = dstRow + col * channels;
-      for (let c = 0; c < channels; c++) x[t + c] = table[c * 256 + pixels[s + c]!]!;
+    if (!mirror && channels === 3) {
+      for (let p = 0; p < rowLength; p += 3) {
+        x[dstRow + p] = table[pixels[srcRow + p]!]!;
+        x[dstRow + p + 1] = table[256 + pixels[srcRow + p + 1]!]!;
+        x[dstRow + p + 2] = table[512 + pixels[srcRow + p + 2]!]!;
+      }
+    } else if (!mirror && channels === 1) {
+      for (let p = 0; p < rowLength; p++) x[dstRow + p] = table[pixels[srcRow + p]!]!;
+    } else {
+      for (let col = 0; col < width; col++) {
+        const s = srcRow + (mirror ? width - 1 - col : col) * channels;
+        const t = dstRow + col * channels;
+        for (let c = 0; c < channels; c++) x[t + c] = table[c * 256 + pixels[s + c]!]!;
+      }
     }
   }
 }

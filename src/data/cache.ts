@@ -28,6 +28,7 @@ import { constants, accessSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DECODER_ID, bytesPerImage, type DecodeSettings } from './decode.ts';
+import { resizeOf } from './preprocessing.ts';
 import { makeFolder, writeFileAtomic } from '../io/files.ts';
 
 export const CACHE_MAGIC = 'NNTCACHE';
@@ -77,7 +78,7 @@ export function stampFiles(files: readonly { path: string; relativePath: string 
 export function cacheKey(stamps: readonly FileStamp[], settings: DecodeSettings, limit: number | null): string {
   const hash = createHash('sha256');
   const { width, height, channels, fit } = settings;
-  hash.update(JSON.stringify({ decoder: DECODER_ID, width, height, channels, fit, limit }));
+  hash.update(JSON.stringify({ decoder: DECODER_ID, width, height, channels, fit, resize: resizeOf(settings), limit }));
   for (const s of stamps) hash.update(`\n${s.relativePath}\t${s.size}\t${s.mtimeMs}`);
   return hash.digest('hex');
 }
@@ -113,15 +114,16 @@ export function defaultCacheDir(): string {
 
 /**
  * The cache file for a data folder: readable name, plus a hash of the folder's absolute path so that
- * two folders named "train" do not share a file. Settings are in the name too, so switching between
- * two image sizes keeps both caches.
+ * two folders named "train" do not share a file. Settings are in the name too (the resize when it is
+ * not the default 'linear'), so switching between two image sizes keeps both caches.
  */
 export function cacheFileName(dataDir: string, settings: DecodeSettings, limit: number | null): string {
   const abs = resolve(dataDir);
   const id = createHash('sha256').update(abs).digest('hex').slice(0, 12);
   const name = (basename(abs) || 'root').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
   const { width, height, channels, fit } = settings;
-  return `${name}-${id}-${width}x${height}x${channels}-${fit}${limit !== null ? `-limit${limit}` : ''}.nncache`;
+  const resize = resizeOf(settings) === 'linear' ? '' : `-${resizeOf(settings)}`;
+  return `${name}-${id}-${width}x${height}x${channels}-${fit}${resize}${limit !== null ? `-limit${limit}` : ''}.nncache`;
 }
 
 /** A usable cache, or why not; `missing` is true when there is simply no file yet (nothing to report). */

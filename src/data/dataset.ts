@@ -106,8 +106,8 @@ export function sampleFiles<T extends { relativePath: string; label?: Label | nu
  */
 export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset> {
   const { dir, onProgress, signal } = options;
-  const { width, height, channels, fit } = options.preprocessing;
-  const settings: DecodeSettings = { width, height, channels, fit };
+  const { width, height, channels, fit, resize } = options.preprocessing;
+  const settings: DecodeSettings = { width, height, channels, fit, resize };
   checkDecodeSettings(settings);
   const d = bytesPerImage(settings);
   const limit = options.limit ?? null;

@@ -19,7 +19,7 @@ async function answer(request: DecodeRequest): Promise<DecodeReply> {
     while (next < paths.length) {
       const i = next++;
       try {
-        pixels.set(await decodeImageBytes(paths[i]!, readImageFileSync(paths[i]!), settings), i * d);
+        pixels.set(await decodeImageBytes(paths[i]!, readImageFileSync(paths[i]!), settings, { readFromPath: true }), i * d);
       } catch (err) {
         reasons[i] = err instanceof ImageDecodeError ? err.reason : `decoder failure: ${(err as Error)?.message ?? String(err)}`;
       }

@@ -3,10 +3,10 @@
  *
  * Why processes and not worker_threads: libvips is one library per process, with process-wide locks
  * and one thread pool; worker threads share all of it. Measured on 2 cores (`npm run bench:data --
- * --compare`, 200x200 JPEGs to 64x64): one process tops out near 1,100 images/s however many images it
- * decodes at once, and pays more CPU per image the more it runs at once (1.1 ms one at a time, 1.5 ms
- * four at a time: threads waiting on each other's locks); two worker threads in it do no better; two
- * processes reach about 1,650 images/s at 1.2 ms of CPU per image, parent included.
+ * --compare`, 200x200 JPEGs to 64x64): one process tops out near 1,100-1,400 images/s however many
+ * images it decodes at once, and pays more CPU per image the more it runs at once (1.05 ms one at a
+ * time, 1.24 ms four at a time: threads waiting on each other's locks); two worker threads in it do
+ * no better; two processes reach about 1,750 images/s at 1.06 ms of CPU per image, parent included.
  *
  * The parent sends chunks of paths over the IPC channel (structured-clone serialization, so pixel
  * buffers travel as bytes, not JSON) and gets back one Uint8Array of (n, width * height * channels)

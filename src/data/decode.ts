@@ -1,8 +1,22 @@
 /**
  * Decoding one image file into the network's input bytes, with sharp (libvips).
  *
- *   file --read--> bytes --sharp--> auto-orient (EXIF) -> flatten alpha on white
- *        -> resize to width x height (fit) -> sRGB or grey, 8 bits -> Uint8Array (H, W, C)
+ *   file --read--> bytes --sharp--> auto-orient (EXIF) -> flatten alpha on white -> sRGB or grey,
+ *        8 bits -> resize to width x height (fit) -> Uint8Array (H, W, C)
+ *
+ * The resize (data.resize; 'linear' by default in the config, see preprocessing.ts for the others):
+ *  - a JPEG at least twice as large as needed is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (DCT
+ *    scaling: it skips most of the work of a full decode). sharp has no option for this scale (it
+ *    applies it only inside its own resize), so the file is handed to libvips by name with libvips'
+ *    load options appended, `photo.jpg[shrink=4]` (not when the name itself holds a bracket); if that
+ *    load fails for any reason, the bytes already read are decoded in full instead, so a broken file
+ *    is reported as before;
+ *  - every other image is decoded at its size (reduced first by libvips to twice the size needed
+ *    when it is larger: memory stays bounded for a huge PNG);
+ *  - then src/data/resize.ts's antialiased bilinear filter (WebAssembly) takes the image to size.
+ * One sharp call per image and no libvips resize: per image, sharp's fixed cost (building the libvips
+ * pipeline, its threads, the JavaScript options) is most of the time on photos this small, and a
+ * libvips resize adds half again to it (`npm run bench:data -- --compare`).
  *
  * The output is row-major HWC: pixel (y, x) channel c is at (y * width + x) * channels + c.
  * Pixels stay bytes here; scaling to [0, 1] and standardisation happen when a batch is formed
@@ -17,17 +31,33 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { OutputInfo, Sharp, SharpOptions } from 'sharp';
 import { describeFsError } from '../errors.ts';
-import { FIT_NAMES, type Preprocessing } from './preprocessing.ts';
+import { jpegHeader } from './jpeg-header.ts';
+import { FIT_NAMES, imageGeometry, RESIZE_NAMES, resizeOf, type FitName, type Preprocessing, type ResizeName } from './preprocessing.ts';
+import { resizeImage } from './resize.ts';
 
-/** The preprocessing settings that decide the decoded bytes (scale, mean and std apply per batch). */
-export type DecodeSettings = Pick<Preprocessing, 'width' | 'height' | 'channels' | 'fit'>;
+/** What decides the decoded bytes (scale, mean and std apply per batch, the crop window when batches are filled). */
+export interface DecodeSettings {
+  /** The decoded size (a preprocessing's decodeWidth x decodeHeight: see decodeSettingsOf). */
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  fit: FitName;
+  /** Absent: LEGACY_RESIZE, as for a model file without the field (nn-train's own paths always set it). */
+  resize?: ResizeName;
+}
+
+/** The decode settings of a model's or a run's preprocessing: its decoded size, fit and resize. */
+export function decodeSettingsOf(p: Preprocessing): DecodeSettings {
+  const g = imageGeometry(p);
+  return { width: g.decodeWidth, height: g.decodeHeight, channels: p.channels, fit: p.fit, resize: resizeOf(p) };
+}
 
 /**
  * Names this decoding pipeline in cache keys. Bump DECODER_VERSION when a change here changes the
  * output bytes. sharp's version is included because each sharp release ships its own libvips, which
  * may resize slightly differently. (Read from its package.json: loading sharp itself is deferred.)
  */
-export const DECODER_VERSION = 1;
+export const DECODER_VERSION = 2;
 export const DECODER_ID = `nn-train-decode/${DECODER_VERSION} sharp/${(createRequire(import.meta.url)('sharp/package.json') as { version: string }).version}`;
 
 /** Throws a RangeError for settings no image could be decoded to (the config schema should prevent them). */
@@ -36,6 +66,9 @@ export function checkDecodeSettings(s: DecodeSettings): void {
   if (!side(s.width) || !side(s.height)) throw new RangeError(`decode settings: width and height must be whole numbers from 1 to 16384, got ${s.width}x${s.height}`);
   if (s.channels !== 1 && s.channels !== 3) throw new RangeError(`decode settings: channels must be 1 or 3, got ${String(s.channels)}`);
   if (!(FIT_NAMES as readonly string[]).includes(s.fit)) throw new RangeError(`decode settings: fit must be one of ${FIT_NAMES.join(', ')}, got ${String(s.fit)}`);
+  if (s.resize !== undefined && !(RESIZE_NAMES as readonly string[]).includes(s.resize)) {
+    throw new RangeError(`decode settings: resize must be one of ${RESIZE_NAMES.join(', ')}, got ${String(s.resize)}`);
+  }
 }
 
 /** Number of bytes of one decoded image: width * height * channels. */
@@ -54,7 +87,7 @@ export class ImageDecodeError extends Error {
   }
 }
 
-type SharpFactory = (input: Uint8Array, options: SharpOptions) => Sharp;
+type SharpFactory = (input: Uint8Array | string, options: SharpOptions) => Sharp;
 let sharpLoading: Promise<SharpFactory> | null = null;
 
 /**
@@ -82,7 +115,7 @@ export function loadSharp(): Promise<SharpFactory> {
  * dangling link, folder, empty, not an image, truncated or corrupt data.
  */
 export async function decodeImage(path: string, settings: DecodeSettings): Promise<Uint8Array> {
-  return decodeImageBytes(path, await readImageFile(path), settings);
+  return decodeImageBytes(path, await readImageFile(path), settings, { readFromPath: true });
 }
 
 // Image files are opened non-blocking and checked to be regular files before they are read: a
@@ -141,42 +174,108 @@ export function readImageFileSync(path: string): Buffer {
   return input;
 }
 
-/** As decodeImage, for image bytes already in memory (`path` only names them in errors). */
-export async function decodeImageBytes(path: string, input: Uint8Array, settings: DecodeSettings): Promise<Uint8Array> {
+/**
+ * As decodeImage, for image bytes already in memory (`path` names them in errors). With
+ * `readFromPath`, the bytes were just read from the file `path` (checked to be a regular file), and a
+ * large JPEG may be read again from there by libvips, to be decoded at a reduced scale (see the
+ * module comment).
+ */
+export async function decodeImageBytes(
+  path: string,
+  input: Uint8Array,
+  settings: DecodeSettings,
+  options: { readFromPath?: boolean } = {},
+): Promise<Uint8Array> {
   const sharp = await loadSharp();
   const { width, height, channels, fit } = settings;
-  const run = (): Promise<{ data: Buffer; info: OutputInfo }> =>
-    sharp(input, {
-      // 'error' rejects truncated and corrupt data but lets through libjpeg *warnings* such as
-      // "Corrupt JPEG data: 2 extraneous bytes before marker", which real Kaggle files trigger and
-      // which decode fine. (The default, 'warning', would reject those files.)
-      failOn: 'error',
-      autoOrient: true,
-      sequentialRead: true,
-    })
+  const resize = resizeOf(settings);
+  const toPixels = (image: Sharp): Promise<Decoded> =>
+    image
       .flatten({ background: '#ffffff' }) // only acts on images with an alpha channel
-      .resize(width, height, { fit, background: { r: 0, g: 0, b: 0, alpha: 1 } })
       .toColourspace(channels === 3 ? 'srgb' : 'b-w')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-  let out: { data: Buffer; info: OutputInfo };
+  if (resize !== 'linear') {
+    // sharp resizes (libvips: its own shrink-on-load for JPEG, then the kernel).
+    const { data, info } = await decodeOrExplain(path, input, () =>
+      toPixels(sharp(input, sharpInput).resize(width, height, { fit, kernel: resize, background: { r: 0, g: 0, b: 0, alpha: 1 } })),
+    );
+    return checkedPixels(path, data, info.width, info.height, info.channels, settings);
+  }
+  // libvips reads [...] in a file name as load options (sharp passes names through): a name holding
+  // a bracket itself could name another file to it, so it is decoded from the bytes, in full.
+  const jpeg = options.readFromPath && !/[[\]]/.test(path) ? jpegHeader(input) : null;
+  const shrink = jpeg === null ? 1 : jpegShrink(jpeg, width, height);
+  let decoded: Decoded | null = null;
+  if (shrink > 1) {
+    // An upright photo (EXIF orientation 1 or none) skips sharp's orientation step: same pixels, less work.
+    const upright = jpeg!.orientation === 1;
+    try {
+      decoded = await together(() => toPixels(sharp(`${path}[shrink=${shrink}]`, upright ? { ...sharpInput, autoOrient: false } : sharpInput)));
+    } catch {
+      // Decoded again below from the bytes, whose failure, if any, is the file's own.
+    }
+  }
+  // Without DCT scaling (not a JPEG, or not from its file): decoded whole, except that an image more
+  // than twice as large as needed is first brought down by libvips to twice the size, so that a huge
+  // PNG never lies whole in memory, raw.
+  const twice = 2 * Math.max(width, height);
+  decoded ??= await decodeOrExplain(path, input, () =>
+    toPixels(sharp(input, sharpInput).resize(twice, twice, { fit: 'outside', withoutEnlargement: true, kernel: 'linear' })),
+  );
+  const { data, info } = checkedDecoded(path, decoded, channels);
+  return resizeImage(data, info.width, info.height, channels, new Uint8Array(width * height * channels), width, height, fit);
+}
+
+type Decoded = { data: Buffer; info: OutputInfo };
+
+/** The decoder's output as a Uint8Array, or ImageDecodeError when its shape is not what was asked. */
+function checkedPixels(path: string, data: Buffer, w: number, h: number, c: number, s: DecodeSettings): Uint8Array {
+  if (w !== s.width || h !== s.height || c !== s.channels || data.length !== s.width * s.height * s.channels) {
+    throw new ImageDecodeError(path, `decoder returned ${w}x${h}x${c}, expected ${s.width}x${s.height}x${s.channels}`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A decoded image before resizing: its channels must be the ones asked for and its bytes whole. */
+function checkedDecoded(path: string, d: Decoded, channels: number): Decoded {
+  const { info, data } = d;
+  if (info.channels !== channels || data.length !== info.width * info.height * channels) {
+    throw new ImageDecodeError(path, `decoder returned ${info.width}x${info.height}x${info.channels} in ${data.length} bytes, expected ${channels} channels`);
+  }
+  return d;
+}
+
+/** sharp's input options for every decode. */
+const sharpInput: SharpOptions = {
+  // 'error' rejects truncated and corrupt data but lets through libjpeg *warnings* such as
+  // "Corrupt JPEG data: 2 extraneous bytes before marker", which real Kaggle files trigger and
+  // which decode fine. (The default, 'warning', would reject those files.)
+  failOn: 'error',
+  autoOrient: true,
+  sequentialRead: true,
+};
+
+/**
+ * libjpeg's scale factor for a JPEG of `size` (as stored): the largest of 8, 4, 2 that keeps both
+ * sides at least as large as the larger side wanted (whatever the EXIF orientation and the fit), or 1.
+ */
+export function jpegShrink(size: { width: number; height: number }, width: number, height: number): number {
+  const room = Math.min(size.width, size.height) / Math.max(width, height);
+  return room >= 8 ? 8 : room >= 4 ? 4 : room >= 2 ? 2 : 1;
+}
+
+/** Runs a decode; on failure, runs it again alone (see `together`) and throws ImageDecodeError with its reason. */
+async function decodeOrExplain<T>(path: string, input: Uint8Array, run: () => Promise<T>): Promise<T> {
   try {
-    out = await together(run);
+    return await together(run);
   } catch {
     try {
-      out = await alone(run); // see `together`: this time the message is this file's own
+      return await alone(run); // see `together`: this time the message is this file's own
     } catch (err) {
       throw new ImageDecodeError(path, describeSharpError(err, input));
     }
   }
-  const { info, data } = out;
-  if (info.width !== width || info.height !== height || info.channels !== channels || data.length !== width * height * channels) {
-    throw new ImageDecodeError(
-      path,
-      `decoder returned ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${channels}`,
-    );
-  }
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 // libvips keeps one error buffer for the whole process, and sharp clears it at the end of every

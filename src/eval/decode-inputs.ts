@@ -14,7 +14,8 @@
  * Decoder processes start when the expected count reaches AUTO_POOL_MIN_IMAGES, or, for a source
  * of unknown length, once that many inputs have arrived.
  */
-import { bytesPerImage, decodeImage, ImageDecodeError, type DecodeSettings } from '../data/decode.ts';
+import { bytesPerImage, decodeImage, decodeSettingsOf, ImageDecodeError } from '../data/decode.ts';
+import type { Preprocessing } from '../data/preprocessing.ts';
 import { builtDecoderScript, DecoderPool } from '../data/decode-pool.ts';
 import { decoderProcessCount } from '../data/decode-stream.ts';
 import type { InputImage, InputItem } from './inputs.ts';
@@ -47,9 +48,11 @@ function failureReason(err: unknown): string {
 
 export async function* decodeInputs(
   items: AsyncIterable<InputItem>,
-  settings: DecodeSettings,
+  preprocessing: Preprocessing,
   options: DecodeInputsOptions,
 ): AsyncGenerator<DecodedInput, void, undefined> {
+  // The model's decoded size and resize: exactly the bytes training cached (the window comes later, in fillInputs).
+  const settings = decodeSettingsOf(preprocessing);
   const script = options.decoderScript === undefined ? builtDecoderScript() : options.decoderScript;
   const d = bytesPerImage(settings);
   const iterator = items[Symbol.asyncIterator]();

@@ -1,8 +1,8 @@
 /**
  * From decoded images to probabilities, one batch at a time, through the gradient core.
  *
- *   decoded images (uint8, HWC) --copy--> pixels (B, D) --pixelTable--> core.input (B, D) float32
- *   --core.predict--> p_dog (B)
+ *   decoded images (uint8, HWC, the decoded size S) --copy--> pixels (B, S) --centre window,
+ *   pixelTable--> core.input (B, D) float32 --core.predict--> p_dog (B)
  *
  * The uint8 -> float32 step is src/data/batches.ts's fillInputs with the model's pixel table, the
  * very conversion training used, so an image gets bit-identical inputs in nn-train and nn-eval.
@@ -14,7 +14,7 @@
  * p = (p(image) + p(mirror)) / 2: a second forward pass per batch, into a second buffer.
  */
 import { fillInputs, fillMirroredInputs, pixelTable } from '../data/batches.ts';
-import type { Preprocessing } from '../data/preprocessing.ts';
+import { imageGeometry, type Preprocessing } from '../data/preprocessing.ts';
 import type { DecodedInput } from './decode-inputs.ts';
 import type { Prediction } from './formats.ts';
 import type { InputImage } from './inputs.ts';
@@ -45,8 +45,11 @@ export async function* predictBatches(
   batchSize: number,
   options: { tta?: boolean } = {},
 ): AsyncGenerator<PredictedBatch, void, undefined> {
-  const { width, height, channels } = preprocessing;
+  // Images arrive at the decoded size (decodeSettingsOf); the input is their centre window (fillInputs).
+  const geometry = imageGeometry(preprocessing);
+  const { width, height, channels, decodeWidth, decodeHeight } = geometry;
   const d = width * height * channels;
+  const stored = decodeWidth * decodeHeight * channels;
   let core: PredictEngine | null = null;
   const ready = async (): Promise<PredictEngine> => {
     if (core !== null) return core;
@@ -55,7 +58,7 @@ export async function* predictBatches(
     return (core = e);
   };
   const table = pixelTable(preprocessing);
-  const pixels = new Uint8Array(batchSize * d); // (B, D) uint8, reused
+  const pixels = new Uint8Array(batchSize * stored); // (B, S) uint8, reused
   const probabilities = new Float32Array(batchSize);
   const mirrored = options.tta ? new Float32Array(batchSize) : null;
   let images: InputImage[] = [];
@@ -66,10 +69,10 @@ export async function* predictBatches(
     const predictions: Prediction[] = new Array<Prediction>(n);
     if (n > 0) {
       const e = await ready();
-      fillInputs(pixels, n, d, channels, table, e.input);
+      fillInputs(pixels, n, geometry, table, e.input);
       e.predict(n, probabilities);
       if (mirrored !== null) {
-        fillMirroredInputs(pixels, n, preprocessing, table, e.input);
+        fillMirroredInputs(pixels, n, geometry, table, e.input);
         e.predict(n, mirrored);
       }
       for (let i = 0; i < n; i++) {
@@ -85,8 +88,8 @@ export async function* predictBatches(
 
   for await (const item of decoded) {
     if (item.kind === 'image') {
-      if (item.pixels.length !== d) throw new RangeError(`predictBatches: ${item.image.path} decoded to ${item.pixels.length} bytes, expected ${d}`);
-      pixels.set(item.pixels, images.length * d);
+      if (item.pixels.length !== stored) throw new RangeError(`predictBatches: ${item.image.path} decoded to ${item.pixels.length} bytes, expected ${stored}`);
+      pixels.set(item.pixels, images.length * stored);
       images.push(item.image);
       if (images.length === batchSize) yield await take();
     } else if (item.kind === 'skipped') {

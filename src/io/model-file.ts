@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { ACTIVATION_NAMES } from '../nn/activations.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { denseStack, planNetwork, PlanError } from '../nn/plan.ts';
-import { FIT_NAMES, type Preprocessing } from '../data/preprocessing.ts';
+import { FIT_NAMES, RESIZE_NAMES, type Preprocessing } from '../data/preprocessing.ts';
 import { describeFound } from '../config/issues.ts';
 import { layerSchema } from '../config/schema.ts';
 import { decodeFloats, encodeFloats, floatBufferSchema, ModelFormatError, parseDocument, parseJsonObject, type JsonValue } from './json-document.ts';
@@ -53,8 +53,24 @@ const preprocessingSchema = z
     scale: positive,
     mean: z.array(finite).nullable().optional(),
     std: z.array(positive).nullable().optional(),
+    // data.resize and data.shift (optional: older files have none; see imageGeometry and resizeOf).
+    resize: z.enum(RESIZE_NAMES).optional(),
+    decodeWidth: positiveInt(16384).optional(),
+    decodeHeight: positiveInt(16384).optional(),
+    cropLeft: z.int().min(0).optional(),
+    cropTop: z.int().min(0).optional(),
   })
   .superRefine((p, ctx) => {
+    // The input window must lie inside the decoded image.
+    for (const [decoded, size, crop, cropKey, sizeKey] of [
+      [p.decodeWidth ?? p.width, p.width, p.cropLeft ?? 0, 'cropLeft', 'decodeWidth'],
+      [p.decodeHeight ?? p.height, p.height, p.cropTop ?? 0, 'cropTop', 'decodeHeight'],
+    ] as const) {
+      if (decoded < size) return ctx.addIssue({ code: 'custom', path: [sizeKey], message: `is ${decoded}, smaller than the input's ${size}` });
+      if (crop + size > decoded) {
+        return ctx.addIssue({ code: 'custom', path: [cropKey], message: `expected a whole number from 0 to ${decoded - size} (a ${size}-pixel window in ${decoded}), found ${crop}` });
+      }
+    }
     const mean = p.mean ?? null;
     const std = p.std ?? null;
     if ((mean === null) !== (std === null)) return ctx.addIssue({ code: 'custom', path: ['std'], message: 'mean and std must both be given or both be null' });
@@ -76,7 +92,12 @@ const preprocessingSchema = z
       }
     }
   })
-  .transform((p): Preprocessing => ({ width: p.width, height: p.height, channels: p.channels, fit: p.fit, scale: p.scale, mean: p.mean ?? null, std: p.std ?? null }));
+  .transform((p): Preprocessing => {
+    const { width, height, channels, fit, scale, resize, decodeWidth, decodeHeight, cropLeft, cropTop } = p;
+    const window = { resize, decodeWidth, decodeHeight, cropLeft, cropTop };
+    const given = Object.fromEntries(Object.entries(window).filter(([, v]) => v !== undefined));
+    return { width, height, channels, fit, scale, mean: p.mean ?? null, std: p.std ?? null, ...given };
+  });
 
 const shapeSchema = z.object({ height: positiveInt(16384), width: positiveInt(16384), channels: positiveInt(65536) });
 const metaSchema = z.record(z.string(), z.unknown()).optional();

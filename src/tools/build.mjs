@@ -18,6 +18,7 @@ const entries = [
   'src/bench/data.ts',
   'src/bench/eval.ts',
   'src/bench/genetic.ts',
+  'src/bench/layers.ts',
   'src/data/demo.ts',
 ].filter((p) => existsSync(join(root, p)));
 
@@ -42,4 +43,10 @@ const wasmBuild = join(root, 'src/core/kernels/build.mjs');
 if (existsSync(wasmBuild)) {
   const { buildKernels } = await import(wasmBuild);
   await buildKernels(root);
+}
+
+const resizeBuild = join(root, 'src/data/resize-build.mjs');
+if (existsSync(resizeBuild)) {
+  const { buildResizeKernel } = await import(resizeBuild);
+  await buildResizeKernel(root);
 }

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
+import { epochAugmentation, type EpochAugmentation } from '../data/augment.ts';
 import { batchSource, channelStats, loadDataset, splitTrainValidation, summarizeDataset, type BatchSource } from '../data/index.ts';
-import type { Preprocessing } from '../data/preprocessing.ts';
+import { shiftedGeometry, type Preprocessing } from '../data/preprocessing.ts';
 import type { EventSink } from './events.ts';
 
 export interface PreparedData {
@@ -16,6 +17,8 @@ export interface PreparedData {
   validation: Uint32Array;
   /** What fillBatch reads. */
   source: BatchSource;
+  /** The training batches' augmentation (draw it each epoch), or null when the config turns none on. */
+  augmentation: EpochAugmentation | null;
   /** Number of images loaded. */
   pixelsCount: number;
   /** SHA-1 of the labels and pixels: a resumed run must see the same data. */
@@ -24,11 +27,13 @@ export interface PreparedData {
 }
 
 export async function prepareData(config: Config, onEvent: EventSink, normalization: PreparedData['normalization'], signal?: AbortSignal): Promise<PreparedData> {
-  const { width, height, channels, fit } = config.data;
+  const { width, height, channels, fit, resize, shift } = config.data;
+  // Decoded (and cached) at the input size plus the room random crops move in.
+  const geometry = shiftedGeometry(width, height, shift);
   const started = performance.now();
   const dataset = await loadDataset({
     dir: config.data.train,
-    preprocessing: { width, height, channels, fit },
+    preprocessing: { width: geometry.decodeWidth, height: geometry.decodeHeight, channels, fit, resize },
     limit: config.data.limit,
     ...(config.data.cache !== null ? { cacheDir: config.data.cache } : {}),
     onProgress: (done, total) => onEvent({ event: 'decode', done, total }),
@@ -73,13 +78,14 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
   });
   const scale = 1 / 255;
   const stats = config.data.standardize ? (normalization ?? channelStats(dataset.pixels, split.train, channels, dataset.inputSize, scale)) : null;
-  const preprocessing: Preprocessing = { width, height, channels, fit, scale, mean: stats?.mean ?? null, std: stats?.std ?? null };
+  const preprocessing: Preprocessing = { width, height, channels, fit, resize, ...geometry, scale, mean: stats?.mean ?? null, std: stats?.std ?? null };
   const fingerprint = createHash('sha1').update(dataset.labels).update(dataset.pixels).digest('hex');
   return {
     preprocessing,
     train: split.train,
     validation: split.validation,
     source: batchSource(dataset.pixels, dataset.labels, preprocessing),
+    augmentation: epochAugmentation(config.data, split.train.length),
     pixelsCount: dataset.labels.length,
     fingerprint,
     normalization: stats,

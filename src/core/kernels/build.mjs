@@ -14,19 +14,24 @@ export const KERNEL_FLAVOURS = {
   simd: { file: 'kernels-simd.wasm', features: ['simd', 'threads'] },
 };
 
+/** The compiler's arguments for one flavour (src/bench/layers.ts builds its experiment with the same). */
+export function kernelArgs(entry, outFile, flavour) {
+  return [
+    entry,
+    '--outFile', outFile,
+    '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
+    '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
+    ...flavour.features.flatMap((f) => ['--enable', f]),
+  ];
+}
+
 /** Builds both flavours from `root`/src/core/kernels into `outDir` (default `root`/dist/core). */
 export async function buildKernels(root, outDir = join(root, 'dist', 'core')) {
   const { default: asc } = await import('assemblyscript/asc');
   await mkdir(outDir, { recursive: true });
   const entry = join(root, 'src', 'core', 'kernels', 'index.as.ts');
   for (const [name, flavour] of Object.entries(KERNEL_FLAVOURS)) {
-    const args = [
-      entry,
-      '--outFile', join(outDir, flavour.file),
-      '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-      '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
-      ...flavour.features.flatMap((f) => ['--enable', f]),
-    ];
+    const args = kernelArgs(entry, join(outDir, flavour.file), flavour);
     let log = '';
     const sink = { write: (text) => { log += text; return true; } };
     const { error } = await asc.main(args, { stdout: sink, stderr: sink });

@@ -10,6 +10,12 @@ export {
   convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
 } from './conv.as';
 export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
+export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
+export { maxpoolForward } from './maxpool.as';
+export { avgpoolForward } from './avgpool.as';
+export { poolBackward } from './pool.as';
+export { globalavgpoolJobs, globalavgpoolForward, globalavgpoolBackward } from './globalavgpool.as';
+export { dropoutForward, dropoutInfer, dropoutBackward } from './dropout.as';
 
 /** First byte after the module's static data: the core lays its buffers out from here. */
 export function heapBase(): usize {
