@@ -4,8 +4,10 @@
  * laid out here; each step runs the shares t = 0..T-1 one after the other on this thread, the end
  * of a step standing for the barrier. Since a share may only depend on (t, T) and what earlier
  * steps left, the bytes this produces for T threads are those of the real threaded core.
+ * Every buffer is followed by a guard band that no kernel may write (overruns() names those that
+ * were): the sizes a driver declares must hold what its kernels write.
  */
-import { instantiate, loadKernels, type KernelExports, type WasmKernelName } from '../src/core/kernels.ts';
+import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from '../src/core/kernels.ts';
 import type { CoreLayer, LayerAddresses } from '../src/core/layers/driver.ts';
 import type { Floats, LayerPass, LayerSpec, Mode, Shape } from '../src/nn/index.ts';
 import { planNetwork, shapeSize, type PlannedLayer } from '../src/nn/index.ts';
@@ -14,6 +16,9 @@ import { coreAssets } from './core-helpers.ts';
 /** Threads the harness lays out per-thread buffers for. */
 export const MAX_THREADS = 4;
 const PAGE = 65536;
+/** Bytes after each buffer, and what they hold: a NaN that no kernel computes. */
+const GUARD_BYTES = 256;
+const GUARD_WORD = 0x7fa1b2c3;
 
 const modules = new Map<WasmKernelName, WebAssembly.Module>();
 function kernelModule(kernel: WasmKernelName): WebAssembly.Module {
@@ -49,33 +54,42 @@ export interface LayerHarness {
   readonly saved: Views;
   forward(B: number, mode: Mode, noiseKey: number, T: number): void;
   backward(B: number, T: number, withDx?: boolean): void;
+  /** The buffers whose guard band was written since the harness was made. */
+  overruns(): string[];
 }
 
 export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver: CoreLayer<S>, layer: PlannedLayer<S>, maxBatch: number): LayerHarness {
   const probe = instantiate(kernelModule(kernel), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
   let end = probe.heapBase();
-  const take = (bytes: number): number => {
+  const guards: { name: string; at: number }[] = [];
+  const take = (bytes: number, name: string): number => {
     const at = Math.ceil(end / 64) * 64;
-    end = at + bytes;
+    const guard = Math.ceil((at + bytes) / 4) * 4;
+    guards.push({ name, at: guard });
+    end = guard + GUARD_BYTES;
     return at;
   };
   const inSize = shapeSize(layer.input);
   const outSize = shapeSize(layer.output);
-  const x = take(4 * maxBatch * inSize);
-  const y = take(4 * maxBatch * outSize);
-  const dy = take(4 * maxBatch * outSize);
-  const dx = take(4 * maxBatch * inSize);
-  const slices = (decls: { name: string; length: number }[]) => Object.fromEntries(decls.map((d) => [d.name, take(4 * d.length)]));
+  const x = take(4 * maxBatch * inSize, 'x');
+  const y = take(4 * maxBatch * outSize, 'y');
+  const dy = take(4 * maxBatch * outSize, 'dy');
+  const dx = take(4 * maxBatch * inSize, 'dx');
+  const slices = (decls: { name: string; length: number }[]) => Object.fromEntries(decls.map((d) => [d.name, take(4 * d.length, d.name)]));
   const params = slices(layer.params);
   const grads = slices(layer.params);
   const stats = slices(layer.stats);
   const saved = slices(layer.saved.map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed })));
-  const decls = driver.buffers(layer, maxBatch, { panelWidth: 0, panelStride: 0, inputPanelWidth: 0, listEntryBytes: 0 });
-  const shared = Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes)]));
-  const perThread = Array.from({ length: MAX_THREADS }, () => Object.fromEntries(decls.filter((d) => d.perThread).map((d) => [d.name, take(d.bytes)])));
+  const decls = driver.buffers(layer, maxBatch, probeGeometry(kernelModule(kernel)).geometry);
+  const shared = Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes, d.name)]));
+  const perThread = Array.from({ length: MAX_THREADS }, (_, t) =>
+    Object.fromEntries(decls.filter((d) => d.perThread).map((d) => [d.name, take(d.bytes, `${d.name} of thread ${t}`)])),
+  );
   const pages = Math.ceil(end / PAGE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const k = instantiate(kernelModule(kernel), memory);
+  const words = new Int32Array(memory.buffer);
+  for (const g of guards) words.fill(GUARD_WORD, g.at / 4, (g.at + GUARD_BYTES) / 4);
 
   const buffer = memory.buffer;
   const view = (address: number, length: number) => new Float32Array(buffer, address, length);
@@ -110,6 +124,9 @@ export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver
       for (let step = 0; step < driver.backwardSteps(layer); step++) {
         for (let t = 0; t < T; t++) driver.backward(k, layer, addresses(t, withDx), B, step, { t, T });
       }
+    },
+    overruns() {
+      return guards.filter((g) => words.subarray(g.at / 4, (g.at + GUARD_BYTES) / 4).some((w) => w !== GUARD_WORD)).map((g) => g.name);
     },
   };
 }

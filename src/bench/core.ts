@@ -1,19 +1,26 @@
 /**
- * `npm run bench [-- --data DIR] [--workers N] [--kernel K] [--runs R]`: the gradient core's speed.
+ * `npm run bench [-- --model mlp|cnn] [--data DIR] [--workers N] [--kernel K] [--runs R]`: the
+ * gradient core's speed on a reference network, batch 64: the MLP 12288-256-64-1 (default) or the
+ * reference CNN (--model cnn: input 64x64x3; 4 blocks of [conv 3x3 same, no bias -> batch norm ->
+ * ReLU -> max pool 2x2] with 32, 64, 128, 256 filters; flatten 4x4x256; dense 256 -> ReLU -> dense 1;
+ * about 0.12 GFLOP forward and 0.37 GFLOP per training image). pytorch_reference.py measures the
+ * same in PyTorch.
  *
- * 1. Per layer of the reference network 12288-256-64-1 (B = 64): forward and backward GFLOP/s
+ * 1. Per layer of the reference network (B = 64): forward and backward GFLOP/s
  *    during training steps, from the core's own profile (Core.profile), on one thread and on all
  *    threads. Layer 0's forward also packs its input into panels; its backward is the weight
  *    gradient (and bias) only, as in training (nothing needs the gradient of the input batch).
+ *    GFLOP/s count the multiply-adds of the layer's definition (a convolution's direct sums, also
+ *    when the core computes it with fewer, by Winograd's method); every layer's milliseconds too.
  * 2. Training images/s of 12288-256-64-1 (ReLU, BCE, batch 64) for each optimizer: whole steps
  *    (forward, loss, backward, update), with the data in memory: a few batches converted to
  *    float once, copied into the core's input buffer before each step (the copy is timed too).
  *    With --data DIR, 512 real images (decoded with the data pipeline, through its cache);
  *    without, random pixels in [0, 1) and random labels.
  * 3. Inference images/s (forward and sigmoid), same batches.
- * 4. Training with leaky ReLU (momentum and Adam): no zero gradients, the core's worst case
- *    (the dense kernels skip the zeros that ReLU leaves in dZ).
- * Each figure is the median of R runs (default 7 runs of 20 steps).
+ * 4. MLP only: training with leaky ReLU (momentum and Adam): no zero gradients, the core's worst
+ *    case (the dense kernels skip the zeros that ReLU leaves in dZ).
+ * Each figure is the median of R runs (default 7 runs of 20 steps for the MLP, of 4 for the CNN).
  * Human-readable lines go to stderr; stdout gets one JSON object (the last line of the output).
  * Run it alone (e.g. under `flock /tmp/bench.lock`): other processes on the cores skew it.
  */
@@ -21,17 +28,37 @@ import { cpus, availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { initParams } from '../nn/init.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
+import type { LayerSpec } from '../nn/layers/spec.ts';
 import { denseStack, describeLayer } from '../nn/plan.ts';
 import { Rng } from '../nn/rng.ts';
 import { shapeSize } from '../nn/shape.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { createCore, defaultWorkers, type Core, type KernelChoice } from '../core/index.ts';
-import { coreLayer } from '../core/layers/index.ts';
+import { CORE_LAYERS, coreLayer } from '../core/layers/index.ts';
 import { median } from './common.ts';
 
 const B = 64;
 const INPUT = { height: 64, width: 64, channels: 3 };
 const MLP: NetworkSpec = { input: INPUT, layers: denseStack([256, 64], 'relu') };
+const CNN: NetworkSpec = {
+  input: INPUT,
+  layers: [
+    ...[32, 64, 128, 256].flatMap((filters): LayerSpec[] => [
+      { type: 'conv', filters, kernel: 3, stride: 1, padding: 'same', bias: false },
+      { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 },
+      { type: 'relu' },
+      { type: 'maxpool', size: 2, stride: 2 },
+    ]),
+    { type: 'flatten' },
+    { type: 'dense', units: 256, bias: true },
+    { type: 'relu' },
+    { type: 'dense', units: 1, bias: true },
+  ],
+};
+const MODELS = {
+  mlp: { network: MLP, name: `${shapeSize(INPUT)}-256-64-1 (ReLU, BCE)`, steps: 20 },
+  cnn: { network: CNN, name: 'the reference CNN (4 x [conv 3x3, batch norm, ReLU, max pool], dense 256, BCE)', steps: 4 },
+} as const;
 const D = shapeSize(INPUT);
 const BATCHES = 8;
 
@@ -81,8 +108,14 @@ interface LayerFigures {
   /** Per layer: GFLOP/s of its forward and backward jobs (null for layers without multiply-adds). */
   forward: (number | null)[];
   backward: (number | null)[];
+  /** Per layer: milliseconds per batch of its forward and backward jobs. */
+  forwardMs: number[];
+  backwardMs: number[];
   stepMs: number;
 }
+
+/** Layers whose work() counts multiply-adds (the others count element operations). */
+const PRODUCT_LAYERS = new Set(['dense', 'conv']);
 
 /**
  * Per-layer GFLOP/s over training steps, from the core's profile: flops = 2 x the driver's work()
@@ -94,6 +127,8 @@ async function measureLayers(core: Core, batches: { inputs: Float32Array[]; labe
   core.setOptimizer({ type: 'sgd' });
   const forward: number[][] = plan.layers.map(() => []);
   const backward: number[][] = plan.layers.map(() => []);
+  const forwardMs: number[][] = plan.layers.map(() => []);
+  const backwardMs: number[][] = plan.layers.map(() => []);
   const stepMs: number[] = [];
   for (let r = 0; r < runs + 1; r++) {
     core.resetProfile();
@@ -110,10 +145,21 @@ async function measureLayers(core: Core, batches: { inputs: Float32Array[]; labe
       const work = coreLayer(layer.spec).work(layer, B);
       forward[l]!.push((2 * work * BATCHES) / profile.forward[l]! / 1e9);
       backward[l]!.push(((l === 0 ? 2 : 4) * work * BATCHES) / profile.backward[l]! / 1e9);
+      forwardMs[l]!.push((1000 * profile.forward[l]!) / BATCHES);
+      backwardMs[l]!.push((1000 * profile.backward[l]!) / BATCHES);
     });
   }
-  const gflops = (values: number[], l: number) => (coreLayer(plan.layers[l]!.spec).work(plan.layers[l]!, B) >= B * 1000 ? median(values) : null);
-  return { forward: forward.map(gflops), backward: backward.map(gflops), stepMs: median(stepMs) };
+  const gflops = (values: number[], l: number) => {
+    const layer = plan.layers[l]!;
+    return PRODUCT_LAYERS.has(layer.spec.type) && coreLayer(layer.spec).work(layer, B) >= B * 1000 ? median(values) : null;
+  };
+  return {
+    forward: forward.map(gflops),
+    backward: backward.map(gflops),
+    forwardMs: forwardMs.map((v) => median(v)),
+    backwardMs: backwardMs.map((v) => median(v)),
+    stepMs: median(stepMs),
+  };
 }
 
 /** Median images/s over `runs` runs of `steps` training steps, and the share of zeros in layer 0's dZ at the end. */
@@ -167,12 +213,18 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       kernel: { type: 'string', default: 'auto' },
       runs: { type: 'string' },
+      model: { type: 'string', default: 'mlp' },
     },
   });
+  if (!(values.model! in MODELS)) throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(values.model)}`);
+  const modelName = values.model as keyof typeof MODELS;
+  const model = MODELS[modelName];
+  const missing = [...new Set(model.network.layers.map((l) => l.type))].filter((t) => CORE_LAYERS[t] === undefined);
+  if (missing.length > 0) throw new Error(`the gradient core has no WebAssembly driver yet for ${missing.join(', ')}: ${modelName} cannot run in the core`);
   const workers = values.workers === undefined ? defaultWorkers() : Number(values.workers);
   const runs = values.runs === undefined ? 7 : Number(values.runs);
   const batches = await loadBatches(values.data);
-  const core = await createCore({ network: MLP, maxBatch: B, loss: 'bce', workers, kernel: values.kernel as KernelChoice });
+  const core = await createCore({ network: model.network, maxBatch: B, loss: 'bce', workers, kernel: values.kernel as KernelChoice });
   try {
     const threads = `${core.workers} thread${core.workers === 1 ? '' : 's'}`;
     say(`nn-train gradient core benchmark: kernel ${core.kernel}, ${threads} (the calling thread + ${core.workers - 1} worker${core.workers === 2 ? '' : 's'})`);
@@ -183,7 +235,7 @@ async function main(): Promise<void> {
     if (core.kernel !== 'js') {
       say(`\nper layer, training steps at batch ${B}, GFLOP/s from the core's profile, median of ${runs} rounds of ${BATCHES} steps`);
       const profiled = async (threads: number) => {
-        const c = await createCore({ network: MLP, maxBatch: B, loss: 'bce', workers: threads, kernel: values.kernel as KernelChoice, profile: true });
+        const c = await createCore({ network: model.network, maxBatch: B, loss: 'bce', workers: threads, kernel: values.kernel as KernelChoice, profile: true });
         try {
           return await measureLayers(c, batches, runs);
         } finally {
@@ -193,16 +245,21 @@ async function main(): Promise<void> {
       one = await profiled(1);
       all = core.workers > 1 ? await profiled(core.workers) : one;
       const cell = (x: number | null) => (x === null ? '-' : x.toFixed(1)).padStart(6);
+      const ms = (x: number) => x.toFixed(2).padStart(7);
       core.plan.layers.forEach((layer, l) => {
-        if (one!.forward[l] === null) return;
-        say(`  [${l}] ${describeLayer(layer.spec).padEnd(22)} forward 1 thread ${cell(one!.forward[l]!)}  ${threads} ${cell(all!.forward[l]!)}   backward 1 thread ${cell(one!.backward[l]!)}  ${threads} ${cell(all!.backward[l]!)} GFLOP/s`);
+        if (modelName === 'mlp' && one!.forward[l] === null) return;
+        say(
+          `  [${String(l).padStart(2)}] ${describeLayer(layer.spec).padEnd(modelName === 'mlp' ? 22 : 42)} ` +
+            `forward 1 thread ${cell(one!.forward[l]!)}  ${threads} ${cell(all!.forward[l]!)}   backward 1 thread ${cell(one!.backward[l]!)}  ${threads} ${cell(all!.backward[l]!)} GFLOP/s` +
+            (modelName === 'mlp' ? '' : `   ${threads}: ${ms(all!.forwardMs[l]!)} + ${ms(all!.backwardMs[l]!)} ms`),
+        );
       });
       say(`  training step: ${one.stepMs.toFixed(2)} ms on 1 thread, ${all.stepMs.toFixed(2)} ms on ${threads}`);
     }
 
     const trainRuns = core.kernel === 'js' ? 3 : runs;
-    const steps = core.kernel === 'js' ? 2 : 20;
-    say(`\ntraining ${D}-256-64-1 (ReLU, BCE), batch ${B}, ${batches.source} in memory, median of ${trainRuns} runs of ${steps} steps`);
+    const steps = core.kernel === 'js' ? 2 : model.steps;
+    say(`\ntraining ${model.name}, batch ${B}, ${batches.source} in memory, median of ${trainRuns} runs of ${steps} steps`);
     const train: Record<string, number> = {};
     const trainLine = (name: string, lr: number, r: { rate: number }): void => {
       say(`  ${name.padEnd(10)} lr ${lr.toExponential(0).padEnd(5)} ${r.rate.toFixed(0).padStart(6)} images/s ${((B * 1000) / r.rate).toFixed(2).padStart(7)} ms per batch`);
@@ -216,29 +273,33 @@ async function main(): Promise<void> {
     say(`\ninference (forward and sigmoid), batch ${B}: ${inference.toFixed(0)} images/s`);
 
     // The core skips zero gradients (after ReLU); leaky ReLU has none: the worst case.
-    const leaky = await createCore({ network: { input: INPUT, layers: denseStack([256, 64], 'leaky_relu') }, maxBatch: B, loss: 'bce', workers, kernel: values.kernel as KernelChoice });
     const leakyTrain: Record<string, number> = {};
-    try {
-      say(`\nthe same with leaky ReLU (no zero gradients to skip), median of ${trainRuns} runs of ${steps} steps`);
-      for (const [name, spec, lr] of OPTIMIZERS.filter(([n]) => n === 'momentum' || n === 'adam')) {
-        const r = await measureTraining(leaky, spec, lr, batches, trainRuns, steps);
-        leakyTrain[name] = r.rate;
-        trainLine(name, lr, r);
+    const leaky = modelName === 'mlp' ? await createCore({ network: { input: INPUT, layers: denseStack([256, 64], 'leaky_relu') }, maxBatch: B, loss: 'bce', workers, kernel: values.kernel as KernelChoice }) : null;
+    if (leaky) {
+      try {
+        say(`\nthe same with leaky ReLU (no zero gradients to skip), median of ${trainRuns} runs of ${steps} steps`);
+        for (const [name, spec, lr] of OPTIMIZERS.filter(([n]) => n === 'momentum' || n === 'adam')) {
+          const r = await measureTraining(leaky, spec, lr, batches, trainRuns, steps);
+          leakyTrain[name] = r.rate;
+          trainLine(name, lr, r);
+        }
+      } finally {
+        await leaky.close();
       }
-    } finally {
-      await leaky.close();
     }
 
     const round = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 10) / 10);
     const result = {
+      model: modelName,
       workers: core.workers,
       kernel: core.kernel,
       layerGflops: all && { forward: all.forward.map((x) => round(x ?? undefined)), backward: all.backward.map((x) => round(x ?? undefined)) },
       layerGflopsOneThread: one && { forward: one.forward.map((x) => round(x ?? undefined)), backward: one.backward.map((x) => round(x ?? undefined)) },
+      layerMs: all && { forward: all.forwardMs.map((x) => Math.round(x * 100) / 100), backward: all.backwardMs.map((x) => Math.round(x * 100) / 100) },
       trainStepMs: round(all?.stepMs),
       trainImagesPerSecond: Object.fromEntries(Object.entries(train).map(([k, v]) => [k, Math.round(v)])),
       inferenceImagesPerSecond: Math.round(inference),
-      leakyReluTrainImagesPerSecond: Object.fromEntries(Object.entries(leakyTrain).map(([k, v]) => [k, Math.round(v)])),
+      ...(leaky && { leakyReluTrainImagesPerSecond: Object.fromEntries(Object.entries(leakyTrain).map(([k, v]) => [k, Math.round(v)])) }),
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {

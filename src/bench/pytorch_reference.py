@@ -3,6 +3,7 @@
 README's side-by-side comparison. Run by hand only; the project never needs Python.
 
     flock /tmp/bench.lock /usr/bin/python3 src/bench/pytorch_reference.py [--threads N] [--blas-threads M] [--runs R]
+    flock /tmp/bench.lock /usr/bin/python3 src/bench/pytorch_reference.py --model cnn [--threads N] [--runs R] [--channels-last]
 
 Needs Debian's python3-torch and, for a fair comparison, an optimized BLAS (libopenblas0-pthread:
 Debian's torch calls the system libblas.so.3, which is the slow reference BLAS otherwise).
@@ -14,6 +15,15 @@ Same shapes and method as the TypeScript benchmark: first-layer products (B=64, 
 dense dZ) on 1 and N threads; training images/s of 12288-256-64-1 (ReLU, BCE with logits, batch 64)
 per optimizer, each step copying a batch into the input buffer, random pixels in [0, 1); inference
 images/s. Medians of R runs. Human-readable lines on stderr, one JSON object on stdout.
+
+--model cnn: the reference CNN of `npm run bench -- --model cnn` (input 64x64x3; 4 blocks of
+[conv 3x3 same, no bias -> batch norm -> ReLU -> max pool 2x2] with 32, 64, 128, 256 filters;
+flatten; dense 256 -> ReLU -> dense 1; BCE), batch 64, random pixels: per layer, forward and
+backward milliseconds of the layer alone (GFLOP/s for convolutions and dense layers, counted as
+the TypeScript benchmark counts them), on 1 thread and on --threads; training images/s per
+optimizer; inference images/s (eval mode). Convolutions run through oneDNN (MKL-DNN). --threads
+defaults to the CPU count here: this machine's PyTorch otherwise starts with 1 OpenMP thread.
+--channels-last runs the network in PyTorch's NHWC memory format (the layout nn-train uses).
 """
 import argparse
 import ctypes
@@ -136,12 +146,168 @@ def inference(inputs, runs, steps):
     return statistics.median(rates)
 
 
+def cnn():
+    torch.manual_seed(1)
+    layers, channels = [], 3
+    for filters in (32, 64, 128, 256):
+        layers += [
+            torch.nn.Conv2d(channels, filters, 3, padding=1, bias=False),
+            torch.nn.BatchNorm2d(filters, eps=1e-5, momentum=0.1),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+        ]
+        channels = filters
+    layers += [torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 1)]
+    return torch.nn.Sequential(*layers)
+
+
+def describe(layer):
+    if isinstance(layer, torch.nn.Conv2d):
+        return f'conv {layer.out_channels} filters {layer.kernel_size[0]}x{layer.kernel_size[1]}'
+    if isinstance(layer, torch.nn.Linear):
+        return f'dense {layer.out_features} units'
+    return {torch.nn.BatchNorm2d: 'batchnorm', torch.nn.ReLU: 'relu', torch.nn.MaxPool2d: 'maxpool 2x2', torch.nn.Flatten: 'flatten'}[type(layer)]
+
+
+def multiply_adds(layer, y):
+    """Multiply-adds of the layer's forward pass over the batch (None for layers without products)."""
+    if isinstance(layer, torch.nn.Conv2d):
+        return y.numel() * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
+    if isinstance(layer, torch.nn.Linear):
+        return y.numel() * layer.in_features
+    return None
+
+
+def cnn_layers(net, channels_last, runs):
+    """Per layer of the network: forward and backward ms of the layer alone, and GFLOP/s.
+    Backward: the gradients of the layer's parameters and, except for the first layer, of its input."""
+    net.train()
+    x = torch.rand(B, 3, 64, 64)
+    rows = []
+    for i, layer in enumerate(net):
+        if channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = x.detach().requires_grad_(i > 0)
+        y = layer(x)
+        dy = torch.rand_like(y) - 0.5
+        inputs = ([x] if i > 0 else []) + list(layer.parameters())
+        fwd = time_ms(lambda: layer(x), runs)
+        bwd = time_ms(lambda: torch.autograd.grad(y, inputs, dy, retain_graph=True), runs) if inputs else 0.0
+        work = multiply_adds(layer, y)
+        gflops = lambda factor, ms: None if work is None or ms <= 0 else factor * work / ms / 1e6
+        rows.append({'layer': describe(layer), 'forwardMs': fwd, 'backwardMs': bwd,
+                     'forwardGflops': gflops(2, fwd), 'backwardGflops': gflops(2 if i == 0 else 4, bwd)})
+        x = y.detach()
+    return rows
+
+
+def cnn_training(make_optimizer, inputs, labels, channels_last, runs, steps):
+    net = cnn()
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    net.train()
+    opt = make_optimizer(net.parameters())
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    x = torch.empty(B, 3, 64, 64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.empty(B)
+    k = 0
+
+    def step():
+        nonlocal k
+        x.copy_(inputs[k])
+        y.copy_(labels[k])
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(net(x).squeeze(1), y)
+        loss.backward()
+        opt.step()
+        k = (k + 1) % BATCHES
+
+    for _ in range(3):
+        step()
+    rates = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rates.append(steps * B / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def cnn_inference(inputs, channels_last, runs, steps):
+    net = cnn()
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    net.eval()
+    x = torch.empty(B, 3, 64, 64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    rates = []
+    with torch.no_grad():
+        for r in range(runs + 1):
+            t0 = time.perf_counter()
+            for i in range(steps):
+                x.copy_(inputs[i % BATCHES])
+                torch.sigmoid(net(x))
+            if r > 0:
+                rates.append(steps * B / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def main_cnn(args):
+    cpus = os.cpu_count()
+    threads = args.threads or cpus
+    layout = 'channels-last (NHWC)' if args.channels_last else 'NCHW'
+    say(f'PyTorch {torch.__version__} reference CNN, oneDNN {torch.backends.mkldnn.is_available()}, {layout}, Python {sys.version.split()[0]}, {cpus} CPUs')
+    net = cnn()
+    torch.set_num_threads(1)
+    one = cnn_layers(net, args.channels_last, args.runs)
+    torch.set_num_threads(threads)
+    all_ = cnn_layers(net, args.channels_last, args.runs)
+    say(f'per layer alone, batch {B}, median of {args.runs} calls: GFLOP/s on 1 thread and {threads} threads, ms on {threads}')
+    cell = lambda v: '     -' if v is None else f'{v:6.1f}'
+    for i, (a, b) in enumerate(zip(one, all_)):
+        say(f'  [{i:2}] {a["layer"]:24} forward 1 thread {cell(a["forwardGflops"])}  {threads} threads {cell(b["forwardGflops"])}'
+            f'   backward 1 thread {cell(a["backwardGflops"])}  {threads} threads {cell(b["backwardGflops"])} GFLOP/s'
+            f'   {threads} threads: {b["forwardMs"]:7.2f} + {b["backwardMs"]:7.2f} ms')
+    g = torch.Generator().manual_seed(7)
+    inputs = [torch.rand(B, 3, 64, 64, generator=g) for _ in range(BATCHES)]
+    labels = [(torch.rand(B, generator=g) < 0.5).float() for _ in range(BATCHES)]
+    steps = 4
+    say(f'training the reference CNN, batch {B}, {threads} threads, random pixels in memory, median of {args.runs} runs of {steps} steps')
+    train = {}
+    for name, make in OPTIMIZERS:
+        train[name] = cnn_training(make, inputs, labels, args.channels_last, args.runs, steps)
+        say(f'  {name:10} {train[name]:6.0f} images/s   {B * 1000 / train[name]:7.2f} ms per batch')
+    infer = cnn_inference(inputs, args.channels_last, args.runs, 2 * steps)
+    say(f'inference (eval mode, forward and sigmoid), batch {B}: {infer:.0f} images/s')
+    r = lambda v: None if v is None else round(v, 1)
+    print(json.dumps({
+        'model': 'cnn',
+        'workers': threads,
+        'kernel': 'pytorch',
+        'channelsLast': args.channels_last,
+        'layerGflops': {'forward': [r(x['forwardGflops']) for x in all_], 'backward': [r(x['backwardGflops']) for x in all_]},
+        'layerGflopsOneThread': {'forward': [r(x['forwardGflops']) for x in one], 'backward': [r(x['backwardGflops']) for x in one]},
+        'layerMs': {'forward': [round(x['forwardMs'], 2) for x in all_], 'backward': [round(x['backwardMs'], 2) for x in all_]},
+        'trainImagesPerSecond': {k: round(v) for k, v in train.items()},
+        'inferenceImagesPerSecond': round(infer),
+    }))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--model', choices=['mlp', 'cnn'], default='mlp')
+    parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--blas-threads', type=int, default=os.cpu_count())
     parser.add_argument('--runs', type=int, default=7)
+    parser.add_argument('--channels-last', action='store_true')
     args = parser.parse_args()
+    if args.model == 'cnn':
+        return main_cnn(args)
+    if args.threads is None:
+        args.threads = torch.get_num_threads()
     cpus = os.cpu_count()
     say(f'PyTorch {torch.__version__} reference, BLAS: {blas_name()}, Python {sys.version.split()[0]}, {cpus} CPUs')
     one = products(1, args.runs + 2)

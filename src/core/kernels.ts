@@ -23,6 +23,9 @@ export interface KernelGeometry {
   panelStride: number;
   inputPanelWidth: number;
   listEntryBytes: number;
+  /** Output positions per block of the direct convolution (conv.as.ts), and tiles per block of Winograd's (conv-winograd.as.ts). */
+  convBlockPositions: number;
+  winogradBlockTiles: number;
 }
 
 /** The functions every kernel module exports (addresses are byte offsets into the shared memory). */
@@ -41,6 +44,20 @@ export interface KernelExports {
   activationBackward(kind: number, Z: number, A: number, dA: number, dZ: number, ld: number, B: number, c0: number, c1: number): void;
   applyUpdate(step: number, e0: number, n: number, isWeight: number): void;
   sumSquares(step: number, e0: number, n: number, isWeight: number): number;
+  // 2-D convolution (conv.as.ts, conv-winograd.as.ts): geometry as in src/nn/layers/conv.ts,
+  // addresses in bytes; buffer sizes in src/core/layers/conv.ts.
+  convBlockPositions(): number;
+  convPackForward(Wt: number, bias: number, F: number, K: number, Wp: number, g0: number, g1: number): void;
+  convForward(x: number, H: number, W: number, C: number, y: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, Wp: number, p0: number, p1: number, panel: number): void;
+  convWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, k: number, s: number, pt: number, pl: number, p0: number, p1: number, dW: number, f0: number, f1: number, panel: number): void;
+  convSumPartials(src: number, stride: number, count: number, dst: number, i0: number, i1: number): void;
+  convBiasGradient(dy: number, F: number, nPos: number, db: number, f0: number, f1: number): void;
+  convPackInputGradient(Wt: number, F: number, C: number, k: number, s: number, Wq: number, g0: number, g1: number): void;
+  convInputGradient(dy: number, Ho: number, Wo: number, F: number, dx: number, H: number, W: number, C: number, k: number, s: number, pt: number, pl: number, Wq: number, r0: number, r1: number, panel: number): void;
+  winogradBlockTiles(): number;
+  winogradPack(Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
+  winogradForward(x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number): void;
+  winogradWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
   // Batch norm (batchnorm.as.ts): partial sums of fixed row blocks, then per-channel coefficients, then rows.
   batchnormBlockStats(x: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
   batchnormTrainStats(
@@ -126,6 +143,8 @@ export function probeGeometry(module: WebAssembly.Module): { heapBase: number; g
       panelStride: probe.panelStride(),
       inputPanelWidth: probe.inputPanelWidth(),
       listEntryBytes: probe.listEntryBytes(),
+      convBlockPositions: probe.convBlockPositions(),
+      winogradBlockTiles: probe.winogradBlockTiles(),
     },
   };
 }

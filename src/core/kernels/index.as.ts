@@ -6,6 +6,10 @@ export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidt
 export { applyUpdate, sumSquares } from './update.as';
 export { activationForward, activationBackward } from './activation.as';
 export { packRows } from './simd.as';
+export {
+  convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
+} from './conv.as';
+export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
 export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
 export { maxpoolForward } from './maxpool.as';
 export { avgpoolForward } from './avgpool.as';

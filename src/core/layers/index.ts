@@ -6,6 +6,7 @@ import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import { activationLayer } from './activation.ts';
 import { avgpool } from './avgpool.ts';
 import { batchnorm } from './batchnorm.ts';
+import { conv } from './conv.ts';
 import { dense } from './dense.ts';
 import type { CoreLayer } from './driver.ts';
 import { dropout } from './dropout.ts';
@@ -15,6 +16,7 @@ import { maxpool } from './maxpool.ts';
 
 export const CORE_LAYERS: { readonly [T in LayerType]?: CoreLayer<Extract<LayerSpec, { type: T }>> } = {
   dense,
+  conv,
   maxpool,
   avgpool,
   globalavgpool,
