@@ -29,7 +29,6 @@ export { CoreError } from './checks.ts';
 import { JsCore } from './js-core.ts';
 import type { Core, CoreOptions } from './types.ts';
 export type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
-import { coreSupports } from './layers/index.ts';
 import { MAX_THREADS } from './sync.ts';
 import { createWasmCore, layoutInput } from './wasm-core.ts';
 import { loadKernels } from './kernels.ts';
@@ -43,7 +42,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   checkOptions(options);
   const plan = planNetwork(options.network);
   const kernel = options.kernel ?? 'auto';
-  if (kernel !== 'js' && coreSupports(options.network.layers)) {
+  if (kernel !== 'js') {
     const core = await createWasmCore(options, plan, kernel, options.workers ?? defaultWorkers(), options.assetDir ?? defaultAssetDir());
     if (core) return core;
   }
@@ -59,7 +58,6 @@ export function checkCoreMemory(options: Pick<CoreOptions, 'network' | 'maxBatch
   const loaded = loadKernels('auto', options.assetDir ?? defaultAssetDir());
   if (!loaded) return; // no WebAssembly SIMD: the TypeScript path has no 4 GiB limit
   const plan = planNetwork(options.network);
-  if (!coreSupports(options.network.layers)) return; // TEMP until every kind has a driver
   computeLayout(layoutInput(loaded.module, plan, options.maxBatch, options.workers ?? defaultWorkers()));
 }
 

@@ -1,6 +1,6 @@
 /**
- * The gradient core's side of each layer kind (driver.ts), by type. Kinds without a driver here
- * run on the TypeScript reference path (kernel 'js').
+ * The gradient core's side of each layer kind (driver.ts), by type. The mapped type makes a new
+ * layer kind without a driver a compile error.
  */
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import { activationLayer } from './activation.ts';
@@ -14,7 +14,7 @@ import { flatten } from './flatten.ts';
 import { globalavgpool } from './globalavgpool.ts';
 import { maxpool } from './maxpool.ts';
 
-export const CORE_LAYERS: { readonly [T in LayerType]?: CoreLayer<Extract<LayerSpec, { type: T }>> } = {
+export const CORE_LAYERS: { readonly [T in LayerType]: CoreLayer<Extract<LayerSpec, { type: T }>> } = {
   dense,
   conv,
   maxpool,
@@ -29,16 +29,9 @@ export const CORE_LAYERS: { readonly [T in LayerType]?: CoreLayer<Extract<LayerS
   tanh: activationLayer('tanh'),
 };
 
-/** The driver of a layer's kind (the caller checked that there is one). */
+/** The driver of a layer's kind. */
 export function coreLayer<S extends LayerSpec>(spec: S): CoreLayer<S> {
-  const driver = CORE_LAYERS[spec.type];
-  if (!driver) throw new Error(`gradient core: no WebAssembly driver for layer type ${spec.type}`);
-  return driver as unknown as CoreLayer<S>;
-}
-
-/** Whether every layer of the list has a driver. */
-export function coreSupports(layers: readonly LayerSpec[]): boolean {
-  return layers.every((l) => CORE_LAYERS[l.type] !== undefined);
+  return CORE_LAYERS[spec.type] as unknown as CoreLayer<S>;
 }
 
 export type { CoreLayer, LayerAddresses, ThreadShare, CoreBufferDecl } from './driver.ts';
