@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/data/decode.ts';
+import { decodeImage, decodeSettingsOf } from '../src/data/decode.ts';
+import { shiftedGeometry } from '../src/data/preprocessing.ts';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from '../src/export/onnx.ts';
 import { writeModelFile } from '../src/io/files.ts';
 import { encodeFloats } from '../src/io/json-document.ts';
@@ -42,6 +43,9 @@ interface Case {
   layers: LayerSpec[];
   standardize: boolean;
   fit?: Preprocessing['fit'];
+  /** data.shift of the training run: decoded larger, the network sees the centre window. */
+  shift?: number;
+  resize?: Preprocessing['resize'];
   /** Write the model as a version 1 file (a dense stack: `layers` must be one). */
   version1?: { hidden: number[]; activation: string };
 }
@@ -100,6 +104,16 @@ const CASES: Case[] = [
     layers: [dense(8), { type: 'tanh' }, conv(4, 3, 1, 'same'), pool('maxpool', 1, 1), { type: 'globalavgpool' }, dense(1)],
     standardize: true,
   },
+  {
+    // Trained with data.shift 3 and the linear resize: the file is fed the 13x11 decoded image and
+    // must crop its centre 7x5 window itself, as nn-eval does.
+    name: 'cnn-shifted-window',
+    input: { height: 7, width: 5, channels: 3 },
+    layers: [conv(4, 3, 1, 'same'), bn(), { type: 'relu' }, pool('maxpool', 2, 2), dense(1)],
+    standardize: true,
+    shift: 3,
+    resize: 'linear',
+  },
 ];
 
 /** A model with random weights and non-trivial biases, batch-norm parameters and statistics. */
@@ -128,6 +142,8 @@ function makeModel(c: Case, seed: number): Model {
     scale: 1 / 255,
     mean: c.standardize ? mean : null,
     std: c.standardize ? std : null,
+    ...(c.shift !== undefined ? shiftedGeometry(width, height, c.shift) : {}),
+    ...(c.resize !== undefined ? { resize: c.resize } : {}),
   };
   return { network, preprocessing, params, stats, meta: { case: c.name } };
 }
@@ -164,11 +180,12 @@ async function nnExport(args: string): Promise<{ code: number | null; stdout: st
   return runShell(`node ${sh(join(pkg, 'bin/nn-export.js'))} ${args}`, { cwd: dir });
 }
 
-/** The images decoded as nn-eval decodes them, one (N, H, W, C) uint8 batch. */
+/** The images decoded as nn-eval decodes them (the decoded size: before the window), one (N, H, W, C) uint8 batch. */
 async function decodeBatch(paths: string[], pre: Preprocessing): Promise<Uint8Array> {
-  const size = pre.width * pre.height * pre.channels;
+  const settings = decodeSettingsOf(pre);
+  const size = settings.width * settings.height * settings.channels;
   const batch = new Uint8Array(paths.length * size);
-  for (const [i, path] of paths.entries()) batch.set(await decodeImage(path, pre), i * size);
+  for (const [i, path] of paths.entries()) batch.set(await decodeImage(path, settings), i * size);
   return batch;
 }
 
@@ -176,9 +193,10 @@ async function decodeBatch(paths: string[], pre: Preprocessing): Promise<Uint8Ar
 async function runOnnx(onnxFile: Uint8Array, batch: Uint8Array, type: 'uint8' | 'float32', pre: Preprocessing): Promise<number[]> {
   const session = await ort.InferenceSession.create(onnxFile);
   try {
-    const n = batch.length / (pre.width * pre.height * pre.channels);
+    const { width, height, channels } = decodeSettingsOf(pre);
+    const n = batch.length / (width * height * channels);
     const data = type === 'uint8' ? batch : Float32Array.from(batch);
-    const out = await session.run({ image: new ort.Tensor(type, data, [n, pre.height, pre.width, pre.channels]) });
+    const out = await session.run({ image: new ort.Tensor(type, data, [n, height, width, channels]) });
     const p = out.p_dog!;
     expect(p.dims).toEqual([n, 1]);
     return Array.from(p.data as Float32Array);
@@ -275,6 +293,7 @@ describe('the ONNX file', () => {
         channels: '3',
         color: 'RGB',
         fit: 'fill',
+        resize: 'lanczos3',
         input_type: type,
         input_layout: 'NHWC',
         labels: '{"0":"cat","1":"dog"}',
@@ -291,6 +310,15 @@ describe('the ONNX file', () => {
       expect(ops.slice(0, 5)).toEqual(type === 'uint8' ? ['Cast', 'Mul', 'Sub', 'Div', 'Transpose'] : ['Mul', 'Sub', 'Div', 'Transpose', 'Conv']);
       expect(ops.at(-1)).toBe('Sigmoid');
     }
+  });
+
+  it('a model trained with data.shift takes the decoded image and crops the window itself; its metadata says both', () => {
+    const c = CASES.find((k) => k.name === 'cnn-shifted-window')!;
+    const m = onnx.ModelProto.decode(exportOnnx(makeModel(c, 1)).bytes);
+    expect(m.graph!.input![0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['N', 13, 11, 3]);
+    const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+    expect(meta).toMatchObject({ width: '11', height: '13', resize: 'linear', input_window: '{"left":3,"top":3,"width":5,"height":7}' });
+    expect(m.graph!.node!.map((n) => n.opType).slice(0, 3)).toEqual(['Slice', 'Cast', 'Mul']);
   });
 
   it('a greyscale model without standardisation says so: no mean or std, no Sub or Div', () => {

@@ -3,7 +3,10 @@
  * P(dog), so that any ONNX runtime (onnxruntime in Node, the browser, Python, C#, Java) can use it.
  *
  *   image (N, H, W, C) uint8 [or float32]   the decoder's output as it is: pixel values 0..255, rows of
- *                                           pixels, channels last (RGB or grey), N images at a time
+ *                                           pixels, channels last (RGB or grey), N images at a time;
+ *                                           H x W is the decoded size (imageGeometry)
+ *   -> Slice to the input window            (a model trained with data.shift: decoded larger, the
+ *                                           network sees the centre window, as in nn-eval)
  *   -> Cast to float32                      (uint8 input only)
  *   -> Mul scale [-> Sub mean -> Div std]   x = (v * scale - mean[c]) / std[c], pixelTable's formula
  *                                           (src/data/batches.ts), broadcast over the channel axis
@@ -31,13 +34,14 @@
  *
  * Opset 13, IR version 7 (the first IR version that carries opset 13): the widest set of runtimes that
  * have every operator used here in its current form. The preprocessing numbers and what the decoder
- * must produce (size, fit, channels) go into metadata_props (onnxMetadata).
+ * must produce (size, fit, channels, resize kernel) go into metadata_props (onnxMetadata).
  * Serialised with onnx-proto (ONNX's own schema compiled for protobufjs).
  */
 import onnxProto from 'onnx-proto';
 import { littleEndianBytes } from '../io/json-document.ts';
 import type { Model } from '../io/model-file.ts';
 import { LEAKY_SLOPE } from '../nn/activations.ts';
+import { imageGeometry, resizeOf, type Preprocessing } from '../data/preprocessing.ts';
 import { convGeometry, type LayerSpec } from '../nn/layers/index.ts';
 import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
 import { shapeSize, type Shape } from '../nn/shape.ts';
@@ -74,7 +78,7 @@ export function exportOnnx(model: Model, inputType: OnnxInputType = 'uint8'): On
   for (const layer of plan.layers) ({ x, form } = addLayer(g, layer, model, x, form));
   g.add('Sigmoid', [x], [], ONNX_OUTPUT_NAME);
 
-  const { height, width, channels } = model.network.input;
+  const { decodeHeight: height, decodeWidth: width, channels } = imageGeometry(model.preprocessing);
   const proto = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -83,7 +87,7 @@ export function exportOnnx(model: Model, inputType: OnnxInputType = 'uint8'): On
     docString:
       `Cat or dog: ${ONNX_OUTPUT_NAME} = P(dog) for each image. Input ${ONNX_INPUT_NAME}: ${inputType} pixel values 0-255, ` +
       `shape [N, ${height}, ${width}, ${channels}] (rows, columns, ${channels === 3 ? 'RGB' : 'grey'}), the image resized to ` +
-      `${width}x${height} with fit "${model.preprocessing.fit}"; the graph scales and standardises it itself.`,
+      `${width}x${height} with fit "${model.preprocessing.fit}"; the graph crops, scales and standardises it itself.`,
     graph: {
       name: 'nn-train',
       node: g.nodes,
@@ -103,12 +107,16 @@ export function exportOnnx(model: Model, inputType: OnnxInputType = 'uint8'): On
  */
 function onnxMetadata(model: Model, inputType: OnnxInputType): Record<string, string> {
   const p = model.preprocessing;
+  const g = imageGeometry(p);
+  const window: Record<string, string> = g.decodeWidth === g.width && g.decodeHeight === g.height ? {} : { input_window: inputWindow(p) };
   return {
-    width: String(p.width),
-    height: String(p.height),
+    width: String(g.decodeWidth),
+    height: String(g.decodeHeight),
     channels: String(p.channels),
     color: p.channels === 3 ? 'RGB' : 'grey',
     fit: p.fit,
+    resize: resizeOf(p),
+    ...window,
     input_type: inputType,
     input_layout: 'NHWC',
     labels: JSON.stringify({ 0: 'cat', 1: 'dog' }),
@@ -123,10 +131,23 @@ function onnxMetadata(model: Model, inputType: OnnxInputType): Record<string, st
 /** Which axes the tensor between two nodes has (see the file comment). */
 type Form = 'nhwc' | 'nchw' | 'flat';
 
-/** image -> float32 NHWC inputs x = (v * scale - mean[c]) / std[c]. */
+/** The window the network sees in the decoded image, as the graph's Slice takes it (for the metadata). */
+function inputWindow(p: Preprocessing): string {
+  const g = imageGeometry(p);
+  return JSON.stringify({ left: g.cropLeft, top: g.cropTop, width: g.width, height: g.height });
+}
+
+/** image -> float32 NHWC inputs x = (v * scale - mean[c]) / std[c] of the input window. */
 function preprocess(g: GraphBuilder, model: Model, inputType: OnnxInputType): string {
   const { scale, mean, std } = model.preprocessing;
+  const w = imageGeometry(model.preprocessing);
   let x = ONNX_INPUT_NAME;
+  if (w.decodeWidth !== w.width || w.decodeHeight !== w.height) {
+    // rows cropTop .. cropTop + height and columns cropLeft .. cropLeft + width (axes 1 and 2 of NHWC)
+    const starts = g.int64Constant('input.window_starts', [w.cropTop, w.cropLeft]);
+    const ends = g.int64Constant('input.window_ends', [w.cropTop + w.height, w.cropLeft + w.width]);
+    x = g.add('Slice', [x, starts, ends, g.int64Constant('input.window_axes', [1, 2])], [], 'input.window');
+  }
   if (inputType === 'uint8') x = g.add('Cast', [x], [intAttribute('to', onnx.TensorProto.DataType.FLOAT)], 'input.float');
   x = g.add('Mul', [x, g.constant('input.scale', [scale])], [], 'input.scaled');
   if (mean !== null && std !== null) {
