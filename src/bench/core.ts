@@ -34,7 +34,7 @@ import { Rng } from '../nn/rng.ts';
 import { shapeSize } from '../nn/shape.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { createCore, defaultWorkers, type Core, type KernelChoice } from '../core/index.ts';
-import { CORE_LAYERS, coreLayer } from '../core/layers/index.ts';
+import { coreLayer } from '../core/layers/index.ts';
 import { median } from './common.ts';
 
 const B = 64;
@@ -219,8 +219,6 @@ async function main(): Promise<void> {
   if (!(values.model! in MODELS)) throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(values.model)}`);
   const modelName = values.model as keyof typeof MODELS;
   const model = MODELS[modelName];
-  const missing = [...new Set(model.network.layers.map((l) => l.type))].filter((t) => CORE_LAYERS[t] === undefined);
-  if (missing.length > 0) throw new Error(`the gradient core has no WebAssembly driver yet for ${missing.join(', ')}: ${modelName} cannot run in the core`);
   const workers = values.workers === undefined ? defaultWorkers() : Number(values.workers);
   const runs = values.runs === undefined ? 7 : Number(values.runs);
   const batches = await loadBatches(values.data);
