@@ -19,6 +19,7 @@ const entries = [
   'src/bench/eval.ts',
   'src/bench/genetic.ts',
   'src/bench/layers.ts',
+  'src/bench/lr-finder.ts',
   'src/data/demo.ts',
 ].filter((p) => existsSync(join(root, p)));
 

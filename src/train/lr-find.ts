@@ -139,16 +139,19 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
  * The suggested rate from a range test's rates and smoothed losses (see the module comment), or
  * null when the curve is too short to read. The slope is taken over a window of a twentieth of the
  * points (at least 3) on log10(lr), which the smoothing alone leaves too ragged to differentiate
- * point by point; the first tenth of the curve, where the average is still warming up, is skipped.
+ * point by point. The first tenth of the curve, where the average still rests on a few batches, is
+ * skipped by both readings: a network that learns little in a few hundred batches (a multilayer
+ * perceptron on raw pixels) has a nearly flat curve, and a lucky first batch would otherwise be its
+ * minimum, putting the suggestion below the range tested.
  */
 export function suggestLearningRate(lrs: readonly number[], smoothed: readonly number[]): LrSuggestion | null {
   const finite = smoothed.findIndex((v) => !Number.isFinite(v));
   const n = finite < 0 ? smoothed.length : finite;
   if (n < 10) return null;
-  let min = 0;
-  for (let i = 1; i < n; i++) if (smoothed[i]! < smoothed[min]!) min = i;
-  const w = Math.max(3, Math.round(n / 20));
   const skip = Math.floor(n / 10);
+  let min = skip;
+  for (let i = skip + 1; i < n; i++) if (smoothed[i]! < smoothed[min]!) min = i;
+  const w = Math.max(3, Math.round(n / 20));
   let steepest = -1;
   let slope = 0;
   for (let i = skip; i + w <= min; i++) {
