@@ -1,15 +1,16 @@
 /**
  * Test support: one layer of the gradient core run by hand, without the core's workers. The
  * layer's CoreLayer driver and the built WebAssembly kernels (dist/core) work over a shared memory
- * laid out here; the layer is prepared once per thread, as the core does; each step runs the
- * shares t = 0..T-1 one after the other on this thread, the end of a step standing for the
- * barrier. Since a share may only depend on (t, T) and what earlier steps left, the bytes this
- * produces for T threads are those of the real threaded core.
+ * laid out here (the saved buffers the core keeps: savedInCore); the layer is prepared once per
+ * thread, as the core does; each step runs the shares t = 0..T-1 one after the other on this
+ * thread, the end of a step standing for the barrier. Since a share may only depend on (t, T) and
+ * what earlier steps left, the bytes this produces for T threads are those of the real threaded
+ * core.
  * Every buffer is followed by a guard band that no kernel may write (overruns() names those that
  * were): the sizes a driver declares must hold what its kernels write.
  */
 import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from '../src/core/kernels.ts';
-import type { CoreLayer, LayerAddresses, PreparedLayer } from '../src/core/layers/driver.ts';
+import { savedInCore, type CoreLayer, type LayerAddresses, type PreparedLayer } from '../src/core/layers/driver.ts';
 import type { Floats, LayerPass, LayerSpec, Mode, Shape } from '../src/nn/index.ts';
 import { planNetwork, shapeSize, type PlannedLayer } from '../src/nn/index.ts';
 import { coreAssets } from './core-helpers.ts';
@@ -80,7 +81,7 @@ export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver
   const params = slices(layer.params);
   const grads = slices(layer.params);
   const stats = slices(layer.stats);
-  const savedDecls = layer.saved.map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed }));
+  const savedDecls = savedInCore(layer, driver).map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed }));
   const saved = slices(savedDecls);
   const decls = driver.buffers(layer, maxBatch, probeGeometry(kernelModule(kernel)).geometry);
   const shared = Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes, d.name)]));
@@ -154,7 +155,8 @@ export function referencePass(h: LayerHarness, B: number, mode: Mode, noiseKey: 
     params: copies(h.params),
     grads: Object.fromEntries(Object.entries(h.grads).map(([name, a]) => [name, new Ctor(a.length)])),
     stats: copies(h.stats),
-    saved: Object.fromEntries(Object.entries(h.saved).map(([name, a]) => [name, new Ctor(a.length)])),
+    // The reference's own saved buffers (the plan's: the core may keep fewer).
+    saved: Object.fromEntries(layer.saved.map((s) => [s.name, new Ctor(s.perSample * h.maxBatch + s.fixed)])),
   };
   layer.kind.forward(layer.spec, layer.input, layer.output, pass);
   if (mode === 'train') layer.kind.backward(layer.spec, layer.input, layer.output, pass);

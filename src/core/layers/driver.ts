@@ -20,9 +20,10 @@
  * Memory: every address is a byte offset into the one shared WebAssembly.Memory; activations are
  * float32, (B, H, W, C) row-major (channels last), exactly as in the reference. Per-thread buffers
  * are scratch: all layers share the same per-thread memory, so nothing survives in them from one
- * step to the next. Shared buffers and saved buffers are the layer's own.
+ * step to the next. Shared buffers and saved buffers are the layer's own; the core keeps only the
+ * plan's saved buffers the driver reads (savedInCore).
  */
-import type { Mode } from '../../nn/layers/layer.ts';
+import type { Mode, SavedDecl } from '../../nn/layers/layer.ts';
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
 import type { KernelExports, KernelGeometry } from '../kernels.ts';
@@ -69,6 +70,8 @@ export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   readonly type: S['type'];
   /** The output is the input, reinterpreted (flatten): no buffers of its own, no work. */
   readonly aliasesInput?: boolean;
+  /** Saved buffers of the plan (the reference's) that backward recomputes instead: the core does not keep them. */
+  readonly recomputes?: readonly string[];
   /** Buffers the layer needs in the core, for batches up to maxBatch. */
   buffers(layer: PlannedLayer<S>, maxBatch: number, geometry: KernelGeometry): CoreBufferDecl[];
   /** Barrier-separated steps of the forward job (usually 1) in this mode, and of the backward job. */
@@ -78,4 +81,9 @@ export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   work(layer: PlannedLayer<S>, B: number): number;
   /** The layer on the thread whose kernels and addresses these are (called once, when the thread starts). */
   prepare(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
+}
+
+/** The plan's saved buffers that the core keeps for this layer: all but those its driver recomputes. */
+export function savedInCore<S extends LayerSpec>(layer: PlannedLayer<S>, driver: CoreLayer<S>): SavedDecl[] {
+  return layer.saved.filter((s) => !driver.recomputes?.includes(s.name));
 }
