@@ -86,6 +86,12 @@ describe.each(KERNELS)('batch norm, %s kernels', (kernel) => {
     expect(without['grad beta']).toEqual(withDx['grad beta']);
   });
 
+  it('keeps invstd only: xhat, which the reference saves, has no memory in the core (the cases above run without it)', () => {
+    const layer = planLayer<BatchNormSpec>({ type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 }, CASES[3]!.input);
+    expect(layer.saved.map((s) => s.name)).toEqual(['xhat', 'invstd']);
+    expect(Object.keys(layerHarness(kernel, batchnorm, layer, 2).saved)).toEqual(['invstd']);
+  });
+
   it('blocks of rows depend on the channel count only', () => {
     expect([1, 3, 32, 64, 65, 256, 5000].map(blockRows)).toEqual([32, 32, 32, 32, 32, 128, 2500]);
   });

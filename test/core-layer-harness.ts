@@ -1,14 +1,16 @@
 /**
  * Test support: one layer of the gradient core run by hand, without the core's workers. The
  * layer's CoreLayer driver and the built WebAssembly kernels (dist/core) work over a shared memory
- * laid out here; each step runs the shares t = 0..T-1 one after the other on this thread, the end
- * of a step standing for the barrier. Since a share may only depend on (t, T) and what earlier
- * steps left, the bytes this produces for T threads are those of the real threaded core.
+ * laid out here (the saved buffers the core keeps: savedInCore); the layer is prepared once per
+ * thread, as the core does; each step runs the shares t = 0..T-1 one after the other on this
+ * thread, the end of a step standing for the barrier. Since a share may only depend on (t, T) and
+ * what earlier steps left, the bytes this produces for T threads are those of the real threaded
+ * core.
  * Every buffer is followed by a guard band that no kernel may write (overruns() names those that
  * were): the sizes a driver declares must hold what its kernels write.
  */
 import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from '../src/core/kernels.ts';
-import type { CoreLayer, LayerAddresses } from '../src/core/layers/driver.ts';
+import { savedInCore, type CoreLayer, type LayerAddresses, type PreparedLayer } from '../src/core/layers/driver.ts';
 import type { Floats, LayerPass, LayerSpec, Mode, Shape } from '../src/nn/index.ts';
 import { planNetwork, shapeSize, type PlannedLayer } from '../src/nn/index.ts';
 import { coreAssets } from './core-helpers.ts';
@@ -79,7 +81,8 @@ export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver
   const params = slices(layer.params);
   const grads = slices(layer.params);
   const stats = slices(layer.stats);
-  const saved = slices(layer.saved.map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed })));
+  const savedDecls = savedInCore(layer, driver).map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed }));
+  const saved = slices(savedDecls);
   const decls = driver.buffers(layer, maxBatch, probeGeometry(kernelModule(kernel)).geometry);
   const shared = Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes, d.name)]));
   const perThread = Array.from({ length: MAX_THREADS }, (_, t) =>
@@ -98,6 +101,10 @@ export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver
   const addresses = (t: number, withDx: boolean): LayerAddresses => ({
     x, y, dy, dx: withDx ? dx : 0, params, grads, stats, saved, buffers: { ...shared, ...perThread[t]! },
   });
+  // Per thread: the layer prepared with dx, and without (a first layer's).
+  const prepared = (withDx: boolean): PreparedLayer[] => Array.from({ length: MAX_THREADS }, (_, t) => driver.prepare(k, layer, addresses(t, withDx)));
+  const withDxLayers = prepared(true);
+  const noDxLayers = prepared(false);
   const check = (T: number) => {
     if (!(T >= 1 && T <= MAX_THREADS)) throw new RangeError(`harness: ${T} threads`);
   };
@@ -112,17 +119,18 @@ export function layerHarness<S extends LayerSpec>(kernel: WasmKernelName, driver
     params: views(params, layer.params),
     grads: views(grads, layer.params),
     stats: views(stats, layer.stats),
-    saved: views(saved, layer.saved.map((s) => ({ name: s.name, length: s.perSample * maxBatch + s.fixed }))),
+    saved: views(saved, savedDecls),
     forward(B, mode, noiseKey, T) {
       check(T);
       for (let step = 0; step < driver.forwardSteps(layer, mode); step++) {
-        for (let t = 0; t < T; t++) driver.forward(k, layer, addresses(t, true), B, mode, noiseKey, step, { t, T });
+        for (let t = 0; t < T; t++) withDxLayers[t]!.forward(B, mode, noiseKey, step, t, T);
       }
     },
     backward(B, T, withDx = true) {
       check(T);
+      const layers = withDx ? withDxLayers : noDxLayers;
       for (let step = 0; step < driver.backwardSteps(layer); step++) {
-        for (let t = 0; t < T; t++) driver.backward(k, layer, addresses(t, withDx), B, step, { t, T });
+        for (let t = 0; t < T; t++) layers[t]!.backward(B, step, t, T);
       }
     },
     overruns() {
@@ -147,7 +155,8 @@ export function referencePass(h: LayerHarness, B: number, mode: Mode, noiseKey: 
     params: copies(h.params),
     grads: Object.fromEntries(Object.entries(h.grads).map(([name, a]) => [name, new Ctor(a.length)])),
     stats: copies(h.stats),
-    saved: Object.fromEntries(Object.entries(h.saved).map(([name, a]) => [name, new Ctor(a.length)])),
+    // The reference's own saved buffers (the plan's: the core may keep fewer).
+    saved: Object.fromEntries(layer.saved.map((s) => [s.name, new Ctor(s.perSample * h.maxBatch + s.fixed)])),
   };
   layer.kind.forward(layer.spec, layer.input, layer.output, pass);
   if (mode === 'train') layer.kind.backward(layer.spec, layer.input, layer.output, pass);

@@ -27,7 +27,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createCore, type Core } from '../core/index.ts';
 import { instantiate, loadKernels, type KernelExports, type WasmKernelName } from '../core/kernels.ts';
 import { blockRows } from '../core/layers/batchnorm.ts';
-import { coreLayer, type LayerAddresses, type ThreadShare } from '../core/layers/index.ts';
+import { coreLayer, type LayerAddresses } from '../core/layers/index.ts';
 import { share } from '../core/split.ts';
 import { initParams } from '../nn/init.ts';
 import type { Mode } from '../nn/layers/layer.ts';
@@ -205,8 +205,8 @@ async function compileExperiment(kernel: WasmKernelName): Promise<WebAssembly.Mo
 }
 
 type Call = [name: string, args: number[]];
-/** One barrier-separated step, as the core runs it: a thread's share. */
-type Step = (k: KernelExports, share: ThreadShare) => void;
+/** One barrier-separated step, as the core runs it: thread t of T's share. */
+type Step = (k: KernelExports, share: { t: number; T: number }) => void;
 
 /** What a thread's share of each step calls, recorded by running it against the real kernels. */
 function record(k: KernelExports, steps: Step[], t: number, T: number): Call[][] {
@@ -340,9 +340,11 @@ function driverSteps(spec: LayerSpec, shape: Shape, io: LayerAddresses[], job: M
   const layer = planned(spec, shape);
   const driver = coreLayer(spec);
   const count = job === 'backward' ? driver.backwardSteps(layer) : driver.forwardSteps(layer, job);
-  return Array.from({ length: count }, (_, step) => (k: KernelExports, s: ThreadShare) => {
-    if (job === 'backward') driver.backward(k, layer, io[s.t]!, B, step, s);
-    else driver.forward(k, layer, io[s.t]!, B, job, 0, step, s);
+  return Array.from({ length: count }, (_, step) => (k: KernelExports, { t, T }: { t: number; T: number }) => {
+    // (Prepared on each call: the kernels k differ from call to call, recorders of the calls.)
+    const prepared = driver.prepare(k, layer, io[t]!);
+    if (job === 'backward') prepared.backward(B, step, t, T);
+    else prepared.forward(B, job, 0, step, t, T);
   });
 }
 

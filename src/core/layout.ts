@@ -13,16 +13,15 @@
  *   labels           Bm
  *   activations      a_0 = the input batch (the data pipeline writes here), then per layer
  *                    a_{l+1} and da_{l+1} (Bm x outSize each; a flatten shares its input's)
- *   per layer        the plan's saved buffers, the driver's shared buffers
+ *   per layer        the plan's saved buffers that the driver reads, the driver's shared buffers
  *   normPartials     f64 per block   squared norms for clipping
  *   per thread       scratch: the largest per-thread need of any layer (layers run one at a time,
  *                    so they share it)
  */
 import type { NetworkPlan, PlannedLayer } from '../nn/plan.ts';
 import { formatShape, shapeSize } from '../nn/shape.ts';
-import type { LayerAddresses } from './layers/driver.ts';
 import type { KernelGeometry } from './kernels.ts';
-import { coreLayer } from './layers/index.ts';
+import { coreLayer, savedInCore, type LayerAddresses } from './layers/index.ts';
 import { NORM_BLOCK, type ParamRange } from './split.ts';
 
 export const CONTROL_BYTES = 4096;
@@ -115,12 +114,13 @@ export function computeLayout(input: LayoutInput): CoreLayout {
     }
   });
 
-  // Per layer: the plan's saved buffers and the driver's shared buffers; per-thread scratch sizes.
+  // Per layer: the plan's saved buffers the driver reads and its shared buffers; per-thread scratch sizes.
   const saved: Record<string, number>[] = [];
   const shared: Record<string, number>[] = [];
   const scratchDecls = plan.layers.map((layer) => {
-    const decls = coreLayer(layer.spec).buffers(layer, maxBatch, geometry);
-    saved.push(Object.fromEntries(layer.saved.map((s) => [s.name, floats(s.perSample * maxBatch + s.fixed, activationNeeds(layer))])));
+    const driver = coreLayer(layer.spec);
+    const decls = driver.buffers(layer, maxBatch, geometry);
+    saved.push(Object.fromEntries(savedInCore(layer, driver).map((s) => [s.name, floats(s.perSample * maxBatch + s.fixed, activationNeeds(layer))])));
     shared.push(Object.fromEntries(decls.filter((d) => !d.perThread).map((d) => [d.name, take(d.bytes, activationNeeds(layer))])));
     return decls.filter((d) => d.perThread);
   });

@@ -7,12 +7,17 @@
  */
 
 /**
- * Part t of T of [0, n): [start, end), boundaries at multiples of `align` (the last part ends at
- * n). Parts may be empty when n is small.
+ * Boundary i (0..T) of the T parts of [0, n): parts meet at multiples of `align`, the last one ends
+ * at n, and parts may be empty when n is small. Part t is [cut(n, t, T), cut(n, t + 1, T)): plain
+ * arithmetic, so a driver finds its share on every batch without allocating anything.
  */
+export function cut(n: number, i: number, T: number, align = 1): number {
+  return i >= T ? n : Math.min(n, Math.round((n * i) / T / align) * align);
+}
+
+/** Part t of T of [0, n) as [start, end) (by cut): for splits made once, when a core is set up. */
 export function share(n: number, t: number, T: number, align = 1): [number, number] {
-  const edge = (i: number): number => (i >= T ? n : Math.min(n, Math.round((n * i) / T / align) * align));
-  return [edge(t), edge(t + 1)];
+  return [cut(n, t, T, align), cut(n, t + 1, T, align)];
 }
 
 /** Elements per block of the squared-norm pass: blocks are fixed, so the sum of partials is too. */

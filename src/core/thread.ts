@@ -4,7 +4,7 @@
  * split); each worker runs it for the job published in the control block.
  *
  * Jobs (sync.ts JOB), with their arguments:
- *   forward l    B, mode | step << 1, noise key    the driver of layer l (layers/driver.ts)
+ *   forward l    B, mode | step << 1, noise key    the driver of layer l (layers/driver.ts); the key as int32 bits
  *   backward l   B, step                           the driver of layer l
  *   norm         squared norms of fixed blocks of the (decayed) gradient, blocks split
  *   update       the optimizer step on this thread's share of every parameter range
@@ -13,7 +13,7 @@
  */
 import type { NetworkPlan } from '../nn/plan.ts';
 import type { KernelExports } from './kernels.ts';
-import { coreLayer, type CoreLayer, type LayerAddresses, type ThreadShare } from './layers/index.ts';
+import { coreLayer, type PreparedLayer } from './layers/index.ts';
 import type { CoreLayout } from './layout.ts';
 import { share, type ParamRange } from './split.ts';
 import { Control, JOB, W } from './sync.ts';
@@ -32,10 +32,9 @@ export function updateShare(layout: CoreLayout, t: number, T: number): ParamRang
 }
 
 export class ThreadRunner {
-  private readonly drivers: CoreLayer[];
-  private readonly addresses: LayerAddresses[];
-  private readonly split: ThreadShare;
-  private readonly solo: ThreadShare = { t: 0, T: 1 };
+  /** Every layer prepared for this thread (layers/driver.ts): nothing is worked out again per batch. */
+  private readonly layers: PreparedLayer[];
+  private readonly threadCount: number;
   private readonly splitUpdate: ParamRange[];
   private readonly soloUpdate: ParamRange[];
   private readonly splitBlocks: [number, number];
@@ -43,7 +42,7 @@ export class ThreadRunner {
 
   constructor(
     private readonly k: KernelExports,
-    private readonly plan: NetworkPlan,
+    plan: NetworkPlan,
     private readonly layout: CoreLayout,
     memory: WebAssembly.Memory,
     private readonly control: Control,
@@ -51,9 +50,8 @@ export class ThreadRunner {
     readonly thread: number,
   ) {
     const T = layout.threadCount;
-    this.drivers = plan.layers.map((l) => coreLayer(l.spec));
-    this.addresses = layout.layers[thread]!;
-    this.split = { t: thread, T };
+    this.threadCount = T;
+    this.layers = plan.layers.map((l, i) => coreLayer(l.spec).prepare(k, l, layout.layers[thread]![i]!));
     this.splitUpdate = updateShare(layout, thread, T);
     this.soloUpdate = updateShare(layout, 0, 1);
     this.splitBlocks = share(layout.normBlocks.length, thread, T);
@@ -68,16 +66,15 @@ export class ThreadRunner {
 
   /** Runs this thread's share of a job; `solo`: the whole job on this (the main) thread. */
   run(job: number, a0: number, a1: number, a2: number, a3: number, solo: boolean): void {
-    const who = solo ? this.solo : this.split;
+    const t = solo ? 0 : this.thread;
+    const T = solo ? 1 : this.threadCount;
     switch (job) {
-      case JOB.FORWARD: {
-        const layer = this.plan.layers[a0]!;
-        return this.drivers[a0]!.forward(this.k, layer, this.addresses[a0]!, a1, (a2 & 1) !== 0 ? 'train' : 'infer', a3 >>> 0, a2 >>> 1, who);
-      }
+      case JOB.FORWARD:
+        return this.layers[a0]!.forward(a1, (a2 & 1) !== 0 ? 'train' : 'infer', a3, a2 >>> 1, t, T);
       case JOB.BACKWARD:
-        return this.drivers[a0]!.backward(this.k, this.plan.layers[a0]!, this.addresses[a0]!, a1, a2, who);
+        return this.layers[a0]!.backward(a1, a2, t, T);
       case JOB.NORM:
-        return this.norm(solo ? [0, this.layout.normBlocks.length] : this.splitBlocks);
+        return solo ? this.norm(0, this.layout.normBlocks.length) : this.norm(this.splitBlocks[0], this.splitBlocks[1]);
       case JOB.UPDATE:
         for (const r of solo ? this.soloUpdate : this.splitUpdate) this.k.applyUpdate(this.layout.step, r.start, r.length, r.isWeight ? 1 : 0);
         return;
@@ -88,7 +85,7 @@ export class ThreadRunner {
     }
   }
 
-  private norm([b0, b1]: readonly [number, number]): void {
+  private norm(b0: number, b1: number): void {
     const { k, layout, partials } = this;
     for (let b = b0; b < b1; b++) {
       const r = layout.normBlocks[b]!;

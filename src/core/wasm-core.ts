@@ -28,7 +28,7 @@ import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
 import type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
 import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from './kernels.ts';
-import { coreLayer, type CoreLayer } from './layers/index.ts';
+import { coreLayer } from './layers/index.ts';
 import { computeLayout, type CoreLayout, type LayoutInput } from './layout.ts';
 import { Control, JOB } from './sync.ts';
 import { ThreadRunner } from './thread.ts';
@@ -106,7 +106,10 @@ export class WasmCore implements Core {
   private readonly runner: ThreadRunner;
   private readonly loss: Loss;
   private readonly seed: number;
-  private readonly drivers: CoreLayer[];
+  /** Per layer: the barrier-separated steps of its forward job in training and in inference, and of its backward job. */
+  private readonly trainSteps: Int32Array;
+  private readonly inferSteps: Int32Array;
+  private readonly backwardSteps: Int32Array;
   /** Per layer: split its jobs between the threads (else the calling thread runs them alone). */
   private readonly splitLayer: boolean[];
   private readonly splitUpdate: boolean;
@@ -154,10 +157,13 @@ export class WasmCore implements Core {
     this.control = new Control(memory, layout.control);
     this.runner = new ThreadRunner(kernels, plan, layout, memory, this.control, 0);
     this.loss = LOSSES[options.loss];
-    this.drivers = plan.layers.map((l) => coreLayer(l.spec));
+    const drivers = plan.layers.map((l) => coreLayer(l.spec));
+    this.trainSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.forwardSteps(l, 'train'));
+    this.inferSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.forwardSteps(l, 'infer'));
+    this.backwardSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.backwardSteps(l));
     const minWork = options.minSplitWork ?? DEFAULT_MIN_SPLIT_WORK;
     const threaded = layout.threadCount > 1;
-    this.splitLayer = plan.layers.map((l, i) => threaded && this.drivers[i]!.work(l, layout.maxBatch) >= minWork);
+    this.splitLayer = plan.layers.map((l, i) => threaded && drivers[i]!.work(l, layout.maxBatch) >= minWork);
     // The optimizer pass reads and writes ~5 floats per parameter: split when that is worth a barrier.
     this.splitUpdate = threaded && 16 * P >= minWork;
     this.profile = options.profile ? { forward: new Float64Array(L), backward: new Float64Array(L), update: 0, trainingSteps: 0, inferencePasses: 0 } : null;
@@ -218,8 +224,7 @@ export class WasmCore implements Core {
     const { profile } = this;
     for (let l = this.plan.layers.length - 1; l >= 0; l--) {
       const started = profile ? performance.now() : 0;
-      const steps = this.drivers[l]!.backwardSteps(this.plan.layers[l]!);
-      for (let s = 0; s < steps; s++) this.job(JOB.BACKWARD, l, B, s, 0, this.splitLayer[l]!);
+      for (let s = 0; s < this.backwardSteps[l]!; s++) this.job(JOB.BACKWARD, l, B, s, 0, this.splitLayer[l]!);
       if (profile) profile.backward[l] += (performance.now() - started) / 1000;
     }
     if (profile) profile.trainingSteps++;
@@ -315,9 +320,9 @@ export class WasmCore implements Core {
     const { profile } = this;
     for (let l = 0; l < this.plan.layers.length; l++) {
       const started = profile ? performance.now() : 0;
-      const steps = this.drivers[l]!.forwardSteps(this.plan.layers[l]!, mode);
-      const key = train ? noiseKey(this.seed, step, l) : 0;
-      for (let s = 0; s < steps; s++) this.job(JOB.FORWARD, l, B, train | (s << 1), key | 0, this.splitLayer[l]!);
+      const steps = train ? this.trainSteps[l]! : this.inferSteps[l]!;
+      const key = train ? noiseKey(this.seed, step, l) | 0 : 0;
+      for (let s = 0; s < steps; s++) this.job(JOB.FORWARD, l, B, train | (s << 1), key, this.splitLayer[l]!);
       if (profile) profile.forward[l] += (performance.now() - started) / 1000;
     }
     if (profile && !train) profile.inferencePasses++;

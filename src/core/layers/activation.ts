@@ -6,7 +6,7 @@
 import type { ActivationLayerType, ActivationSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
 import { ACTIVATION_KIND } from '../kernels.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 const ELEMENT_ALIGN = 16;
@@ -19,14 +19,21 @@ export function activationLayer<T extends ActivationLayerType>(type: T): CoreLay
     forwardSteps: () => 1,
     backwardSteps: () => 1,
     work: (layer, B) => B * shapeSize(layer.input),
-    forward(k, layer, a, B, _mode, _key, _step, { t, T }) {
-      const [e0, e1] = share(B * shapeSize(layer.input), t, T, ELEMENT_ALIGN);
-      if (e0 < e1) k.activationForward(kind, a.x, a.y, 0, 1, e0, e1);
-    },
-    backward(k, layer, a, B, _step, { t, T }) {
-      if (a.dx === 0) return;
-      const [e0, e1] = share(B * shapeSize(layer.input), t, T, ELEMENT_ALIGN);
-      if (e0 < e1) k.activationBackward(kind, a.x, a.y, a.dy, a.dx, 0, 1, e0, e1);
+    prepare(k, layer, { x, y, dy, dx }) {
+      const n = shapeSize(layer.input);
+      return {
+        forward(B, _mode, _key, _step, t, T) {
+          const e0 = cut(B * n, t, T, ELEMENT_ALIGN);
+          const e1 = cut(B * n, t + 1, T, ELEMENT_ALIGN);
+          if (e0 < e1) k.activationForward(kind, x, y, 0, 1, e0, e1);
+        },
+        backward(B, _step, t, T) {
+          if (dx === 0) return;
+          const e0 = cut(B * n, t, T, ELEMENT_ALIGN);
+          const e1 = cut(B * n, t + 1, T, ELEMENT_ALIGN);
+          if (e0 < e1) k.activationBackward(kind, x, y, dy, dx, 0, 1, e0, e1);
+        },
+      };
     },
   };
 }

@@ -8,7 +8,7 @@
 import { poolGeometry } from '../../nn/layers/pool.ts';
 import type { PoolSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const avgpool: CoreLayer<PoolSpec<'avgpool'>> = {
@@ -17,15 +17,16 @@ export const avgpool: CoreLayer<PoolSpec<'avgpool'>> = {
   forwardSteps: () => 1,
   backwardSteps: () => 1,
   work: (layer, B) => B * shapeSize(layer.output) * layer.spec.size * layer.spec.size,
-  forward(k, layer, a, B, _mode, _noiseKey, _step, { t, T }) {
-    const g = poolGeometry(layer.spec, layer.input);
-    const [r0, r1] = share(B * g.Ho, t, T);
-    k.avgpoolForward(a.x, a.y, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
-  },
-  backward(k, layer, a, B, _step, { t, T }) {
-    if (a.dx === 0) return;
-    const g = poolGeometry(layer.spec, layer.input);
-    const [r0, r1] = share(B * g.H, t, T);
-    k.poolBackward(a.dy, 0, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
+  prepare(k, layer, { x, y, dy, dx }) {
+    const { H, W, C, Ho, Wo, size, stride } = poolGeometry(layer.spec, layer.input);
+    return {
+      forward(B, _mode, _noiseKey, _step, t, T) {
+        k.avgpoolForward(x, y, H, W, C, Ho, Wo, size, stride, cut(B * Ho, t, T), cut(B * Ho, t + 1, T));
+      },
+      backward(B, _step, t, T) {
+        if (dx === 0) return;
+        k.poolBackward(dy, 0, dx, H, W, C, Ho, Wo, size, stride, cut(B * H, t, T), cut(B * H, t + 1, T));
+      },
+    };
   },
 };

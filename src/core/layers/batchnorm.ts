@@ -13,8 +13,10 @@
  *   backward         step 0: threads share the blocks (sums of dy and dy (x - mean))
  *                    step 1: every thread adds all partials; thread 0 writes dgamma and dbeta;
  *                            threads share the rows of dx
- * The saved xhat of the reference is not written: backward recomputes (x - mean) from x, the
- * layer's input, which the walk keeps until backward; that saves writing and reading M C floats.
+ * The reference's saved xhat is not kept (recomputes: the core gives it no memory): backward
+ * recomputes (x - mean) from x, the layer's input, which the walk keeps until backward; that saves
+ * writing and reading M C floats, and their memory (the reference CNN's four batch norms at batch
+ * 64: 64 x 245,760 floats, 60 MiB).
  *
  * Buffers: partials (2 C floats per block, shared), mean (2 C floats, hi and lo, shared: forward ->
  * backward) and each thread's scratch: 2 C doubles for adding up the partials, then 5 C floats: in
@@ -22,9 +24,8 @@
  * buffers for backward instead), in backward the 3 coefficients of dx.
  */
 import type { BatchNormSpec } from '../../nn/layers/spec.ts';
-import type { PlannedLayer } from '../../nn/plan.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 /** Rows a thread's share of rows starts on (whole cache lines once rows are 4 floats wide). */
@@ -40,17 +41,12 @@ export function blockRows(channels: number): number {
   return Math.max(32, Math.floor(channels / 2));
 }
 
-function sizes(layer: PlannedLayer<BatchNormSpec>, B: number): { C: number; M: number; R: number; blocks: number } {
-  const C = layer.input.channels;
-  const M = B * layer.input.height * layer.input.width;
-  const R = blockRows(C);
-  return { C, M, R, blocks: Math.ceil(M / R) };
-}
-
 export const batchnorm: CoreLayer<BatchNormSpec> = {
   type: 'batchnorm',
+  recomputes: ['xhat'],
   buffers(layer, maxBatch) {
-    const { C, blocks } = sizes(layer, maxBatch);
+    const C = layer.input.channels;
+    const blocks = Math.ceil((maxBatch * layer.input.height * layer.input.width) / blockRows(C));
     return [
       { name: 'partials', bytes: 4 * 2 * C * blocks, perThread: false },
       { name: 'mean', bytes: 4 * 2 * C, perThread: false },
@@ -60,49 +56,61 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
   forwardSteps: (_layer, mode) => (mode === 'train' ? 2 : 1),
   backwardSteps: () => 2,
   work: (layer, B) => 3 * B * shapeSize(layer.input),
-  forward(k, layer, a, B, mode, _noiseKey, step, { t, T }) {
+  prepare(k, layer, { x, y, dy, dx, params, grads, stats, saved, buffers }) {
     const { momentum, epsilon } = layer.spec;
-    const { C, M, R, blocks } = sizes(layer, B);
-    const sums = a.buffers.scratch!;
-    const scratch = sums + 8 * 2 * C;
-    const coefs = scratch + 4 * 2 * C; // scale, shift
-    const [r0, r1] = share(M, t, T, ROW_ALIGN);
-    if (mode === 'infer') {
-      k.batchnormInferScale(a.params.gamma!, a.stats.variance!, epsilon, C, coefs);
-      k.batchnormNormalize(a.x, a.y, C, r0, r1, a.stats.mean!, coefs, a.params.beta!);
-    } else if (step === 0) {
-      const [b0, b1] = share(blocks, t, T);
-      k.batchnormBlockStats(a.x, C, M, R, b0, b1, a.buffers.partials!);
-    } else {
-      // Thread 0 keeps mean and invstd where backward reads them; the others only need them now.
-      const keeper = t === 0;
-      const mean = keeper ? a.buffers.mean! : scratch;
-      const invstd = keeper ? a.saved.invstd! : scratch + 4 * 4 * C;
-      k.batchnormTrainStats(
-        a.x, a.buffers.partials!, C, M, R, epsilon, a.params.gamma!, a.params.beta!, sums, mean, invstd, coefs,
-        momentum, keeper ? a.stats.mean! : 0, keeper ? a.stats.variance! : 0,
-      );
-      k.batchnormNormalize(a.x, a.y, C, r0, r1, mean, coefs, coefs + 4 * C);
-    }
-  },
-  backward(k, layer, a, B, step, { t, T }) {
-    const { C, M, R, blocks } = sizes(layer, B);
-    const partials = a.buffers.partials!;
-    const mean = a.buffers.mean!;
-    if (step === 0) {
-      const [b0, b1] = share(blocks, t, T);
-      k.batchnormBackwardBlocks(a.x, a.dy, mean, C, M, R, b0, b1, partials);
-      return;
-    }
-    if (t !== 0 && a.dx === 0) return;
-    const sums = a.buffers.scratch!;
-    const coefs = sums + 8 * 2 * C;
-    const writesGrads = t === 0;
-    k.batchnormBackwardCoefficients(
-      partials, C, M, blocks, a.params.gamma!, mean, a.saved.invstd!, writesGrads ? a.grads.gamma! : 0, writesGrads ? a.grads.beta! : 0, sums, coefs,
-    );
-    if (a.dx === 0) return;
-    const [r0, r1] = share(M, t, T, ROW_ALIGN);
-    k.batchnormBackwardApply(a.x, a.dy, a.dx, mean, coefs, C, r0, r1);
+    const C = layer.input.channels;
+    const P = layer.input.height * layer.input.width; // rows per sample
+    const R = blockRows(C);
+    const gamma = params.gamma!;
+    const beta = params.beta!;
+    const runningMean = stats.mean!;
+    const runningVariance = stats.variance!;
+    const dGamma = grads.gamma!;
+    const dBeta = grads.beta!;
+    const invstd = saved.invstd!;
+    const partials = buffers.partials!;
+    const mean = buffers.mean!;
+    const sums = buffers.scratch!;
+    const floats = sums + 8 * 2 * C; // forward: mean (hi, lo), scale, shift, invstd; backward: the 3 coefficients of dx
+    const scaleShift = floats + 4 * 2 * C;
+    return {
+      forward(B, mode, _noiseKey, step, t, T) {
+        const M = B * P;
+        const r0 = cut(M, t, T, ROW_ALIGN);
+        const r1 = cut(M, t + 1, T, ROW_ALIGN);
+        if (mode === 'infer') {
+          k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
+          k.batchnormNormalize(x, y, C, r0, r1, runningMean, scaleShift, beta);
+        } else if (step === 0) {
+          const blocks = Math.ceil(M / R);
+          k.batchnormBlockStats(x, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
+        } else {
+          // Thread 0 keeps mean and invstd where backward reads them; the others only need them now.
+          const keeper = t === 0;
+          const threadMean = keeper ? mean : floats;
+          const threadInvstd = keeper ? invstd : floats + 4 * 4 * C;
+          k.batchnormTrainStats(
+            x, partials, C, M, R, epsilon, gamma, beta, sums, threadMean, threadInvstd, scaleShift,
+            momentum, keeper ? runningMean : 0, keeper ? runningVariance : 0,
+          );
+          k.batchnormNormalize(x, y, C, r0, r1, threadMean, scaleShift, scaleShift + 4 * C);
+        }
+      },
+      backward(B, step, t, T) {
+        const M = B * P;
+        const blocks = Math.ceil(M / R);
+        if (step === 0) {
+          k.batchnormBackwardBlocks(x, dy, mean, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
+          return;
+        }
+        if (t !== 0 && dx === 0) return;
+        const writesGrads = t === 0;
+        k.batchnormBackwardCoefficients(
+          partials, C, M, blocks, gamma, mean, invstd, writesGrads ? dGamma : 0, writesGrads ? dBeta : 0, sums, floats,
+        );
+        if (dx === 0) return;
+        k.batchnormBackwardApply(x, dy, dx, mean, floats, C, cut(M, t, T, ROW_ALIGN), cut(M, t + 1, T, ROW_ALIGN));
+      },
+    };
   },
 };

@@ -23,7 +23,7 @@
 import { convGeometry, type ConvGeometry } from '../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../nn/layers/spec.ts';
 import type { KernelGeometry } from '../kernels.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreBufferDecl, CoreLayer } from './driver.ts';
 
 /**
@@ -112,65 +112,89 @@ export const conv: CoreLayer<ConvSpec> = {
     const g = convGeometry(layer.spec, layer.input);
     return B * g.Ho * g.Wo * g.F * g.k * g.k * g.C;
   },
-  forward(k, layer, a, B, mode, _key, step, { t, T }) {
+  prepare(k, layer, a) {
     const g = convGeometry(layer.spec, layer.input);
     const winograd = convPath(g) === 'winograd';
-    const { packForward, packInput, scratch } = a.buffers;
-    if (step === 0) {
-      const [g0, g1] = share(Math.ceil(g.F / 8), t, T);
-      if (g0 < g1) {
-        if (winograd) k.winogradPack(a.params.weights!, g.F, g.C, 0, packForward!, g0, g1);
-        else k.convPackForward(a.params.weights!, a.params.bias ?? 0, g.F, g.k * g.k * g.C, packForward!, g0, g1);
-      }
-      if (mode === 'train' && packInput !== undefined) {
-        const [c0, c1] = share(Math.ceil(g.C / 8), t, T);
-        if (c0 >= c1) return;
-        if (winograd) k.winogradPack(a.params.weights!, g.F, g.C, 1, packInput, c0, c1);
-        else k.convPackInputGradient(a.params.weights!, g.F, g.C, g.k, g.stride, packInput, c0, c1);
-      }
-      return;
-    }
-    if (winograd) {
-      const [t0, t1] = share(tiles(B, g.Ho, g.Wo), t, T, ALIGN);
-      if (t0 < t1) k.winogradForward(a.x, g.H, g.W, g.C, a.y, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, packForward!, a.params.bias ?? 0, t0, t1, scratch!);
-    } else {
-      const [p0, p1] = share(B * g.Ho * g.Wo, t, T, ALIGN);
-      if (p0 < p1) k.convForward(a.x, g.H, g.W, g.C, a.y, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, packForward!, p0, p1, scratch!);
-    }
-  },
-  backward(k, layer, a, B, step, { t, T }) {
-    const g = convGeometry(layer.spec, layer.input);
-    const winograd = convPath(g) === 'winograd';
-    const { packInput, scratch, partials } = a.buffers;
-    const nPos = B * g.Ho * g.Wo;
-    const K = g.k * g.k * g.C;
-    if (step === 1) {
-      // dW = the partial sums of the position ranges, added in range order
-      const [i0, i1] = share(g.F * K, t, T, ALIGN);
-      if (i0 < i1) k.convSumPartials(partials!, g.F * K, PARTIAL_SUMS, a.grads.weights!, i0, i1);
-      return;
-    }
-    const [f0, f1] = share(g.F, t, T, ALIGN);
-    if (f0 < f1 && a.grads.bias !== undefined) k.convBiasGradient(a.dy, g.F, nPos, a.grads.bias, f0, f1);
-    if (partials !== undefined) {
-      const [r0, r1] = share(PARTIAL_SUMS, t, T);
-      for (let r = r0; r < r1; r++) {
-        const p0 = Math.floor((r * nPos) / PARTIAL_SUMS);
-        const p1 = Math.floor(((r + 1) * nPos) / PARTIAL_SUMS);
-        k.convWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, p0, p1, partials + 4 * r * g.F * K, 0, g.F, scratch!);
-      }
-    } else if (f0 < f1) {
-      if (winograd) k.winogradWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.padTop, g.padLeft, B, a.grads.weights!, f0, f1, scratch!);
-      else k.convWeightGradient(a.x, g.H, g.W, g.C, a.dy, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, 0, nPos, a.grads.weights!, f0, f1, scratch!);
-    }
-    if (a.dx === 0) return;
-    if (winograd) {
-      // dx is the forward pass over dy with the turned kernel, padded by 2 - pad
-      const [t0, t1] = share(tiles(B, g.H, g.W), t, T, ALIGN);
-      if (t0 < t1) k.winogradForward(a.dy, g.Ho, g.Wo, g.F, a.dx, g.H, g.W, g.C, 2 - g.padTop, 2 - g.padLeft, packInput!, 0, t0, t1, scratch!);
-    } else {
-      const [r0, r1] = share(B * g.H, t, T);
-      if (r0 < r1) k.convInputGradient(a.dy, g.Ho, g.Wo, g.F, a.dx, g.H, g.W, g.C, g.k, g.stride, g.padTop, g.padLeft, packInput!, r0, r1, scratch!);
-    }
+    const { H, W, C, Ho, Wo, F, stride, padTop, padLeft } = g;
+    const size = g.k; // (k is the kernels here)
+    const K = size * size * C;
+    const filterGroups = Math.ceil(F / 8);
+    const channelGroups = Math.ceil(C / 8);
+    const { x, y, dy, dx } = a;
+    const weights = a.params.weights!;
+    const bias = a.params.bias ?? 0;
+    const dWeights = a.grads.weights!;
+    const dBias = a.grads.bias ?? 0;
+    const packForward = a.buffers.packForward!;
+    const packInput = a.buffers.packInput ?? 0;
+    const scratch = a.buffers.scratch!;
+    const partials = a.buffers.partials ?? 0;
+    return {
+      forward(B, mode, _key, step, t, T) {
+        if (step === 0) {
+          const g0 = cut(filterGroups, t, T);
+          const g1 = cut(filterGroups, t + 1, T);
+          if (g0 < g1) {
+            if (winograd) k.winogradPack(weights, F, C, 0, packForward, g0, g1);
+            else k.convPackForward(weights, bias, F, K, packForward, g0, g1);
+          }
+          if (mode === 'train' && packInput !== 0) {
+            const c0 = cut(channelGroups, t, T);
+            const c1 = cut(channelGroups, t + 1, T);
+            if (c0 >= c1) return;
+            if (winograd) k.winogradPack(weights, F, C, 1, packInput, c0, c1);
+            else k.convPackInputGradient(weights, F, C, size, stride, packInput, c0, c1);
+          }
+          return;
+        }
+        if (winograd) {
+          const n = tiles(B, Ho, Wo);
+          const t0 = cut(n, t, T, ALIGN);
+          const t1 = cut(n, t + 1, T, ALIGN);
+          if (t0 < t1) k.winogradForward(x, H, W, C, y, Ho, Wo, F, padTop, padLeft, packForward, bias, t0, t1, scratch);
+        } else {
+          const n = B * Ho * Wo;
+          const p0 = cut(n, t, T, ALIGN);
+          const p1 = cut(n, t + 1, T, ALIGN);
+          if (p0 < p1) k.convForward(x, H, W, C, y, Ho, Wo, F, size, stride, padTop, padLeft, packForward, p0, p1, scratch);
+        }
+      },
+      backward(B, step, t, T) {
+        const nPos = B * Ho * Wo;
+        if (step === 1) {
+          // dW = the partial sums of the position ranges, added in range order
+          const i0 = cut(F * K, t, T, ALIGN);
+          const i1 = cut(F * K, t + 1, T, ALIGN);
+          if (i0 < i1) k.convSumPartials(partials, F * K, PARTIAL_SUMS, dWeights, i0, i1);
+          return;
+        }
+        const f0 = cut(F, t, T, ALIGN);
+        const f1 = cut(F, t + 1, T, ALIGN);
+        if (f0 < f1 && dBias !== 0) k.convBiasGradient(dy, F, nPos, dBias, f0, f1);
+        if (partials !== 0) {
+          const r1 = cut(PARTIAL_SUMS, t + 1, T);
+          for (let r = cut(PARTIAL_SUMS, t, T); r < r1; r++) {
+            const p0 = Math.floor((r * nPos) / PARTIAL_SUMS);
+            const p1 = Math.floor(((r + 1) * nPos) / PARTIAL_SUMS);
+            k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, p0, p1, partials + 4 * r * F * K, 0, F, scratch);
+          }
+        } else if (f0 < f1) {
+          if (winograd) k.winogradWeightGradient(x, H, W, C, dy, Ho, Wo, F, padTop, padLeft, B, dWeights, f0, f1, scratch);
+          else k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, 0, nPos, dWeights, f0, f1, scratch);
+        }
+        if (dx === 0) return;
+        if (winograd) {
+          // dx is the forward pass over dy with the turned kernel, padded by 2 - pad
+          const n = tiles(B, H, W);
+          const t0 = cut(n, t, T, ALIGN);
+          const t1 = cut(n, t + 1, T, ALIGN);
+          if (t0 < t1) k.winogradForward(dy, Ho, Wo, F, dx, H, W, C, 2 - padTop, 2 - padLeft, packInput, 0, t0, t1, scratch);
+        } else {
+          const r0 = cut(B * H, t, T);
+          const r1 = cut(B * H, t + 1, T);
+          if (r0 < r1) k.convInputGradient(dy, Ho, Wo, F, dx, H, W, C, size, stride, padTop, padLeft, packInput, r0, r1, scratch);
+        }
+      },
+    };
   },
 };

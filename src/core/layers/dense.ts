@@ -11,7 +11,7 @@
  */
 import type { DenseSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 /** Row splits at multiples of 4 (the forward tile; the weight gradient pairs rows 2r, 2r + 1). */
@@ -35,25 +35,40 @@ export const dense: CoreLayer<DenseSpec> = {
   forwardSteps: () => 1,
   backwardSteps: () => 1,
   work: (layer, B) => B * shapeSize(layer.input) * layer.spec.units,
-  forward(k, layer, a, B, mode, _key, _step, { t, T }) {
+  prepare(k, layer, a) {
     const nIn = shapeSize(layer.input);
     const nOut = layer.spec.units;
-    if (mode === 'train') {
-      const [p0, p1] = share(k.panelCount(nIn), t, T);
-      if (p0 < p1) k.packPanels(a.x, nIn, B, a.buffers.packedInput!, p0, p1);
-    }
-    const [o0, o1] = share(nOut, t, T, ROW_ALIGN);
-    if (o0 < o1) k.denseForward(a.x, nIn, a.params.weights!, nIn, a.params.bias ?? 0, a.y, nOut, B, o0, o1);
-  },
-  backward(k, layer, a, B, _step, { t, T }) {
-    const nIn = shapeSize(layer.input);
-    const nOut = layer.spec.units;
-    const { lists, counts, panel } = a.buffers;
-    if (a.dx !== 0) {
-      const [c0, c1] = share(nIn, t, T, COLUMN_ALIGN);
-      if (c0 < c1) k.inputGradient(a.dy, nOut, a.params.weights!, nIn, B, c0, c1, a.dx, lists!, counts!, panel!);
-    }
-    const [o0, o1] = share(nOut, t, T, ROW_ALIGN);
-    if (o0 < o1) k.weightGradient(a.dy, nOut, a.buffers.packedInput!, nIn, B, o0, o1, a.grads.weights!, a.grads.bias ?? 0, lists!, counts!);
+    const panels = k.panelCount(nIn);
+    const { x, y, dy, dx } = a;
+    const weights = a.params.weights!;
+    const bias = a.params.bias ?? 0;
+    const dWeights = a.grads.weights!;
+    const dBias = a.grads.bias ?? 0;
+    const packedInput = a.buffers.packedInput!;
+    const lists = a.buffers.lists!;
+    const counts = a.buffers.counts!;
+    const panel = a.buffers.panel!;
+    return {
+      forward(B, mode, _key, _step, t, T) {
+        if (mode === 'train') {
+          const p0 = cut(panels, t, T);
+          const p1 = cut(panels, t + 1, T);
+          if (p0 < p1) k.packPanels(x, nIn, B, packedInput, p0, p1);
+        }
+        const o0 = cut(nOut, t, T, ROW_ALIGN);
+        const o1 = cut(nOut, t + 1, T, ROW_ALIGN);
+        if (o0 < o1) k.denseForward(x, nIn, weights, nIn, bias, y, nOut, B, o0, o1);
+      },
+      backward(B, _step, t, T) {
+        if (dx !== 0) {
+          const c0 = cut(nIn, t, T, COLUMN_ALIGN);
+          const c1 = cut(nIn, t + 1, T, COLUMN_ALIGN);
+          if (c0 < c1) k.inputGradient(dy, nOut, weights, nIn, B, c0, c1, dx, lists, counts, panel);
+        }
+        const o0 = cut(nOut, t, T, ROW_ALIGN);
+        const o1 = cut(nOut, t + 1, T, ROW_ALIGN);
+        if (o0 < o1) k.weightGradient(dy, nOut, packedInput, nIn, B, o0, o1, dWeights, dBias, lists, counts);
+      },
+    };
   },
 };

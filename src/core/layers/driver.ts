@@ -5,17 +5,25 @@
  *
  * The calling thread walks the layer list and, for each layer, publishes its jobs: forward steps,
  * later backward steps, each followed by a barrier. Every thread (the calling thread included) then
- * runs its share of the step: `share` says which thread it is (t of T). A driver splits the work
- * so that every output value is computed whole by one thread, in an order that does not depend on
- * T: the results are bit-identical for any thread count. A layer whose work() is small runs its
- * jobs on the calling thread alone (T = 1), without waking the others.
+ * runs its share of the step: it is thread t of T. A driver splits the work so that every output
+ * value is computed whole by one thread, in an order that does not depend on T: the results are
+ * bit-identical for any thread count. A layer whose work() is small runs its jobs on the calling
+ * thread alone (T = 1), without waking the others.
+ *
+ * Prepared once, run every batch: forward and backward run for every batch on every thread, so
+ * they allocate nothing (no garbage for the collector, however long the run). When a thread starts
+ * (the core, or a worker), it calls prepare() once per layer with its kernels and its addresses:
+ * everything that does not depend on the batch (geometry, sizes, addresses as plain numbers) is
+ * worked out there, and the PreparedLayer it returns only does arithmetic and calls kernels. The
+ * splits that depend on the batch size B come from cut() (split.ts): plain arithmetic, no arrays.
  *
  * Memory: every address is a byte offset into the one shared WebAssembly.Memory; activations are
  * float32, (B, H, W, C) row-major (channels last), exactly as in the reference. Per-thread buffers
  * are scratch: all layers share the same per-thread memory, so nothing survives in them from one
- * step to the next. Shared buffers and saved buffers are the layer's own.
+ * step to the next. Shared buffers and saved buffers are the layer's own; the core keeps only the
+ * plan's saved buffers the driver reads (savedInCore).
  */
-import type { Mode } from '../../nn/layers/layer.ts';
+import type { Mode, SavedDecl } from '../../nn/layers/layer.ts';
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
 import type { KernelExports, KernelGeometry } from '../kernels.ts';
@@ -46,16 +54,24 @@ export interface LayerAddresses {
   buffers: Readonly<Record<string, number>>;
 }
 
-/** Which thread runs: t in [0, T). */
-export interface ThreadShare {
-  t: number;
-  T: number;
+/** One layer on one thread, ready to run: its share of each step (see prepare). */
+export interface PreparedLayer {
+  /**
+   * Thread t of T's part of forward step `step`: y from x; in 'train' mode also what backward
+   * needs (saved buffers) and batch norm's running statistics. `noiseKey`: dropout's key
+   * (src/nn/noise.ts), its 32 bits as an int32.
+   */
+  forward(B: number, mode: Mode, noiseKey: number, step: number, t: number, T: number): void;
+  /** Thread t of T's part of backward step `step`: parameter gradients (overwritten) and dx when the addresses have one. */
+  backward(B: number, step: number, t: number, T: number): void;
 }
 
 export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   readonly type: S['type'];
   /** The output is the input, reinterpreted (flatten): no buffers of its own, no work. */
   readonly aliasesInput?: boolean;
+  /** Saved buffers of the plan (the reference's) that backward recomputes instead: the core does not keep them. */
+  readonly recomputes?: readonly string[];
   /** Buffers the layer needs in the core, for batches up to maxBatch. */
   buffers(layer: PlannedLayer<S>, maxBatch: number, geometry: KernelGeometry): CoreBufferDecl[];
   /** Barrier-separated steps of the forward job (usually 1) in this mode, and of the backward job. */
@@ -63,11 +79,11 @@ export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   backwardSteps(layer: PlannedLayer<S>): number;
   /** Multiply-adds (or element operations) of one pass over B samples: small jobs run on one thread. */
   work(layer: PlannedLayer<S>, B: number): number;
-  /**
-   * Thread share.t's part of forward step `step`: y from x; in 'train' mode also what backward
-   * needs (saved buffers) and batch norm's running statistics. `noiseKey`: dropout's key (src/nn/noise.ts).
-   */
-  forward(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses, B: number, mode: Mode, noiseKey: number, step: number, share: ThreadShare): void;
-  /** Thread share.t's part of backward step `step`: parameter gradients (overwritten) and dx when a.dx !== 0. */
-  backward(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses, B: number, step: number, share: ThreadShare): void;
+  /** The layer on the thread whose kernels and addresses these are (called once, when the thread starts). */
+  prepare(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
+}
+
+/** The plan's saved buffers that the core keeps for this layer: all but those its driver recomputes. */
+export function savedInCore<S extends LayerSpec>(layer: PlannedLayer<S>, driver: CoreLayer<S>): SavedDecl[] {
+  return layer.saved.filter((s) => !driver.recomputes?.includes(s.name));
 }

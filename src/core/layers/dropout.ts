@@ -7,7 +7,7 @@
  */
 import type { DropoutSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 /** Elements a thread's share starts on: 64 bytes. */
@@ -19,14 +19,21 @@ export const dropout: CoreLayer<DropoutSpec> = {
   forwardSteps: () => 1,
   backwardSteps: () => 1,
   work: (layer, B) => B * shapeSize(layer.input),
-  forward(k, layer, a, B, mode, noiseKey, _step, { t, T }) {
-    const [i0, i1] = share(B * shapeSize(layer.input), t, T, ALIGN);
-    if (mode === 'infer') k.dropoutInfer(a.x, a.y, i0, i1);
-    else k.dropoutForward(a.x, a.y, a.saved.mask!, noiseKey, layer.spec.rate, i0, i1);
-  },
-  backward(k, layer, a, B, _step, { t, T }) {
-    if (a.dx === 0) return;
-    const [i0, i1] = share(B * shapeSize(layer.input), t, T, ALIGN);
-    k.dropoutBackward(a.dy, a.saved.mask!, a.dx, i0, i1);
+  prepare(k, layer, { x, y, dy, dx, saved }) {
+    const n = shapeSize(layer.input);
+    const mask = saved.mask!;
+    const { rate } = layer.spec;
+    return {
+      forward(B, mode, noiseKey, _step, t, T) {
+        const i0 = cut(B * n, t, T, ALIGN);
+        const i1 = cut(B * n, t + 1, T, ALIGN);
+        if (mode === 'infer') k.dropoutInfer(x, y, i0, i1);
+        else k.dropoutForward(x, y, mask, noiseKey, rate, i0, i1);
+      },
+      backward(B, _step, t, T) {
+        if (dx === 0) return;
+        k.dropoutBackward(dy, mask, dx, cut(B * n, t, T, ALIGN), cut(B * n, t + 1, T, ALIGN));
+      },
+    };
   },
 };

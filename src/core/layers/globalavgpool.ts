@@ -6,7 +6,7 @@
  */
 import type { GlobalAvgPoolSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const globalavgpool: CoreLayer<GlobalAvgPoolSpec> = {
@@ -15,17 +15,18 @@ export const globalavgpool: CoreLayer<GlobalAvgPoolSpec> = {
   forwardSteps: () => 1,
   backwardSteps: () => 1,
   work: (layer, B) => B * shapeSize(layer.input),
-  forward(k, layer, a, B, _mode, _noiseKey, _step, { t, T }) {
+  prepare(k, layer, { x, y, dy, dx }) {
     const P = layer.input.height * layer.input.width;
     const C = layer.input.channels;
-    const [j0, j1] = share(k.globalavgpoolJobs(B, C), t, T);
-    k.globalavgpoolForward(a.x, a.y, P, C, j0, j1);
-  },
-  backward(k, layer, a, B, _step, { t, T }) {
-    if (a.dx === 0) return;
-    const P = layer.input.height * layer.input.width;
-    const C = layer.input.channels;
-    const [r0, r1] = share(B * P, t, T);
-    k.globalavgpoolBackward(a.dy, a.dx, P, C, r0, r1);
+    return {
+      forward(B, _mode, _noiseKey, _step, t, T) {
+        const jobs = k.globalavgpoolJobs(B, C);
+        k.globalavgpoolForward(x, y, P, C, cut(jobs, t, T), cut(jobs, t + 1, T));
+      },
+      backward(B, _step, t, T) {
+        if (dx === 0) return;
+        k.globalavgpoolBackward(dy, dx, P, C, cut(B * P, t, T), cut(B * P, t + 1, T));
+      },
+    };
   },
 };

@@ -34,4 +34,5 @@ export function coreLayer<S extends LayerSpec>(spec: S): CoreLayer<S> {
   return CORE_LAYERS[spec.type] as unknown as CoreLayer<S>;
 }
 
-export type { CoreLayer, LayerAddresses, ThreadShare, CoreBufferDecl } from './driver.ts';
+export { savedInCore } from './driver.ts';
+export type { CoreLayer, LayerAddresses, PreparedLayer, CoreBufferDecl } from './driver.ts';

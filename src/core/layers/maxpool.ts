@@ -10,7 +10,7 @@
 import { poolGeometry } from '../../nn/layers/pool.ts';
 import type { PoolSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
-import { share } from '../split.ts';
+import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const maxpool: CoreLayer<PoolSpec<'maxpool'>> = {
@@ -19,16 +19,17 @@ export const maxpool: CoreLayer<PoolSpec<'maxpool'>> = {
   forwardSteps: () => 1,
   backwardSteps: () => 1,
   work: (layer, B) => B * shapeSize(layer.output) * layer.spec.size * layer.spec.size,
-  forward(k, layer, a, B, mode, _noiseKey, _step, { t, T }) {
-    const g = poolGeometry(layer.spec, layer.input);
-    const [r0, r1] = share(B * g.Ho, t, T);
-    const argmax = mode === 'train' ? a.saved.argmax! : 0;
-    k.maxpoolForward(a.x, a.y, argmax, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
-  },
-  backward(k, layer, a, B, _step, { t, T }) {
-    if (a.dx === 0) return;
-    const g = poolGeometry(layer.spec, layer.input);
-    const [r0, r1] = share(B * g.H, t, T);
-    k.poolBackward(a.dy, a.saved.argmax!, a.dx, g.H, g.W, g.C, g.Ho, g.Wo, g.size, g.stride, r0, r1);
+  prepare(k, layer, { x, y, dy, dx, saved }) {
+    const { H, W, C, Ho, Wo, size, stride } = poolGeometry(layer.spec, layer.input);
+    const argmax = saved.argmax!;
+    return {
+      forward(B, mode, _noiseKey, _step, t, T) {
+        k.maxpoolForward(x, y, mode === 'train' ? argmax : 0, H, W, C, Ho, Wo, size, stride, cut(B * Ho, t, T), cut(B * Ho, t + 1, T));
+      },
+      backward(B, _step, t, T) {
+        if (dx === 0) return;
+        k.poolBackward(dy, argmax, dx, H, W, C, Ho, Wo, size, stride, cut(B * H, t, T), cut(B * H, t + 1, T));
+      },
+    };
   },
 };
