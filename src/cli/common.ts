@@ -20,7 +20,21 @@ export async function runCommand(name: string, body: () => Promise<number>, opti
     return await body();
   } catch (err) {
     return reportError(name, err);
+  } finally {
+    await letPendingSignalsThrough();
   }
+}
+
+/**
+ * One more turn of the event loop, through its poll phase. A Ctrl-C that arrived while the main
+ * thread was busy (waiting on the core's threads) waits in libuv's signal pipe until the loop
+ * polls; when the work ends in that same turn (`ls | nn-eval model.json -`: the Ctrl-C also ends
+ * the input), nothing keeps the loop alive, Node exits without reading the pipe, and the shell
+ * sees a normal exit and goes on. A timer keeps the loop alive into its next poll, where the
+ * signal's handler runs (and the process dies by it: signals.ts).
+ */
+function letPendingSignalsThrough(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 export function reportError(name: string, err: unknown): number {
