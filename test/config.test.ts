@@ -32,11 +32,23 @@ describe('config files', () => {
   it('every shipped config is valid, each optimizer has one, and cnn.json is a convolutional network', () => {
     const configsDir = join(__dirname, '..', 'configs');
     const files = readdirSync(configsDir).filter((f) => f.endsWith('.json'));
-    for (const t of ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic', 'quickstart', 'cnn']) expect(files).toContain(`${t}.json`);
+    for (const t of ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'genetic', 'quickstart', 'cnn', 'cnn-small']) expect(files).toContain(`${t}.json`);
     for (const f of files) {
       const config = loadConfigFile(join(configsDir, f));
       if (f.startsWith('cnn')) expect(config.model.layers?.some((l) => l.type === 'conv')).toBe(true);
       else if (f !== 'quickstart.json') expect(config.optimizer.type).toBe(f.replace('.json', ''));
+    }
+  });
+
+  it("the CNN race's configs: cnn-small.json with each optimizer, nothing else changed but the rate and the epochs", () => {
+    const raceDir = join(__dirname, '..', 'configs', 'cnn-race');
+    const small = loadConfigFile(join(__dirname, '..', 'configs', 'cnn-small.json'));
+    const files = readdirSync(raceDir).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(['adam.json', 'momentum-classic.json', 'momentum.json', 'nesterov.json', 'rmsprop.json', 'sgd.json']);
+    for (const f of files) {
+      const config = loadConfigFile(join(raceDir, f));
+      expect(config.optimizer.type).toBe(f.replace('-classic', '').replace('.json', ''));
+      expect({ ...config, optimizer: null, training: { ...config.training, epochs: 0 } }).toEqual({ ...small, optimizer: null, training: { ...small.training, epochs: 0 } });
     }
   });
 
