@@ -17,7 +17,7 @@
  *    "bestValAccuracy","diverged"}]}
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +43,15 @@ interface Checked {
 
 const NN_TRAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'nn-train.js');
 
-/** Runs bin/nn-train.js with `args`; its stdout, or a UserError quoting its last stderr line. */
-function nnTrain(args: string[]): string {
+/**
+ * Runs bin/nn-train.js with `args`: its stdout and whether the run diverged (exit 3, which
+ * nn-train gives a run whose loss blew up); any other failure is a UserError quoting its stderr.
+ */
+function nnTrain(args: string[]): { stdout: string; diverged: boolean } {
   const r = spawnSync(process.execPath, [NN_TRAIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new UserError(`nn-train ${args.join(' ')}: exit ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
-  return r.stdout;
+  if (r.status === EXIT.diverged) return { stdout: r.stdout, diverged: true };
+  if (r.status !== 0) throw new UserError(`nn-train ${args.join(' ')}: exit ${r.status ?? r.signal}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+  return { stdout: r.stdout, diverged: false };
 }
 
 /** Why a run's epochs count as diverged, or null. `chance`: the loss of always answering 1/2. */
@@ -64,16 +68,18 @@ function divergence(epochs: readonly EpochLine[], chance: number): string | null
 function check(config: string, data: string, epochs: number, out: string): Checked {
   const name = basename(config, '.json');
   process.stderr.write(`${name}: finding a learning rate\n`);
-  const events = nnTrain(['--config', config, '--data', data, '--find-lr', '--json', '-q', '--out', join(out, `${name}-lr-find`)]);
+  const events = nnTrain(['--config', config, '--data', data, '--find-lr', '--json', '-q', '--out', join(out, `${name}-lr-find`)]).stdout;
   const found = events.trim().split('\n').map((l) => JSON.parse(l) as { event: string; suggestion: number }).find((e) => e.event === 'lr-find');
   if (found === undefined) throw new UserError(`nn-train --find-lr on ${config} printed no suggestion`);
   const lr = +found.suggestion.toPrecision(2); // as the finder prints it for people
   process.stderr.write(`${name}: training ${epochs} epochs at lr ${lr}\n`);
   const runDir = join(out, name);
-  nnTrain(['--config', config, '--data', data, '--lr', String(lr), '--epochs', String(epochs), '--out', runDir, '-q']);
-  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochLine);
-  const usedConfig = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { loss: string };
-  const chance = usedConfig.loss === 'mse' ? 0.25 : Math.LN2;
+  const run = nnTrain(['--config', config, '--data', data, '--lr', String(lr), '--epochs', String(epochs), '--out', runDir, '-q']);
+  const metrics = join(runDir, 'metrics.jsonl');
+  const text = existsSync(metrics) ? readFileSync(metrics, 'utf8').trim() : '';
+  const lines = text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as EpochLine);
+  const usedConfig = JSON.parse(readFileSync(config, 'utf8')) as { loss?: string };
+  const chance = usedConfig.loss === 'mse' ? 0.25 : Math.LN2; // BCE is the default loss
   const valLosses = lines.map((l) => l.valLoss ?? Infinity);
   const best = valLosses.indexOf(Math.min(...valLosses));
   return {
@@ -82,7 +88,7 @@ function check(config: string, data: string, epochs: number, out: string): Check
     trainLoss: lines.map((l) => l.trainLoss),
     bestValLoss: lines[best]?.valLoss ?? NaN,
     bestValAccuracy: lines[best]?.valAccuracy ?? NaN,
-    diverged: divergence(lines, chance),
+    diverged: run.diverged ? 'nn-train stopped it: the loss blew up' : divergence(lines, chance),
   };
 }
 

@@ -4,14 +4,15 @@ the README's "time to 85% validation accuracy" against `nn-train --config config
 hand only; the project never needs Python.
 
     flock /tmp/bench.lock /usr/bin/python3 src/bench/pytorch_train_cnn.py --data DIR [--epochs 15]
-        [--threads N] [--lr 0.001] [--shift 4] [--seed 1]
+        [--threads N] [--lr 0.001] [--shift 4] [--seed 1] [--stop-at 0.85]
 
 The recipe of issue 14's PyTorch anchor: input 64x64x3; 4 blocks of [conv 3x3 same, no bias ->
 batch norm -> ReLU -> max pool 2x2] with 32, 64, 128, 256 filters; flatten; dense 256 -> ReLU ->
 dropout 0.5 -> dense 1; BCE with logits; Adam with a one-cycle schedule (OneCycleLR, max_lr --lr)
 over --epochs; batch 64; horizontal flips and random shifts of up to --shift pixels (the image is
 decoded at 64 + 2 shift and a 64x64 window cropped at random; validation takes the centre);
-inputs standardised per channel with the training split's mean and std. The labelled images of
+inputs standardised per channel with the training split's mean and std. --stop-at ends the run
+after the first epoch that reaches that validation accuracy (the schedule stays that of --epochs). The labelled images of
 DIR (cat.N / dog.N names) are split 80/20 at random (seeded), like nn-train's validation: 0.2.
 
 Decoding (Pillow, draft() then BILINEAR, one process) happens first and is timed apart; the
@@ -74,6 +75,7 @@ def main():
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--shift', type=int, default=4)
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--stop-at', type=float, default=None, help='stop after the first epoch with this validation accuracy')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -135,6 +137,8 @@ def main():
         if to85 is None and val_acc >= 0.85:
             to85 = seconds
         say(f'epoch {epoch}/{args.epochs}: train loss {total / count:.4f}, val loss {val_loss:.4f}, val acc {100 * val_acc:.1f}%, {seconds:.1f} s so far')
+        if args.stop_at is not None and val_acc >= args.stop_at:
+            break
     print(json.dumps({'threads': args.threads, 'decodeSeconds': decode_seconds, 'epochs': epochs, 'secondsTo85': to85}))
 
 

@@ -47,11 +47,11 @@ export async function findLr(args: TrainArgs, run: { config: Config; name: strin
       process.stderr.write(`nn-train: the learning-rate finder trained only ${why}: too few to suggest a rate; see ${figure}\n`);
       return EXIT.failure;
     }
-    if (args.json) process.stdout.write(JSON.stringify({ event: 'lr-find', suggestion: s.lr, steepest: s.steepest, minimum: s.minimum, batches: result.lrs.length, ended: result.ended, figure }) + '\n');
+    if (args.json) process.stdout.write(JSON.stringify({ event: 'lr-find', suggestion: s.lr, halfway: s.halfway, minimum: s.minimum, batches: result.lrs.length, ended: result.ended, figure }) + '\n');
     else process.stdout.write(`${+s.lr.toPrecision(2)}\n`);
     if (!args.quiet) {
       process.stderr.write(
-        `suggested learning rate ${+s.lr.toPrecision(2)}: a tenth of the rate at the lowest loss (${+s.minimum.toPrecision(2)}), over ${why}; the loss falls fastest near ${+s.steepest.toPrecision(2)}\n` +
+        `suggested learning rate ${+s.lr.toPrecision(2)}: the smaller of the rate halfway down the loss's fall (${+s.halfway.toPrecision(2)}) and a tenth of the rate at the lowest loss (${+s.minimum.toPrecision(2)}), over ${why}\n` +
           `figure: ${figure}\nuse it: nn-train --config ${args.configs[0]} --lr ${+s.lr.toPrecision(2)}\n`,
       );
     }

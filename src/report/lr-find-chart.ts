@@ -1,6 +1,6 @@
 /**
  * The learning-rate finder's picture (lr-find.svg): the loss of each batch (dots) and its smoothed
- * curve against the learning rate on a log axis, with the suggested rate, the steepest descent and
+ * curve against the learning rate on a log axis, with the suggested rate, the rate halfway down the fall and
  * the minimum marked by vertical lines.
  */
 import type { LrFindResult } from '../train/lr-find.ts';
@@ -25,7 +25,7 @@ export function lrFindSvg(result: Pick<LrFindResult, 'lrs' | 'losses' | 'smoothe
     series: [
       { name: 'batch loss', x: result.lrs, y: result.losses, color: '#999999', style: 'dots' },
       { name: 'smoothed', x: result.lrs, y: result.smoothed, color: '#0072B2' },
-      ...(s ? [marker('suggested', s.lr, '#009E73'), marker('steepest', s.steepest, '#E69F00'), marker('minimum', s.minimum, '#D55E00')] : []),
+      ...(s ? [marker('suggested', s.lr, '#009E73'), marker('halfway', s.halfway, '#E69F00'), marker('minimum', s.minimum, '#D55E00')] : []),
     ],
   });
 }

@@ -9,14 +9,18 @@
  * (over 4x its minimum, or not finite). Nothing is saved but the curve: the weights are thrown
  * away, so the config and the run folder of a real run are untouched.
  *
- * The suggestion (suggestLearningRate) is a decade below the minimum of the smoothed curve: the
- * minimum is where the rate starts to be too large (past it the loss climbs), so a tenth of it
- * keeps a margin from divergence for a whole run, whose weights move into sharper regions than the
- * first few hundred batches see (fastai's `lr_min / 10`). The steepest descent, where the loss
- * falls fastest per decade of learning rate, is reported and drawn too, but not used: on the
- * curves of real runs (dropout, augmentation, batch norm) it is often a ripple of the noise far
- * below the real descent: at 3e-6 for RMSprop on configs/cnn-small.json, whose loss falls between
- * 1e-4 and 1e-2 (the minimum). An earlier rule, the smaller of the two, suggested that 3e-6.
+ * The suggestion (suggestLearningRate) is the smaller of two rates read off the smoothed curve:
+ *   - halfway down: the first rate at which the smoothed loss has made half of its fall, from its
+ *     highest point to its minimum. Training there makes good progress and is far from the edge;
+ *   - a decade below the minimum (fastai's `lr_min / 10`): past the minimum the rate is too large,
+ *     and a tenth of it keeps a margin for a whole run.
+ * Why not the minimum alone: the range test reaches its minimum with a network already trained by
+ * the smaller rates before it, and with Adam's moments already estimated. A fresh run starts
+ * without either: Adam at a tenth of the minimum found on configs/cnn-small.json (0.017) blew up
+ * in its second batch. Why not the steepest descent (the usual second reading): on the noisy curves
+ * of real runs (dropout, augmentation, batch norm) it was a ripple of the noise three decades below
+ * the real descent (3e-6 for RMSprop on cnn-small.json, whose loss falls between 1e-4 and 1e-2);
+ * the halfway point depends on the two ends of the fall, which noise moves little.
  */
 import type { Config, GradientOptimizerConfig } from '../config/schema.ts';
 import { networkSpec } from '../config/schema.ts';
@@ -60,9 +64,11 @@ export interface LrFindResult {
 }
 
 export interface LrSuggestion {
-  /** The rate to use: minimum / 10. */
+  /** The rate to use: min(halfway, minimum / 10). */
   lr: number;
-  steepest: number;
+  /** The first rate at which the smoothed loss is halfway down from its highest point to its minimum. */
+  halfway: number;
+  /** The rate at the lowest smoothed loss. */
   minimum: number;
 }
 
@@ -137,14 +143,10 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
 
 /**
  * The suggested rate from a range test's rates and smoothed losses (see the module comment), or
- * null when the curve is too short to read. The slope is the fall of the smoothed loss over one
- * decade of learning rate (a window of the points of a decade, at least 3): the smoothing alone
- * leaves the curve too ragged to differentiate over less, and with dropout and augmentation a
- * shorter window (tried: a twentieth of the points, 0.4 decade) found its steepest "descent" in the
- * noise at 3e-6, three decades below where an RMSprop CNN's loss really falls. The first tenth of the curve, where the average still rests on a few batches, is
- * skipped by both readings: a network that learns little in a few hundred batches (a multilayer
- * perceptron on raw pixels) has a nearly flat curve, and a lucky first batch would otherwise be its
- * minimum, putting the suggestion below the range tested.
+ * null when the curve is too short to read. The first tenth of the curve, where the average still
+ * rests on a few batches, is not read: a network that learns little in a few hundred batches (a
+ * multilayer perceptron on raw pixels) has a nearly flat curve, and a lucky first batch would
+ * otherwise be its minimum, putting the suggestion below the range tested.
  */
 export function suggestLearningRate(lrs: readonly number[], smoothed: readonly number[]): LrSuggestion | null {
   const finite = smoothed.findIndex((v) => !Number.isFinite(v));
@@ -153,18 +155,11 @@ export function suggestLearningRate(lrs: readonly number[], smoothed: readonly n
   const skip = Math.floor(n / 10);
   let min = skip;
   for (let i = skip + 1; i < n; i++) if (smoothed[i]! < smoothed[min]!) min = i;
-  const decades = Math.log10(lrs[n - 1]! / lrs[0]!);
-  const w = Math.max(3, Math.round(decades > 0 ? (n - 1) / decades : n / 20));
-  let steepest = -1;
-  let slope = 0;
-  for (let i = skip; i + w <= min; i++) {
-    const s = (smoothed[i + w]! - smoothed[i]!) / (Math.log10(lrs[i + w]!) - Math.log10(lrs[i]!));
-    if (s < slope) {
-      slope = s;
-      steepest = i + Math.floor(w / 2);
-    }
-  }
+  let high = skip;
+  for (let i = skip + 1; i < min; i++) if (smoothed[i]! > smoothed[high]!) high = i;
+  const half = (smoothed[high]! + smoothed[min]!) / 2;
+  let halfway = high;
+  while (halfway < min && smoothed[halfway]! > half) halfway++;
   const minimum = lrs[min]!;
-  const steep = steepest >= 0 ? lrs[steepest]! : minimum / 10;
-  return { lr: minimum / 10, steepest: steep, minimum };
+  return { lr: Math.min(lrs[halfway]!, minimum / 10), halfway: lrs[halfway]!, minimum };
 }
