@@ -14,6 +14,7 @@ import { planNetwork, type PlannedLayer } from '../src/nn/plan.ts';
 import type { Shape } from '../src/nn/shape.ts';
 import { conv, convPath } from '../src/core/layers/conv.ts';
 import { fillPattern, normwiseError } from './core-helpers.ts';
+import { conv as spec } from './helpers/networks.ts';
 import { layerHarness, referencePass, type LayerHarness } from './core-layer-harness.ts';
 
 interface Case {
@@ -22,14 +23,6 @@ interface Case {
   B: number;
 }
 
-const spec = (filters: number, kernel: number, stride: 1 | 2 = 1, padding: 'same' | 'valid' = 'same', bias = true): ConvSpec => ({
-  type: 'conv',
-  filters,
-  kernel,
-  stride,
-  padding,
-  bias,
-});
 const shape = (height: number, width: number, channels: number): Shape => ({ height, width, channels });
 
 /** The layer as the core plans it: second in its network, so that its input gradient is needed. */

@@ -3,6 +3,7 @@
  * dist/core, which `npm test` builds from the current sources before vitest runs.
  */
 import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { createCore, type Core, type CoreOptions } from '../src/core/index.ts';
 
@@ -51,5 +52,32 @@ export function normwiseError(a: ArrayLike<number>, b: ArrayLike<number>, from =
   return size === 0 ? diff : diff / size;
 }
 
+
+/** What a short training run through a core gives: its weights and the loss of each step. */
+export interface Trained {
+  params: Float32Array;
+  losses: number[];
+}
+
+const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+
+/**
+ * The core's promise, on a training function that starts from `start`: bit-identical weights and
+ * losses with 1, 2 and 4 threads, close to the TypeScript reference, and weights that did move
+ * (so the comparison is not between untouched copies).
+ */
+export async function expectSameTrainingOnAnyThreadCount(train: (options: { workers?: number; kernel?: 'js' }) => Promise<Trained>, start: Float32Array): Promise<void> {
+  const one = await train({ workers: 1 });
+  const two = await train({ workers: 2 });
+  const four = await train({ workers: 4 });
+  expect(bits(two.params)).toEqual(bits(one.params));
+  expect(bits(four.params)).toEqual(bits(one.params));
+  expect(two.losses).toEqual(one.losses);
+  expect(four.losses).toEqual(one.losses);
+  const js = await train({ kernel: 'js' });
+  expect(normwiseError(one.params, js.params)).toBeLessThan(1e-4);
+  one.losses.forEach((loss, i) => expect(loss).toBeCloseTo(js.losses[i]!, 4));
+  expect(normwiseError(one.params, start)).toBeGreaterThan(1e-3);
+}
 
 export { mlp } from './helpers/networks.ts';

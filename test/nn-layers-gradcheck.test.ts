@@ -3,6 +3,7 @@
 // gradients through it, odd sizes, stride 2, same and valid padding, batch 1, a partial batch,
 // batch norm in training mode and dropout with its masks.
 import { describe, expect, it } from 'vitest';
+import { conv } from './helpers/networks.ts';
 import {
   LOSSES,
   Network,
@@ -16,14 +17,6 @@ import {
 } from '../src/nn/index.ts';
 
 const dense = (units: number, bias = true): LayerSpec => ({ type: 'dense', units, bias });
-const conv = (filters: number, kernel: number, stride: 1 | 2 = 1, padding: 'same' | 'valid' = 'same', bias = true): LayerSpec => ({
-  type: 'conv',
-  filters,
-  kernel,
-  stride,
-  padding,
-  bias,
-});
 const bn: LayerSpec = { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 };
 const out = dense(1);
 

@@ -1,6 +1,6 @@
 /** Small networks for the tests. */
 import type { ActivationName } from '../../src/nn/activations.ts';
-import type { NetworkSpec } from '../../src/nn/layers/spec.ts';
+import type { ConvSpec, NetworkSpec } from '../../src/nn/layers/spec.ts';
 import { denseStack, planNetwork, type NetworkPlan } from '../../src/nn/plan.ts';
 
 /** A dense stack on a flat input of `inputSize` values (the MLPs of version 1). */
@@ -15,4 +15,9 @@ export function imageMlp(height: number, width: number, channels: number, hidden
 
 export function plan(network: NetworkSpec): NetworkPlan {
   return planNetwork(network);
+}
+
+/** A convolution layer, every field given (as the config's defaults would fill them). */
+export function conv(filters: number, kernel: number, stride: 1 | 2 = 1, padding: 'same' | 'valid' = 'same', bias = true): ConvSpec {
+  return { type: 'conv', filters, kernel, stride, padding, bias };
 }
