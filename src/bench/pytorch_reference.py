@@ -103,10 +103,13 @@ OPTIMIZERS = [
 
 
 def training(make_optimizer, inputs, labels, runs, steps):
-    net = model()
+    return training_rate(model(), make_optimizer, torch.empty(B, D), inputs, labels, runs, steps, warm=5)
+
+
+def training_rate(net, make_optimizer, x, inputs, labels, runs, steps, warm):
+    """Training images/s of `net`: whole steps, each copying a batch into the input buffer x; median of runs."""
     opt = make_optimizer(net.parameters())
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    x = torch.empty(B, D)
     y = torch.empty(B)
     k = 0
 
@@ -120,7 +123,7 @@ def training(make_optimizer, inputs, labels, runs, steps):
         opt.step()
         k = (k + 1) % BATCHES
 
-    for _ in range(5):
+    for _ in range(warm):
         step()
     rates = []
     for _ in range(runs):
@@ -206,33 +209,10 @@ def cnn_training(make_optimizer, inputs, labels, channels_last, runs, steps):
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
     net.train()
-    opt = make_optimizer(net.parameters())
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     x = torch.empty(B, 3, 64, 64)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.empty(B)
-    k = 0
-
-    def step():
-        nonlocal k
-        x.copy_(inputs[k])
-        y.copy_(labels[k])
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(x).squeeze(1), y)
-        loss.backward()
-        opt.step()
-        k = (k + 1) % BATCHES
-
-    for _ in range(3):
-        step()
-    rates = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        rates.append(steps * B / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return training_rate(net, make_optimizer, x, inputs, labels, runs, steps, warm=3)
 
 
 def cnn_inference(inputs, channels_last, runs, steps):
