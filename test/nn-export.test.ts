@@ -314,7 +314,9 @@ describe('the ONNX file', () => {
 
   it('a model trained with data.shift takes the decoded image and crops the window itself; its metadata says both', () => {
     const c = CASES.find((k) => k.name === 'cnn-shifted-window')!;
-    const m = onnx.ModelProto.decode(exportOnnx(makeModel(c, 1)).bytes);
+    const exported = exportOnnx(makeModel(c, 1));
+    expect(exported.input).toEqual({ height: 13, width: 11, channels: 3 }); // what nn-export's summary line names
+    const m = onnx.ModelProto.decode(exported.bytes);
     expect(m.graph!.input![0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['N', 13, 11, 3]);
     const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
     expect(meta).toMatchObject({ width: '11', height: '13', resize: 'linear', input_window: '{"left":3,"top":3,"width":5,"height":7}' });

@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     else writeOutput(output, onnx.bytes);
 
     if (!quiet) {
-      const { height, width, channels } = model.network.input;
+      const { height, width, channels } = onnx.input;
       const where = toStdout ? 'stdout' : output;
       process.stderr.write(
         `nn-export: wrote ${where}: ${onnx.bytes.length.toLocaleString('en-US')} bytes, ${onnx.ops.length} nodes; ` +

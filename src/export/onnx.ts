@@ -67,6 +67,8 @@ export interface OnnxExport {
   bytes: Uint8Array;
   /** Operators of the graph, in order (for the summary line). */
   ops: string[];
+  /** The size of the input image the graph takes (the decoded size: before its window). */
+  input: { height: number; width: number; channels: number };
 }
 
 /** Builds the ONNX model of `model` with an input of `inputType` elements. */
@@ -97,7 +99,7 @@ export function exportOnnx(model: Model, inputType: OnnxInputType = 'uint8'): On
     },
     metadataProps: Object.entries(onnxMetadata(model, inputType)).map(([key, value]) => ({ key, value })),
   });
-  return { bytes: onnx.ModelProto.encode(proto).finish(), ops: g.nodes.map((n) => n.opType!) };
+  return { bytes: onnx.ModelProto.encode(proto).finish(), ops: g.nodes.map((n) => n.opType!), input: { height, width, channels } };
 }
 
 /**
