@@ -51,7 +51,7 @@ export async function findLr(args: TrainArgs, run: { config: Config; name: strin
     else process.stdout.write(`${+s.lr.toPrecision(2)}\n`);
     if (!args.quiet) {
       process.stderr.write(
-        `suggested learning rate ${+s.lr.toPrecision(2)}: the smaller of the rate halfway down the loss's fall (${+s.halfway.toPrecision(2)}) and a tenth of the rate at the lowest loss (${+s.minimum.toPrecision(2)}), over ${why}\n` +
+        `suggested learning rate ${+s.lr.toPrecision(2)}: the smaller of the rate halfway down the loss's fall (${+s.halfway.toPrecision(2)}) and a tenth of the rate at the lowest loss (${+s.minimum.toPrecision(2)} / 10), over ${why}\n` +
           `figure: ${figure}\nuse it: nn-train --config ${args.configs[0]} --lr ${+s.lr.toPrecision(2)}\n`,
       );
     }
