@@ -135,8 +135,11 @@ def training_rate(net, make_optimizer, x, inputs, labels, runs, steps, warm):
 
 
 def inference(inputs, runs, steps):
-    net = model()
-    x = torch.empty(B, D)
+    return inference_rate(model(), torch.empty(B, D), inputs, runs, steps)
+
+
+def inference_rate(net, x, inputs, runs, steps):
+    """Inference images/s of `net` (forward and sigmoid, no gradients), each batch copied into x; median of runs after one warm-up run."""
     rates = []
     with torch.no_grad():
         for r in range(runs + 1):
@@ -223,16 +226,7 @@ def cnn_inference(inputs, channels_last, runs, steps):
     x = torch.empty(B, 3, 64, 64)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    rates = []
-    with torch.no_grad():
-        for r in range(runs + 1):
-            t0 = time.perf_counter()
-            for i in range(steps):
-                x.copy_(inputs[i % BATCHES])
-                torch.sigmoid(net(x))
-            if r > 0:
-                rates.append(steps * B / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return inference_rate(net, x, inputs, runs, steps)
 
 
 def main_cnn(args):
