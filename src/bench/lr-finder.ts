@@ -23,6 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { reportError } from '../cli/common.ts';
+import { loadConfigFile } from '../config/load.ts';
 import { EXIT, UserError } from '../errors.ts';
 import { positiveOption } from './common.ts';
 
@@ -78,8 +79,7 @@ function check(config: string, data: string, epochs: number, out: string): Check
   const metrics = join(runDir, 'metrics.jsonl');
   const text = existsSync(metrics) ? readFileSync(metrics, 'utf8').trim() : '';
   const lines = text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as EpochLine);
-  const usedConfig = JSON.parse(readFileSync(config, 'utf8')) as { loss?: string };
-  const chance = usedConfig.loss === 'mse' ? 0.25 : Math.LN2; // BCE is the default loss
+  const chance = loadConfigFile(config).loss === 'mse' ? 0.25 : Math.LN2;
   const valLosses = lines.map((l) => l.valLoss ?? Infinity);
   const best = valLosses.indexOf(Math.min(...valLosses));
   return {
