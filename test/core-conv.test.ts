@@ -11,7 +11,7 @@ import type { LayerSpec, NetworkSpec } from '../src/nn/layers/spec.ts';
 import { LOSSES } from '../src/nn/losses.ts';
 import { Network } from '../src/nn/network.ts';
 import { planNetwork } from '../src/nn/plan.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
 import type { Core, CoreOptions } from '../src/core/index.ts';
 import { coreTracker, expectSameTrainingOnAnyThreadCount, fillPattern, normwiseError } from './core-helpers.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initParams } from '../src/nn/init.ts';
 import { planNetwork } from '../src/nn/plan.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { createCore, CoreError, type Core } from '../src/core/index.ts';
 import { coreAssets, coreTracker, fillPattern, mlp, normwiseError } from './core-helpers.ts';
 

@@ -17,7 +17,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { Core } from '../src/core/index.ts';
 import { initParams } from '../src/nn/init.ts';
 import type { NetworkSpec } from '../src/nn/layers/spec.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { coreTracker, fillPattern } from './core-helpers.ts';
 
 const cores = coreTracker();

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly twin of src/nn/noise.ts (src/core/kernels/noise.as.ts) gives the same bits: mix32,
+ * The WebAssembly twin of src/random/noise.ts (src/core/kernels/noise.as.ts) gives the same bits: mix32,
  * noiseBits (scalar and four lanes at once) and dropThreshold, on many inputs and the edge values.
  * The file is compiled here on its own with the project's AssemblyScript compiler, behind a few
  * wrappers, so the production kernel module exports nothing for tests.
@@ -8,7 +8,7 @@ import asc from 'assemblyscript/asc';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dropThreshold, mix32, noiseBits } from '../src/nn/noise.ts';
+import { dropThreshold, mix32, noiseBits } from '../src/random/noise.ts';
 
 interface NoiseExports {
   mix(x: number): number;
@@ -54,7 +54,7 @@ function inputs(count: number): number[] {
   return values;
 }
 
-describe('noise.as.ts = src/nn/noise.ts', () => {
+describe('noise.as.ts = src/random/noise.ts', () => {
   it('mix32 on 20,000 inputs', () => {
     const wrong = inputs(20000).filter((x) => wasm.mix(x) >>> 0 !== mix32(x));
     expect(wrong, 'inputs where mix32 differs').toEqual([]);

@@ -11,7 +11,7 @@ import { initParams } from '../src/nn/init.ts';
 import type { LayerSpec, NetworkSpec } from '../src/nn/layers/spec.ts';
 import { LOSSES } from '../src/nn/losses.ts';
 import { Network } from '../src/nn/network.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { coreTracker, fillPattern, normwiseError } from './core-helpers.ts';
 
 const cores = coreTracker();

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { initParams } from '../src/nn/init.ts';
 import { planNetwork } from '../src/nn/plan.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { createOptimizer } from '../src/optim/index.ts';
 import { addWeightDecay } from '../src/optim/regularize.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';

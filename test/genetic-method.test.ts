@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, type GeneticConfig } from '../src/config/schema.ts';
 import { planNetwork } from '../src/nn/plan.ts';
 import { mlp } from './helpers/networks.ts';
 import { initParams } from '../src/nn/init.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { decodeCheckpoint, encodeCheckpoint, type SavedState } from '../src/io/checkpoint.ts';
 import { geneticMethod, type GeneticTrainMethod } from '../src/train/genetic-method.ts';
 import { createCore, type Core } from '../src/core/index.ts';

@@ -1,7 +1,7 @@
 // The genetic algorithm on flat buffers (src/optim/genetic.ts): each operator checked on its own,
 // determinism, elitism, and save / restore.
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/nn/rng.ts';
+import { Rng } from '../src/random/rng.ts';
 import { GeneticAlgorithm, type GeneticSpec } from '../src/optim/genetic.ts';
 
 const SPEC: GeneticSpec = {

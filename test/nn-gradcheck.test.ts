@@ -7,13 +7,13 @@ import {
   LOSSES,
   LOSS_NAMES,
   Network,
-  Rng,
   finiteDifferenceGradient,
   initParams,
   maxRelativeError,
   planNetwork,
   type NetworkPlan,
 } from '../src/nn/index.ts';
+import { Rng } from '../src/random/rng.ts';
 import { mlp } from './helpers/networks.ts';
 
 const SHAPES: { inputSize: number; hidden: number[]; batch: number }[] = [

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Rng, initParams, initStats, planNetwork, type LayerSpec, type NetworkPlan } from '../src/nn/index.ts';
+import { initParams, initStats, planNetwork, type LayerSpec, type NetworkPlan } from '../src/nn/index.ts';
+import { Rng } from '../src/random/rng.ts';
 import { mlp } from './helpers/networks.ts';
 
 const plan = planNetwork(mlp(300, [64, 16], 'relu'));

@@ -7,7 +7,6 @@ import { conv } from './helpers/networks.ts';
 import {
   LOSSES,
   Network,
-  Rng,
   finiteDifferenceGradient,
   initParams,
   maxRelativeError,
@@ -15,6 +14,7 @@ import {
   type LayerSpec,
   type Shape,
 } from '../src/nn/index.ts';
+import { Rng } from '../src/random/rng.ts';
 
 const dense = (units: number, bias = true): LayerSpec => ({ type: 'dense', units, bias });
 const bn: LayerSpec = { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 };

@@ -1,7 +1,8 @@
 // The layer kinds and the planner on their own: shapes, parameter slices and their weight-decay
 // flags, and the layers that behave differently in training and inference (batch norm, dropout).
 import { describe, expect, it } from 'vitest';
-import { dropThreshold, mix32, Network, noiseBits, noiseKey, planNetwork, PlanError, type LayerSpec } from '../src/nn/index.ts';
+import { Network, planNetwork, PlanError, type LayerSpec } from '../src/nn/index.ts';
+import { dropThreshold, mix32, noiseBits, noiseKey } from '../src/random/noise.ts';
 
 const conv = (filters: number, kernel: number, extra: Partial<Extract<LayerSpec, { type: 'conv' }>> = {}): LayerSpec => ({
   type: 'conv',

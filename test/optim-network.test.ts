@@ -2,7 +2,8 @@
 // every optimizer. The problem is XOR-shaped, four blobs at (+-1, +-1), class 1 where x * y > 0:
 // no straight line separates the classes, so the hidden layer has to be trained, not only the output.
 import { describe, expect, it } from 'vitest';
-import { bce, initParams, Network, planNetwork, Rng, type NetworkPlan } from '../src/nn/index.ts';
+import { bce, initParams, Network, planNetwork, type NetworkPlan } from '../src/nn/index.ts';
+import { Rng } from '../src/random/rng.ts';
 import { mlp } from './helpers/networks.ts';
 import { addWeightDecay, clipByGlobalNorm, createOptimizer, learningRateAt, type OptimizerSpec } from '../src/optim/index.ts';
 

@@ -1,6 +1,6 @@
 // Optimizer state and the thread split: both must reproduce the plain run bit for bit.
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/nn/index.ts';
+import { Rng } from '../src/random/rng.ts';
 import { createOptimizer, GRADIENT_OPTIMIZER_TYPES, type Optimizer, type OptimizerSpec, type OptimizerState } from '../src/optim/index.ts';
 
 const SPECS: OptimizerSpec[] = [

@@ -30,7 +30,7 @@ import { initParams } from '../nn/init.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import type { LayerSpec } from '../nn/layers/spec.ts';
 import { denseStack, describeLayer } from '../nn/plan.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { shapeSize } from '../nn/shape.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { createCore, defaultWorkers, type Core, type KernelChoice } from '../core/index.ts';

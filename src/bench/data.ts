@@ -546,7 +546,7 @@ async function compare(o: Options): Promise<void> {
  */
 async function makePhotos(o: Options, out: string): Promise<void> {
   const { default: sharp } = await import('sharp');
-  const { Rng } = await import('../nn/rng.ts');
+  const { Rng } = await import('../random/rng.ts');
   const { mkdirSync } = await import('node:fs');
   const found = await findImages(o.data);
   const files = sampleFiles(found.files.filter((f) => f.label !== null), o.limit ?? 2500);

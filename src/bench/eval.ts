@@ -42,7 +42,7 @@ import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { denseStack, planNetwork } from '../nn/plan.ts';
 import { initParams } from '../nn/init.ts';
 import type { Model } from '../io/model-file.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { median, positiveOption as positive } from './common.ts';
 
 const REFERENCE: NetworkSpec = { input: { height: 64, width: 64, channels: 3 }, layers: denseStack([256, 64], 'relu') };

@@ -31,7 +31,7 @@ import { EXIT, UserError } from '../errors.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { denseStack, planNetwork } from '../nn/plan.ts';
 import { initParams } from '../nn/init.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { reportError } from '../cli/common.ts';
 import { epochOrder, fillBatch } from '../data/batches.ts';
 import { prepareData } from '../train/data.ts';

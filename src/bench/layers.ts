@@ -34,7 +34,7 @@ import type { Mode } from '../nn/layers/layer.ts';
 import type { LayerSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
 import { formatShape, shapeSize, type Shape } from '../nn/shape.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { median, positiveOption } from './common.ts';
 
 const B = 64;

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { sigmoid } from '../nn/activations.ts';
 import type { Mode } from '../nn/layers/layer.ts';
 import { LOSSES, type Loss } from '../nn/losses.ts';
-import { noiseKey } from '../nn/noise.ts';
+import { noiseKey } from '../random/noise.ts';
 import { initStats } from '../nn/init.ts';
 import type { NetworkPlan } from '../nn/plan.ts';
 import { shapeSize } from '../nn/shape.ts';

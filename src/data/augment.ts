@@ -16,7 +16,7 @@
  *   contrast C:  c uniform in [1 - C, 1 + C], the factor about mid-grey
  */
 import { epochFlips, epochSeed, STREAM, type BatchAugmentation } from './batches.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 
 /** The config fields (data section) that turn augmentation on. */
 export interface AugmentationSettings {

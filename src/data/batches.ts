@@ -23,7 +23,7 @@
  * Nothing here allocates per sample or per batch: the caller owns and reuses every buffer.
  */
 import { imageGeometry, type ImageGeometry, type Preprocessing } from './preprocessing.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 
 /**
  * The stream seed for (seed, epoch, purpose), so each epoch's shuffle and each kind of augmentation

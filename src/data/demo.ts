@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { UserError } from '../errors.ts';
 import { makeFolder } from '../io/files.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { isImageName, LABEL_NAMES, type Label } from './find.ts';
 
 /** HSV (h in degrees, s and v in [0, 1]) to RGB bytes. */

@@ -3,7 +3,7 @@
  * (+-1, +-1), label 1 when the signs differ. Not linearly separable: a hidden layer is needed.
  * x is (count, 2), y is (count).
  */
-import type { Rng } from '../nn/rng.ts';
+import type { Rng } from '../random/rng.ts';
 
 export function xorClusters(count: number, rng: Rng, spread = 0.35): { x: Float32Array; y: Float32Array } {
   const x = new Float32Array(count * 2);

@@ -5,7 +5,5 @@ export * from './init.ts';
 export * from './layers/index.ts';
 export * from './losses.ts';
 export * from './network.ts';
-export * from './noise.ts';
 export * from './plan.ts';
-export * from './rng.ts';
 export * from './shape.ts';

@@ -15,7 +15,7 @@
 import type { Floats } from './activations.ts';
 import type { LayerSpec } from './layers/spec.ts';
 import type { NetworkPlan } from './plan.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../random/rng.ts';
 
 export const INIT_NAMES = ['auto', 'he', 'xavier'] as const;
 export type InitName = (typeof INIT_NAMES)[number];

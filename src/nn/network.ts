@@ -16,7 +16,7 @@
 import { sigmoid, type Floats } from './activations.ts';
 import type { LayerPass, Mode } from './layers/layer.ts';
 import type { Loss } from './losses.ts';
-import { noiseKey } from './noise.ts';
+import { noiseKey } from '../random/noise.ts';
 import type { NetworkPlan } from './plan.ts';
 import { shapeSize } from './shape.ts';
 import { initStats } from './init.ts';

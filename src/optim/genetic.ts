@@ -36,7 +36,7 @@
  * the same fitness values give the same population bit for bit; getState/setState capture the
  * population, fitness, generation, sigma and the Rng state, so a resumed run continues exactly.
  */
-import type { Rng } from '../nn/rng.ts';
+import type { Rng } from '../random/rng.ts';
 
 export const SELECTION_NAMES = ['tournament', 'rank'] as const;
 export const CROSSOVER_NAMES = ['uniform', 'one-point'] as const;

@@ -10,7 +10,7 @@
  */
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import { createOptimizer, type OptimizerSpec } from '../optim/index.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Exponentially weighted averages

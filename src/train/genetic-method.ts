@@ -30,7 +30,7 @@ import type { Config, GeneticConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import type { NetworkPlan } from '../nn/plan.ts';
 import { initParams, type InitName } from '../nn/init.ts';
-import type { Rng } from '../nn/rng.ts';
+import type { Rng } from '../random/rng.ts';
 import { GeneticAlgorithm, type GeneticSpec } from '../optim/genetic.ts';
 import type { SavedState } from '../io/checkpoint.ts';
 import type { Engine, TrainMethod } from './engine.ts';

@@ -14,7 +14,7 @@ import type { Checkpoint, EpochMetrics } from '../io/checkpoint.ts';
 import { initParams } from '../nn/init.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import { batchCount, fillBatch } from '../data/batches.ts';
 import { EpochBatches } from './epoch-batches.ts';

@@ -28,7 +28,7 @@ import { UserError } from '../errors.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { initParams } from '../nn/init.ts';
 import { planNetwork } from '../nn/plan.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng } from '../random/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
 import { prepareData } from './data.ts';
 import { optimizerSpec, type Engine } from './engine.ts';

@@ -9,7 +9,7 @@
  *   infer      y = x
  *   backward   dx = dy * mask
  */
-import { dropThreshold, noiseBits } from '../noise.ts';
+import { dropThreshold, noiseBits } from '../../random/noise.ts';
 import { shapeSize } from '../shape.ts';
 import type { LayerKind } from './layer.ts';
 import type { DropoutSpec } from './spec.ts';
