@@ -14,8 +14,7 @@ import { findImages } from '../src/data/find.ts';
 import { decodeInputs } from '../src/eval/decode-inputs.ts';
 import { predictBatches } from '../src/eval/predict.ts';
 import { imageGeometry, shiftedGeometry, type Preprocessing } from '../src/data/preprocessing.ts';
-import { readModelFile } from '../src/io/files.ts';
-import { decodeModel, encodeModel } from '../src/io/model-file.ts';
+import { decodeModel, encodeModel, readModelFile } from '../src/io/model-file.ts';
 import { prepareData } from '../src/train/data.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 

@@ -2,10 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModelFile, writeModelFile } from '../src/io/files.ts';
 import { Network, initParams, planNetwork, type LayerSpec, type NetworkSpec } from '../src/nn/index.ts';
 import { Rng } from '../src/random/rng.ts';
-import { encodeModel, type Model } from '../src/io/model-file.ts';
+import { encodeModel, type Model, readModelFile, writeModelFile } from '../src/io/model-file.ts';
 import { encodeFloats } from '../src/io/json-document.ts';
 import { rmSync } from 'node:fs';
 

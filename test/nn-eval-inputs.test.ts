@@ -24,8 +24,7 @@ import { parseEvalCli } from '../src/cli/eval-options.ts';
 import { UserError } from '../src/errors.ts';
 import { printable } from '../src/eval/formats.ts';
 import { listImageFolder, readLines } from '../src/eval/inputs.ts';
-import { writeModelFile } from '../src/io/files.ts';
-import { decodeModel, encodeModel } from '../src/io/model-file.ts';
+import { decodeModel, encodeModel, writeModelFile } from '../src/io/model-file.ts';
 import { makeTempDir, removeTempDir } from './helpers/images.ts';
 import { builtPackage, runShell, sh, handSetModel } from './nn-eval-helpers.ts';
 

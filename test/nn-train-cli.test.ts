@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModelFile } from '../src/io/files.ts';
+import { readModelFile } from '../src/io/model-file.ts';
 import { decodeCheckpoint } from '../src/io/checkpoint.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 

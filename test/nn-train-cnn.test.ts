@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/config/load.ts';
 import { createCore } from '../src/core/index.ts';
-import { readModelFile } from '../src/io/files.ts';
+import { readModelFile } from '../src/io/model-file.ts';
 import { train } from '../src/train/loop.ts';
 import { RunFolder } from '../src/train/run-folder.ts';
 import { coreAssets } from './core-helpers.ts';

@@ -10,7 +10,7 @@ import { numberOrString } from '../src/cli/common.ts';
 import { finishedRun } from '../src/cli/nn-train.ts';
 import { loadConfigFile } from '../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../src/config/schema.ts';
-import { readModelFile } from '../src/io/files.ts';
+import { readModelFile } from '../src/io/model-file.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { checkpointTooLarge } from '../src/train/loop.ts';
 import { RunFolder } from '../src/train/run-folder.ts';

@@ -7,7 +7,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSy
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeModelFile } from '../src/io/files.ts';
+import { writeModelFile } from '../src/io/model-file.ts';
 import { decodeCheckpoint } from '../src/io/checkpoint.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 import { resizeWhen, runInTerminal, Screen, visible } from './helpers/terminal.ts';

@@ -37,7 +37,7 @@ import { decodeInputs } from '../eval/decode-inputs.ts';
 import { createFormatter } from '../eval/formats.ts';
 import { inputItems, labelOfFile, listImageFolder, planInputs, plannedCount, type InputPlan } from '../eval/inputs.ts';
 import { predictBatches } from '../eval/predict.ts';
-import { readModelFile, writeModelFile } from '../io/files.ts';
+import { readModelFile, writeModelFile } from '../io/model-file.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { denseStack, planNetwork } from '../nn/plan.ts';
 import { initParams } from '../nn/init.ts';

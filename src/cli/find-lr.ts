@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { EXIT, UserError, describeFsError } from '../errors.ts';
-import { makeFolder, writeFileAtomic } from '../io/files.ts';
+import { makeFolder, writeFileAtomic } from '../files.ts';
 import { lrFindSvg } from '../report/lr-find-chart.ts';
 import { findLearningRate } from '../train/lr-find.ts';
 import { defaultRunDir } from '../train/run-folder.ts';

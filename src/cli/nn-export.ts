@@ -17,7 +17,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import type { OnnxInputType } from '../export/onnx.ts';
-import { checkOutputFile, readModelFileOrRunFolder, writeFileAtomic } from '../io/files.ts';
+import { checkOutputFile, writeFileAtomic } from '../files.ts';
+import { readModelFileOrRunFolder } from '../io/model-file.ts';
 import { NN_TRAIN_VERSION } from '../version.ts';
 import { parseOrHelp, runCommand } from './common.ts';
 

@@ -13,7 +13,7 @@
 import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
-import { writeFileAtomic } from '../io/files.ts';
+import { writeFileAtomic } from '../files.ts';
 import { ewaFigureSvg, ravineFigureSvg } from '../report/figure-charts.ts';
 import { ewaFigure, RAVINE_DEFAULTS, ravineFigure } from '../report/figures.ts';
 import { runCommand } from './common.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { EXIT } from '../errors.ts';
-import { writeFileAtomic } from '../io/files.ts';
+import { writeFileAtomic } from '../files.ts';
 import { compareChartSvg, type RaceRun } from '../report/compare-chart.ts';
 import { train } from '../train/loop.ts';
 import { defaultRunDir, RunFolder } from '../train/run-folder.ts';

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { describeFound, expectedText, isSafeIntegerBound, jsonPath } from './issues.ts';
-import { readTextFile } from '../io/files.ts';
+import { readTextFile } from '../files.ts';
 import { checkJsonText, JsonTextError, lineColumn } from './json-text.ts';
 import { LAYER_KINDS } from '../nn/layers/index.ts';
 import { planNetwork, PlanError } from '../nn/plan.ts';

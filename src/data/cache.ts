@@ -29,7 +29,7 @@ import { homedir, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DECODER_ID, bytesPerImage, type DecodeSettings } from './decode.ts';
 import { resizeOf } from './preprocessing.ts';
-import { makeFolder, writeFileAtomic } from '../io/files.ts';
+import { makeFolder, writeFileAtomic } from '../files.ts';
 
 export const CACHE_MAGIC = 'NNTCACHE';
 export const CACHE_FORMAT_VERSION = 1;

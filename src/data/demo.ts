@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { UserError } from '../errors.ts';
-import { makeFolder } from '../io/files.ts';
+import { makeFolder } from '../files.ts';
 import { Rng } from '../random/rng.ts';
 import { isImageName, LABEL_NAMES, type Label } from './find.ts';
 

@@ -16,13 +16,18 @@
  * running means and variances), both cut by the plan of the layer list (src/nn/plan.ts).
  * Version 1 files (a dense stack: "architecture": { "inputSize", "hidden", "activation" }, no
  * statistics) still load: their weights have the same layout. Every failure names the field.
+ * readModelFile and writeModelFile read and write it on disk (atomically, see src/files.ts).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIVATION_NAMES } from '../nn/activations.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { denseStack, planNetwork, PlanError } from '../nn/plan.ts';
 import { FIT_NAMES, RESIZE_NAMES, type Preprocessing } from '../data/preprocessing.ts';
 import { describeFound } from '../config/issues.ts';
+import { UserError } from '../errors.ts';
+import { readTextFile, writeFileAtomic } from '../files.ts';
 import { layerSchema } from '../config/schema.ts';
 import { decodeFloats, encodeFloats, floatBufferSchema, ModelFormatError, parseDocument, parseJsonObject, type JsonValue } from './json-document.ts';
 
@@ -188,4 +193,33 @@ export function decodeModel(text: string): Model {
   const params = decodeFloats(weights, plan.paramCount, 'weights', 'weights');
   const stats = statistics === null ? new Float32Array(0) : decodeFloats(statistics, plan.statCount, 'statistics', 'statistics');
   return { network, preprocessing, params, stats, meta: (meta ?? {}) as Record<string, JsonValue> };
+}
+
+/** Loads a model file; every defect becomes one line naming the file and the field. */
+export function readModelFile(path: string): Model {
+  const text = readTextFile(path, 'the model file');
+  try {
+    return decodeModel(text);
+  } catch (err) {
+    if (err instanceof ModelFormatError) throw new UserError(`${path}: bad model file: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * readModelFile for a path given on a command line: a run folder given instead of its model gets a
+ * pointer to the model file inside.
+ */
+export function readModelFileOrRunFolder(path: string): Model {
+  try {
+    return readModelFile(path);
+  } catch (err) {
+    const inside = join(path, 'model.json');
+    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
+    throw err;
+  }
+}
+
+export function writeModelFile(path: string, model: Model): void {
+  writeFileAtomic(path, encodeModel(model));
 }

@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { validateConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { describeFsError, UserError } from '../errors.ts';
-import { makeFolder, readTextFile, writeFileAtomic, writeModelFile } from '../io/files.ts';
-import { ModelFormatError, type Model } from '../io/model-file.ts';
+import { makeFolder, readTextFile, writeFileAtomic } from '../files.ts';
+import { ModelFormatError, type Model, writeModelFile } from '../io/model-file.ts';
 import { lossChartSvg } from '../report/loss-chart.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type EpochMetrics } from '../io/checkpoint.ts';
 

@@ -1,11 +1,11 @@
 /**
- * File helpers kept apart from the math: atomic writes and reading model files.
+ * Files on disk, safely: atomic writes, bounded reads, mkdir -p, and checking an output path
+ * before any work. No file format lives here (the model file and the checkpoint are in src/io).
  */
 import { constants } from 'node:buffer';
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { describeFsError, UserError } from '../errors.ts';
-import { decodeModel, encodeModel, ModelFormatError, type Model } from './model-file.ts';
+import { describeFsError, UserError } from './errors.ts';
 
 let tempCounter = 0;
 
@@ -144,33 +144,4 @@ export function readTextFile(path: string, what: string, maxBytes: number = cons
   } finally {
     if (fd !== null) closeSync(fd);
   }
-}
-
-/** Loads a model file; every defect becomes one line naming the file and the field. */
-export function readModelFile(path: string): Model {
-  const text = readTextFile(path, 'the model file');
-  try {
-    return decodeModel(text);
-  } catch (err) {
-    if (err instanceof ModelFormatError) throw new UserError(`${path}: bad model file: ${err.message}`);
-    throw err;
-  }
-}
-
-/**
- * readModelFile for a path given on a command line: a run folder given instead of its model gets a
- * pointer to the model file inside.
- */
-export function readModelFileOrRunFolder(path: string): Model {
-  try {
-    return readModelFile(path);
-  } catch (err) {
-    const inside = join(path, 'model.json');
-    if (err instanceof UserError && existsSync(inside)) throw new UserError(`${err.message} (the run's model is ${inside})`, err.exitCode);
-    throw err;
-  }
-}
-
-export function writeModelFile(path: string, model: Model): void {
-  writeFileAtomic(path, encodeModel(model));
 }
