@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeChalk } from '../src/report/color.ts';
 import { progressText } from '../src/report/progress-text.ts';
-import { TrainReporter, type ReporterOptions } from '../src/report/train-reporter.ts';
+import { TrainReporter, type ReporterOptions } from '../src/cli/train-reporter.ts';
 
 function reporter(options: Partial<ReporterOptions> = {}) {
   let stderr = '';

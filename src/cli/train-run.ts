@@ -10,7 +10,7 @@ import { networkSpec } from '../config/schema.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { restoreTerminal } from '../report/status-line.ts';
-import { TrainReporter } from '../report/train-reporter.ts';
+import { TrainReporter } from './train-reporter.ts';
 import type { Engine } from '../train/engine.ts';
 import { createGeneticMethod } from '../train/genetic-method.ts';
 import type { TrainOptions, TrainResult } from '../train/loop.ts';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { terminalSupportsUnicode, textChart } from '../report/text-chart.ts';
-import { formatNumber, type TrainReporter } from '../report/train-reporter.ts';
+import { formatNumber, type TrainReporter } from './train-reporter.ts';
 import type { TrainEvent } from '../train/events.ts';
 import type { TrainResult } from '../train/loop.ts';
 import { RUN_FILES, type RunFolder } from '../train/run-folder.ts';

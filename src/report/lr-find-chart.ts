@@ -3,10 +3,19 @@
  * curve against the learning rate on a log axis, with the suggested rate, the rate halfway down the fall and
  * the minimum marked by vertical lines.
  */
-import type { LrFindResult } from '../train/lr-find.ts';
 import { lineChartSvg, type Series } from './line-chart.ts';
 
-export function lrFindSvg(result: Pick<LrFindResult, 'lrs' | 'losses' | 'smoothed' | 'suggestion'>, title = 'Learning-rate finder'): string {
+/** What the picture shows: the finder's result (src/train/lr-find.ts) fits it. */
+export interface LrFindCurve {
+  /** Per batch trained: its learning rate, its loss, the smoothed loss. */
+  lrs: number[];
+  losses: number[];
+  smoothed: number[];
+  /** The suggested rate, the rate halfway down the fall and the minimum, or null when none. */
+  suggestion: { lr: number; halfway: number; minimum: number } | null;
+}
+
+export function lrFindSvg(result: LrFindCurve, title = 'Learning-rate finder'): string {
   const finite = result.smoothed.filter(Number.isFinite);
   const lo = Math.min(...finite);
   // The y axis shows the smoothed curve and a little above its start: the blow-up at the end, and

@@ -10,12 +10,12 @@
  * --json adds one JSON object per event on stdout (start, dataset, epoch, warning, done); when stdout
  * is the same terminal, the bar is erased while a JSON line is written, so it never covers one.
  */
-import { layerTable } from './layer-table.ts';
+import { layerTable } from '../report/layer-table.ts';
 import type { ChalkInstance } from 'chalk';
 import type { TrainEvent } from '../train/events.ts';
-import type { ProgressStyle } from './color.ts';
-import { formatDuration, formatRate, progressText, type ProgressField } from './progress-text.ts';
-import { StatusLine, type TerminalStream } from './status-line.ts';
+import type { ProgressStyle } from '../report/color.ts';
+import { formatDuration, formatRate, progressText, type ProgressField } from '../report/progress-text.ts';
+import { StatusLine, type TerminalStream } from '../report/status-line.ts';
 
 export interface ReporterOptions {
   stderr: TerminalStream;
