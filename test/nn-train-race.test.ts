@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { raceTable, raceWinner, type RaceRow } from '../src/cli/race.ts';
+import { raceTable, raceWinner, type RaceRow } from '../src/train/race.ts';
 
 const rows: RaceRow[] = [
   { name: 'sgd', optimizer: 'sgd', bestValLoss: 0.63161, bestValAccuracy: 0.642, epochs: 8, seconds: 12.2, imagesPerSecond: 6213, status: 'completed' },
