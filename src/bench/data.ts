@@ -388,7 +388,7 @@ interface PillowRun {
   draft: { imagesPerSecond: number; cpuMsPerImage: number };
 }
 
-/** The reference script, in the source tree next to this file's source (dist/bench/ -> src/bench/). */
+/** The reference script, in the source tree next to this file's source (dist-bench/bench/ -> src/bench/). */
 function pillowScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const script = [join(here, 'pillow_reference.py'), join(here, '..', '..', 'src', 'bench', 'pillow_reference.py')].find((f) => existsSync(f));

@@ -2,7 +2,7 @@
  * Adam against the genetic algorithm: best validation loss against wall-clock training time, on
  * the same network, data, seed and gradient core.
  *
- *   npm run build && flock /tmp/bench.lock node dist/bench/genetic.js [--data DIR] [options]
+ *   npm run build && flock /tmp/bench.lock node dist-bench/bench/genetic.js [--data DIR] [options]
  *
  * Problems:
  *   xor      synthetic, in memory: XOR as four Gaussian clusters around (+-1, +-1) (label 1 when the
@@ -204,7 +204,7 @@ async function race(problem: Problem, who: Contender, seconds: number, workers: 
 }
 
 
-const USAGE = 'usage: node dist/bench/genetic.js [--data DIR] [--limit N] [--size S] [--seconds S] [--xor-seconds S] [--runs R] [--workers N]';
+const USAGE = 'usage: node dist-bench/bench/genetic.js [--data DIR] [--limit N] [--size S] [--seconds S] [--xor-seconds S] [--runs R] [--workers N]';
 
 function parseCommandLine(argv: string[]) {
   try {

@@ -3,7 +3,7 @@
  * rate; `nn-train --lr <that rate>` then trains the config for --epochs; the table says how the
  * loss went.
  *
- *   npm run build && node dist/bench/lr-finder.js --data DIR [--epochs N] [--out DIR] CONFIG...
+ *   npm run build && node dist-bench/bench/lr-finder.js --data DIR [--epochs N] [--out DIR] CONFIG...
  *
  * A run counts as diverged when a loss is not finite, or when its last epoch's training loss is
  * above its first epoch's (training made things worse), or when its best validation loss is no
