@@ -187,7 +187,6 @@ export type Config = z.infer<typeof configSchema>;
 export type OptimizerConfig = Config['optimizer'];
 export type GradientOptimizerConfig = Exclude<OptimizerConfig, { type: 'genetic' }>;
 export type GeneticConfig = Extract<OptimizerConfig, { type: 'genetic' }>;
-export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});
 

@@ -11,7 +11,7 @@
  */
 import { LAYER_KINDS, ShapeError, type LayerKind, type ParamInit, type SavedDecl } from './layers/index.ts';
 import type { LayerSpec, LayerType, NetworkSpec } from './layers/spec.ts';
-import { formatShape, shapeSize, type Shape } from './shape.ts';
+import { formatShape, type Shape } from './shape.ts';
 
 /** A slice of the parameter vector. */
 export interface ParamSlice {
@@ -121,11 +121,6 @@ export function planNetwork(net: NetworkSpec): NetworkPlan {
 export function describeLayer(spec: LayerSpec): string {
   const details = (LAYER_KINDS[spec.type] as LayerKind).describe(spec);
   return details ? `${spec.type} ${details}` : spec.type;
-}
-
-/** Values per sample at the input of layer l (l = layers.length: the output). */
-export function activationSize(plan: NetworkPlan, l: number): number {
-  return shapeSize(l < plan.layers.length ? plan.layers[l]!.input : plan.layers[plan.layers.length - 1]!.output);
 }
 
 /** The spec of a dense stack: hidden layers of `hidden` units with `activation` ('linear': none), then the output. */

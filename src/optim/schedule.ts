@@ -17,8 +17,6 @@ export type ScheduleSpec =
   | { type: 'step'; every: number /* epochs */; factor: number }
   | { type: 'cosine'; minLr: number /* floor, absolute */ };
 
-export const SCHEDULE_TYPES = ['constant', 'step', 'cosine'] as const satisfies readonly ScheduleSpec['type'][];
-
 export function learningRateAt(
   baseLr: number,
   schedule: ScheduleSpec,
