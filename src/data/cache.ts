@@ -185,7 +185,7 @@ export function readCache(file: string, key: string, settings: DecodeSettings): 
 }
 
 /**
- * Writes a cache file atomically (src/io/files.ts: temp file, fsync, rename), so a crash leaves the
+ * Writes a cache file atomically (src/files.ts: temp file, fsync, rename), so a crash leaves the
  * old file or the new one, never a torn one.
  */
 export function writeCache(file: string, contents: CacheContents): void {
