@@ -1,7 +1,7 @@
 /**
- * Reads the zod schema back as rows (path, type, default, description): the README's config table,
- * `--help`'s defaults and the config error messages all come from here, so they cannot drift
- * from the schema.
+ * Reads the zod schema back as rows (path, type, default, description): the tables of the config
+ * reference (src/config/README.md), `--help`'s defaults and the config error messages all come
+ * from here, so they cannot drift from the schema.
  */
 import type { z } from 'zod';
 import { configSchema, layerSchema } from './schema.ts';
@@ -154,7 +154,7 @@ export function configRow(path: string): ConfigRow {
   return row;
 }
 
-/** The README table: one Markdown row per field. */
+/** The config reference's table (src/config/README.md): one Markdown row per field. */
 export function configTableMarkdown(): string {
   const lines = ['| field | type | default | meaning |', '| --- | --- | --- | --- |'];
   for (const r of describeConfig()) {
@@ -165,7 +165,7 @@ export function configTableMarkdown(): string {
   return lines.join('\n');
 }
 
-/** One row per field of each layer type of model.layers (the README's layer table). */
+/** One row per field of each layer type of model.layers (the layer table of src/config/README.md). */
 export function describeLayers(): { type: string; description: string; fields: ConfigRow[] }[] {
   return (def(layerSchema as AnySchema).options as AnySchema[]).map((option) => {
     const shape = def(option).shape as Record<string, AnySchema>;
@@ -180,7 +180,7 @@ export function describeLayers(): { type: string; description: string; fields: C
   });
 }
 
-/** The README's layer table: one Markdown row per layer type and field. */
+/** The layer table of src/config/README.md: one Markdown row per layer type and field. */
 export function layerTableMarkdown(): string {
   const lines = ['| `type` | field | type | default | meaning |', '| --- | --- | --- | --- | --- |'];
   const esc = (s: string) => s.replace(/\|/g, '\\|');

@@ -1,7 +1,8 @@
 /**
  * The training config: one zod schema, the single source of truth for every field, its type,
- * its default and its description. `nn-train --help`, `--print-config` and the README's config
- * table are all derived from it (a test checks the README against `describeConfig()`).
+ * its default and its description. `nn-train --help`, `--help-config` and the config reference
+ * (src/config/README.md) are all derived from it (test/config.test.ts checks that file against
+ * `describeConfig()`).
  *
  * Every object is strict: an unknown key (a typo such as "learningrate") is an error, never ignored.
  */
@@ -26,7 +27,7 @@ const dataSchema = z
     resize: z
       .enum(RESIZE_NAMES)
       .default('linear')
-      .describe('how images are resized: linear (JPEGs decoded at 1/2, 1/4 or 1/8 scale by libjpeg, then antialiased bilinear; the fast one), or sharp\'s nearest, cubic, mitchell or lanczos3 (slower; lanczos3 was the only one before)'),
+      .describe('how images are resized: linear (JPEGs decoded at 1/2, 1/4 or 1/8 scale by libjpeg, then antialiased bilinear; the fast one), or sharp\'s nearest, cubic, mitchell or lanczos3 (slower)'),
     validation: z.number().min(0.01).max(0.9).default(0.2).describe('fraction of the images held out for validation (stratified)'),
     flip: z.boolean().default(false).describe('augment training batches with random horizontal flips'),
     shift: z
