@@ -199,7 +199,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
     }
     await writeOut(formatter.end());
   } finally {
-    progress.clear();
+    progress.stop();
     const core = await engine.catch(() => null);
     if (core !== null) await core.close();
   }

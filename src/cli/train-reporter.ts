@@ -1,9 +1,9 @@
 /**
  * Shows training events to a person or a program. What a person sees on stderr depends on the
  * progress style (chosen by progressStyle in color.ts):
- *   - live (stderr is a terminal): a progress bar redrawn in place (decoding, then each epoch with
- *     its loss, ETA, images/s and the ETA of the whole run), fitted to the window's width, and one
- *     summary line per epoch above it;
+ *   - live (stderr is a terminal): cli-progress bars redrawn in place (status-line.ts): decoding,
+ *     then each epoch with its loss, ETA, images/s and the ETA of the whole run, fitted to the
+ *     window's width, and one summary line per epoch above them;
  *   - plain (not a terminal, TERM=dumb, --no-progress): the summary lines, and a progress line when
  *     nothing was printed for PLAIN_PROGRESS_SECONDS; nothing is redrawn, no cursor movement;
  *   - none (--quiet): errors only.
@@ -14,8 +14,9 @@ import { layerTable } from '../report/layer-table.ts';
 import type { ChalkInstance } from 'chalk';
 import type { TrainEvent } from '../train/events.ts';
 import type { ProgressStyle } from '../report/color.ts';
-import { formatDuration, formatRate, progressText, type ProgressField } from '../report/progress-text.ts';
-import { StatusLine, type TerminalStream } from '../report/status-line.ts';
+import { etaOf, formatDuration, formatRate, progressText, rateOf, type ProgressField } from '../report/progress-text.ts';
+import { ProgressBar, type TerminalStream } from '../report/status-line.ts';
+import type { Options, Params } from 'cli-progress';
 
 export interface ReporterOptions {
   stderr: TerminalStream;
@@ -44,13 +45,60 @@ export function formatExtra(extra: Readonly<Record<string, number>> | undefined)
   return extra ? Object.entries(extra).map(([k, v]) => ` | ${k} ${formatNumber(v)}`).join('') : '';
 }
 
+/** What the epoch bar shows besides cli-progress's value, total and ETA (its payload). */
+interface EpochPayload {
+  /** "epoch 2/10"; undefined before the epoch's first batch: nothing is drawn then. */
+  label?: string;
+  loss: string;
+  imagesPerSecond: number;
+  extras: ProgressField[];
+  /** The batch the bar started from (a resumed epoch starts at its checkpoint's batch). */
+  first: number;
+  /** Epochs after this one, or null when the run's length is not known. */
+  epochsLeft: number | null;
+  /** Seconds the last finished epoch took (validation included), for the ETA of the run. */
+  lastEpochSeconds: number | null;
+}
+
+/** The decoding bar: "decoding ███░░ 120/600 images | 310 img/s | ETA 0:02". */
+function decodeFormat(options: Options, params: Params, payload: { first: number }): string {
+  const fields = [
+    { text: `${formatRate(rateOf(params, payload.first))} img/s`, rank: 2 },
+    { text: `ETA ${formatDuration(etaOf(params))}`, rank: 1 },
+  ];
+  return progressText(options, params, { label: 'decoding', unit: 'images', fields });
+}
+
+/** The epoch bar: "epoch 2/10 ███░░ 19/38 | loss 0.3494 | 9,260 img/s | ETA 0:04 | run ETA 1:20". */
+function epochFormat(options: Options, params: Params, p: EpochPayload): string {
+  if (p.label === undefined) return '';
+  const eta = etaOf(params);
+  // The length of an epoch: the last one's, or in the first this one's so far plus its ETA.
+  const elapsed = (Date.now() - params.startTime) / 1000;
+  const perEpoch = p.lastEpochSeconds ?? (eta !== null ? ((elapsed + eta) * params.total) / (params.total - p.first) : null);
+  const fields: ProgressField[] = [
+    { text: p.loss, rank: 1 },
+    ...p.extras,
+    { text: `${formatRate(p.imagesPerSecond)} img/s`, rank: 3 },
+    { text: `ETA ${formatDuration(eta)}`, rank: 2 },
+  ];
+  if (p.epochsLeft !== null && p.epochsLeft > 0) {
+    const runEta = eta !== null && perEpoch !== null ? eta + p.epochsLeft * perEpoch : null;
+    fields.push({ text: `run ETA ${formatDuration(runEta)}`, rank: 4 });
+  }
+  return progressText(options, params, { label: p.label, fields });
+}
+
 export class TrainReporter {
-  private readonly status: StatusLine | null;
+  /** The live bars (null unless the style is live). */
+  private readonly decodeBar: ProgressBar | null;
+  private readonly epochBar: ProgressBar | null;
   private readonly now: () => number;
   private jsonStopped = false;
   /** When the last line for people was written (plain progress waits PLAIN_PROGRESS_SECONDS after it). */
   private lastLine: number;
   private epochs: number | null = null;
+  private batchesPerEpoch = 0;
   /** Decoding: when the first progress event came. */
   private decodeStart: number | null = null;
   /** The epoch under way: when it started and how many of its batches were done before (a resume). */
@@ -61,15 +109,25 @@ export class TrainReporter {
 
   constructor(private readonly o: ReporterOptions) {
     this.now = o.now ?? (() => performance.now());
-    this.status = o.progress === 'live' && !o.quiet ? new StatusLine(o.stderr, { now: this.now }) : null;
+    const live = o.progress === 'live' && !o.quiet;
+    // The ETA over about the last second of decoding, and the last 100 batches of an epoch.
+    this.decodeBar = live ? new ProgressBar(o.stderr, { format: decodeFormat, etaBuffer: 1000 }) : null;
+    this.epochBar = live ? new ProgressBar(o.stderr, { format: epochFormat, etaBuffer: 100 }) : null;
     this.lastLine = this.now();
     this.epochStart = this.now();
+  }
+
+  /** The bar on the screen, if any. */
+  private get bar(): ProgressBar | null {
+    if (this.decodeBar?.isActive) return this.decodeBar;
+    return this.epochBar?.isActive ? this.epochBar : null;
   }
 
   private line(text: string): void {
     if (this.o.quiet) return;
     this.lastLine = this.now();
-    if (this.status) this.status.print(text);
+    const bar = this.bar;
+    if (bar) bar.print(text);
     else this.o.stderr.write(text + '\n');
   }
 
@@ -86,8 +144,16 @@ export class TrainReporter {
 
   private writeJson(e: TrainEvent): void {
     const text = JSON.stringify(e) + '\n';
-    if (this.status && this.o.stdout.isTTY) this.status.around(() => this.o.stdout.write(text));
+    const bar = this.bar;
+    if (bar && this.o.stdout.isTTY) bar.around(() => this.o.stdout.write(text));
     else this.o.stdout.write(text);
+  }
+
+  /** A new epoch: its bar runs from now (its time counts in the ETA), drawn from its first batch on. */
+  private startEpoch(): void {
+    this.epochStart = this.now();
+    this.firstBatch = null;
+    this.epochBar?.start(this.batchesPerEpoch, 0, { first: 0 });
   }
 
   handle = (e: TrainEvent): void => {
@@ -95,22 +161,18 @@ export class TrainReporter {
     const c = this.o.chalk;
     switch (e.event) {
       case 'decode': {
+        if (this.decodeBar && !this.decodeBar.isActive) this.decodeBar.start(e.total, e.done, { first: e.done });
+        this.decodeBar?.update(e.done);
         const now = this.now();
         this.decodeStart ??= now;
         const seconds = (now - this.decodeStart) / 1000;
         const rate = seconds > 0 ? e.done / seconds : NaN;
         const eta = rate > 0 ? (e.total - e.done) / rate : null;
-        this.status?.update((width) =>
-          progressText(
-            { label: 'decoding', done: e.done, total: e.total, unit: 'images', fields: [{ text: `${formatRate(rate)} img/s`, rank: 2 }, { text: `ETA ${formatDuration(eta)}`, rank: 1 }] },
-            width,
-          ),
-        );
         this.plainProgress(() => `decoding: ${e.done}/${e.total} images, ${formatRate(rate)} img/s, ETA ${formatDuration(eta)}`);
         return;
       }
       case 'dataset':
-        this.status?.clear();
+        this.decodeBar?.stop();
         this.line(
           `${c.bold('data')}: ${e.images} images (${e.cats} cats, ${e.dogs} dogs)` +
             `${e.fromCache ? ' from the cache' : ''} in ${e.seconds.toFixed(1)} s; ` +
@@ -125,48 +187,55 @@ export class TrainReporter {
       case 'start':
         if (e.layers.length > 0) for (const row of layerTable(e.layers, e.statistics)) this.line(c.dim(row));
         this.epochs = e.epochs;
-        this.epochStart = this.now();
-        this.firstBatch = null;
+        this.batchesPerEpoch = e.batchesPerEpoch;
         this.line(
           `${c.bold(e.resumed ? 'resuming' : 'training')} ${e.name}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
             `${e.optimizer}, batch ${e.batchSize} (${e.batchesPerEpoch} per epoch), epochs ${e.firstEpoch}-${e.epochs}, ` +
             `${e.workers} worker${e.workers === 1 ? '' : 's'} (${e.kernel} kernels) -> ${e.runDir}`,
         );
+        this.startEpoch();
         return;
       case 'batch': {
-        // Batches per second over the batches this process trained in this epoch (a resumed epoch
-        // starts at its checkpoint's batch: the bar starts there too).
-        this.firstBatch ??= e.batch - 1;
-        const seconds = (this.now() - this.epochStart) / 1000;
-        const rate = seconds > 0 ? (e.batch - this.firstBatch) / seconds : NaN;
-        const epochEta = rate > 0 ? (e.batches - e.batch) / rate : null;
-        const perEpoch = this.lastEpochSeconds ?? (rate > 0 ? e.batches / rate : null);
-        const runEta = epochEta !== null && perEpoch !== null && this.epochs !== null ? epochEta + (this.epochs - e.epoch) * perEpoch : null;
         const label = `epoch ${e.epoch}${this.epochs !== null ? `/${this.epochs}` : ''}`;
         const loss = `loss ${formatNumber(e.smoothedLoss)}`;
-        const extras = Object.entries(e.extra ?? {}).map(([k, v], i) => ({ text: `${k} ${formatNumber(v)}`, rank: 5 + i }));
-        this.status?.update((width) => {
-          const fields: ProgressField[] = [
-            { text: loss, rank: 1 },
-            ...extras,
-            { text: `${formatRate(e.imagesPerSecond)} img/s`, rank: 3 },
-            { text: `ETA ${formatDuration(epochEta)}`, rank: 2 },
-          ];
-          if (this.epochs !== null && e.epoch < this.epochs) fields.push({ text: `run ETA ${formatDuration(runEta)}`, rank: 4 });
-          return progressText({ label, done: e.batch, total: e.batches, fields }, width);
-        });
+        // The first batch this process trains in this epoch. A resumed epoch starts at its
+        // checkpoint's batch: its bar starts again at the end of this batch (when it started is
+        // not known), and the rate counts the batches after it.
+        if (this.firstBatch === null) {
+          this.firstBatch = e.batch - 1;
+          if (this.epochBar && (!this.epochBar.isActive || this.firstBatch > 0)) this.epochBar.start(e.batches, e.batch, { first: e.batch });
+        }
+        if (this.epochBar) {
+          const payload: EpochPayload = {
+            label,
+            loss,
+            imagesPerSecond: e.imagesPerSecond,
+            extras: Object.entries(e.extra ?? {}).map(([k, v], i) => ({ text: `${k} ${formatNumber(v)}`, rank: 5 + i })),
+            first: this.firstBatch,
+            epochsLeft: this.epochs !== null ? this.epochs - e.epoch : null,
+            lastEpochSeconds: this.lastEpochSeconds,
+          };
+          this.epochBar.update(e.batch, payload);
+        }
         if (e.batch < e.batches) {
-          this.plainProgress(
-            () =>
+          this.plainProgress(() => {
+            // Batches per second over the batches this process trained in this epoch.
+            const seconds = (this.now() - this.epochStart) / 1000;
+            const rate = seconds > 0 ? (e.batch - this.firstBatch!) / seconds : NaN;
+            const epochEta = rate > 0 ? (e.batches - e.batch) / rate : null;
+            const perEpoch = this.lastEpochSeconds ?? (rate > 0 ? e.batches / rate : null);
+            const runEta = epochEta !== null && perEpoch !== null && this.epochs !== null ? epochEta + (this.epochs - e.epoch) * perEpoch : null;
+            return (
               `${label}: batch ${e.batch}/${e.batches}, ${loss}, ${formatRate(e.imagesPerSecond)} img/s${formatExtra(e.extra).replace(/ \|/g, ',')}, ` +
               `ETA ${formatDuration(epochEta)}` +
-              (runEta !== null && this.epochs !== null && e.epoch < this.epochs ? `, run ETA ${formatDuration(runEta)}` : ''),
-          );
+              (runEta !== null && this.epochs !== null && e.epoch < this.epochs ? `, run ETA ${formatDuration(runEta)}` : '')
+            );
+          });
         }
         return;
       }
       case 'epoch': {
-        this.status?.clear();
+        this.epochBar?.stop();
         this.lastEpochSeconds = e.seconds;
         const extra = e.extra ? '  ' + Object.entries(e.extra).map(([k, v]) => `${k} ${formatNumber(v)}`).join('  ') : '';
         this.line(
@@ -179,20 +248,21 @@ export class TrainReporter {
             (this.o.verbose ? `  lr ${e.lr === null ? '-' : e.lr.toPrecision(3)}  ${e.kernel} x${e.workers}` : '') +
             (e.best ? c.bold(' *') : ''),
         );
-        this.epochStart = this.now();
-        this.firstBatch = null;
+        if (e.epoch < e.epochs) this.startEpoch();
         return;
       }
       case 'warning':
         this.line(c.yellow(`warning: ${e.message}`));
         return;
       case 'done':
-        this.status?.clear();
+        this.close();
         return;
     }
   };
 
+  /** Stops the bars (erased, the cursor shown). */
   close(): void {
-    this.status?.clear();
+    this.decodeBar?.stop();
+    this.epochBar?.stop();
   }
 }

@@ -1,36 +1,35 @@
 /**
- * One live line at the bottom of a terminal (a progress bar), redrawn in place, that leaves no
- * trace when it goes away, whatever happened to the window meanwhile.
+ * The live line at the bottom of a terminal: a cli-progress bar (nn-train's decoding and epoch
+ * bars, nn-eval's progress). cli-progress keeps the bar's state, its ETA and its payload, calls the
+ * format function with the window's width, redraws at most `fps` times a second, hides the cursor
+ * while the bar runs and erases the bar when it stops (clearOnComplete). A bar is only made for a
+ * terminal: the caller chose the live style (color.ts progressStyle).
  *
- * Every frame is one write:
- *
- *   CR  ESC[?7l  text  ESC[J  ESC[?7h  CR
- *
- *   - CR: back to the start of the line (the terminal's own "^C" echo may have moved the cursor);
- *   - autowrap is off while the text is written, so a frame wider than the window (the window
- *     shrank after we measured it) is cut at the edge instead of wrapping onto a second row;
- *   - ESC[J erases the rest of the row and everything below it (what is left of a longer frame);
- *   - CR parks the cursor at the start of the line, hidden (ESC[?25l while a line is shown).
- *
- * Parking the cursor at column 0 is what makes a resize harmless. Terminals that reflow their
- * contents (tmux, VTE, kitty, iTerm2) split a line that no longer fits into several rows but keep
- * the cursor on its character, the first of the line; terminals that do not reflow (xterm) cut the
- * line. Either way the next ESC[J, written from there, erases all of the old frame. (A cursor left
- * at the end of the line would end up on the last of the rows, and erasing from there would leave
- * the first ones on the screen: the stale line of a resize.)
- *
- * A line for the log is written from the same place: CR ESC[J, the text and a newline, then the
- * frame again below it. Every exit path must call restoreTerminal() (src/cli/signals.ts and
- * src/cli/common.ts do), which erases the frames still shown and shows the cursor.
+ * cli-progress draws through a `terminal` object (its option of that name); ours, FrameTerminal,
+ * is the one thing written by hand here, because cli-progress's own terminal:
+ *   - leaves the cursor at the END of the frame ("ESC[1G text ESC[K"): a terminal that reflows on
+ *     resize (tmux, VTE, kitty) splits a line that no longer fits into several rows and keeps the
+ *     cursor on the last, so the next frame erases only that row and the others stay on the screen.
+ *     Each frame here is one write, `CR ESC[?7l text ESC[J ESC[?7h CR`: autowrap off while the
+ *     text is written (a frame wider than the window is cut, not wrapped; log lines above still
+ *     wrap), everything right of and below the frame's start erased, and the cursor parked at
+ *     column 0, the first character of the line, which reflowing terminals keep in place; from
+ *     there ESC[J erases every row of an old frame. ESC 7 / ESC 8 (cursorSave / cursorRestore) are
+ *     not written: a log line printed above the bar moves it, and restoring the saved row would
+ *     erase that log line;
+ *   - cannot print a log line above a running bar, nor let data on stdout pass (`--json` on the
+ *     same terminal, `nn-eval | head`): print(), around() and pause() below;
+ *   - is not erased on the way out of a failure: every bar running is stopped by restoreTerminal(),
+ *     which src/cli/signals.ts and src/cli/common.ts call on every exit path, and its redraw timer
+ *     is unref'd so that a bar a failure left running never keeps the process alive.
  */
+import cliProgress from 'cli-progress';
 
-/** What a StatusLine writes to: a TTY stream (process.stderr), or a fake one in tests. */
+/** What a bar writes to: process.stderr, or a fake one in tests. */
 export interface TerminalStream {
   write(text: string): boolean;
   /** Width of the terminal in characters (undefined: 80). */
   readonly columns?: number;
-  on?(event: 'resize', listener: () => void): unknown;
-  off?(event: 'resize', listener: () => void): unknown;
 }
 
 const HIDE_CURSOR = '\x1b[?25l';
@@ -39,115 +38,156 @@ const AUTOWRAP_OFF = '\x1b[?7l';
 const AUTOWRAP_ON = '\x1b[?7h';
 const ERASE_BELOW = '\x1b[J';
 
-/** Lines currently on the screen, for restoreTerminal. */
-const shown = new Set<StatusLine>();
+/** Redraws per second at most (cli-progress's `fps`); nn-eval's pause() lasts one frame. */
+const FPS = 10;
 
-/** Erases every live line and shows the cursor again: call it on every way out of the process. */
-export function restoreTerminal(): void {
-  for (const line of [...shown]) line.clear();
-}
+/** The calls cli-progress's SingleBar makes on its `terminal`. */
+class FrameTerminal {
+  /** The text of the frame on the screen, or null when none is. */
+  private shown: string | null = null;
+  /** The frame being written: cli-progress calls cursorTo(0), write(text), clearRight(). */
+  private text = '';
+  private linewrap = true;
+  /** No frame is drawn before this time (Date.now()): see pause(). */
+  private heldUntil = 0;
 
-export interface StatusLineOptions {
-  /** Milliseconds between two redraws at most (default 100: ten frames a second). */
-  interval?: number;
-  /** Clock in milliseconds (tests pass their own). */
-  now?: () => number;
-}
+  constructor(private readonly stream: TerminalStream) {}
 
-export class StatusLine {
-  /** Builds the frame's text for a width (the text must fit in `columns - 1` characters). */
-  private render: ((columns: number) => string) | null = null;
-  private lastDraw = -Infinity;
-  /** A redraw waiting for the interval to pass (the latest render is drawn then). */
-  private timer: NodeJS.Timeout | null = null;
-  private readonly interval: number;
-  private readonly now: () => number;
-  private readonly onResize = () => this.redraw();
-
-  constructor(
-    private readonly stream: TerminalStream,
-    options: StatusLineOptions = {},
-  ) {
-    this.interval = options.interval ?? 100;
-    this.now = options.now ?? (() => performance.now());
+  isTTY(): boolean {
+    return true;
   }
 
-  /** Whether a frame is on the screen. */
-  get visible(): boolean {
-    return shown.has(this);
-  }
-
-  /** Usable width: one column less than the terminal's, so that the cursor never sits past the edge. */
-  private get width(): number {
+  /** One column less than the terminal's, so that the cursor never sits past the edge. */
+  getWidth(): number {
     return Math.max(1, (this.stream.columns || 80) - 1);
   }
 
-  /**
-   * Shows `render(width)` as the live line, at most once per interval: an update that comes sooner
-   * is drawn when the interval is up (`force` draws now).
-   */
-  update(render: (columns: number) => string, force = false): void {
-    this.render = render;
-    const wait = this.interval - (this.now() - this.lastDraw);
-    if (force || wait <= 0) return this.redraw();
-    // Unref'd: a pending frame never keeps the process alive.
-    this.timer ??= setTimeout(() => this.redraw(), wait).unref();
+  cursorSave(): void {}
+  cursorRestore(): void {}
+
+  cursor(visible: boolean): void {
+    this.stream.write(visible ? SHOW_CURSOR : HIDE_CURSOR);
   }
 
-  private redraw(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.render === null) return;
-    let prefix = '';
-    if (!this.visible) {
-      shown.add(this);
-      this.stream.on?.('resize', this.onResize);
-      prefix = HIDE_CURSOR;
-    }
-    this.lastDraw = this.now();
-    this.stream.write(prefix + this.frame());
+  lineWrapping(enabled: boolean): void {
+    this.linewrap = enabled;
   }
 
-  private frame(): string {
-    const text = fitWidth(this.render!(this.width), this.width);
-    return `\r${AUTOWRAP_OFF}${text}${ERASE_BELOW}${AUTOWRAP_ON}\r`;
+  cursorTo(): void {
+    this.text = '';
   }
 
-  /** Writes a line of the log above the live line (which stays). `text` must not end in a newline. */
+  write(text: string): void {
+    this.text += text;
+  }
+
+  clearRight(): void {
+    if (Date.now() < this.heldUntil) return;
+    this.shown = this.text;
+    this.stream.write(this.frame(this.text));
+  }
+
+  clearLine(): void {
+    if (this.shown === null) return;
+    this.shown = null;
+    this.stream.write(`\r${ERASE_BELOW}`);
+  }
+
+  newline(): void {
+    this.stream.write('\n');
+  }
+
+  private frame(text: string): string {
+    return this.linewrap ? `\r${text}${ERASE_BELOW}\r` : `\r${AUTOWRAP_OFF}${text}${ERASE_BELOW}${AUTOWRAP_ON}\r`;
+  }
+
   print(text: string): void {
-    this.stream.write(this.visible ? `\r${ERASE_BELOW}${text}\n${this.frame()}` : `${text}\n`);
+    this.stream.write(this.shown === null ? `${text}\n` : `\r${ERASE_BELOW}${text}\n${this.frame(this.shown)}`);
   }
 
-  /**
-   * Runs `write` (output to another stream on the same terminal: --json lines on stdout) with the
-   * live line erased, then draws the line again below what it wrote.
-   */
   around(write: () => void): void {
-    if (!this.visible) return write();
+    if (this.shown === null) return write();
     this.stream.write(`\r${ERASE_BELOW}`);
     write();
-    this.stream.write(this.frame());
+    this.stream.write(this.frame(this.shown));
   }
 
-  /**
-   * Erases the live line and shows the cursor; the next output starts on the emptied row. The next
-   * frame waits an interval, so that output written after this (ours, or that of a program
-   * downstream: `nn-eval ... | head` writes on the same terminal) lands on a clean line first.
-   */
-  clear(): void {
-    this.render = null;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.lastDraw = this.now();
-    if (!this.visible) return;
-    shown.delete(this);
-    this.stream.off?.('resize', this.onResize);
-    this.stream.write(`\r${ERASE_BELOW}${SHOW_CURSOR}`);
+  pause(ms: number): void {
+    this.clearLine();
+    this.heldUntil = Date.now() + ms;
   }
 }
 
-/** `text` cut to `width` characters (code points; the live line holds no wide characters). */
-export function fitWidth(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : chars.slice(0, width).join('');
+/** Bars running now, for restoreTerminal. */
+const running = new Set<ProgressBar>();
+
+/** Stops every bar still running (erased, the cursor shown): call it on every way out of the process. */
+export function restoreTerminal(): void {
+  for (const bar of [...running]) bar.stop();
+}
+
+export interface ProgressBarOptions {
+  /** cli-progress's `format` as a function: the frame's text, at most params.maxWidth characters. */
+  format: cliProgress.GenericFormatter;
+  /** The ETA is the rate over this many updates (cli-progress's `etaBuffer`). */
+  etaBuffer: number;
+}
+
+/** A cli-progress SingleBar on the stream: start(total, value, payload), update(value, payload), stop(). */
+export class ProgressBar extends cliProgress.SingleBar {
+  private readonly frames: FrameTerminal;
+
+  constructor(stream: TerminalStream, options: ProgressBarOptions) {
+    const frames = new FrameTerminal(stream);
+    const settings: cliProgress.Options & { terminal: FrameTerminal } = {
+      ...options,
+      terminal: frames,
+      fps: FPS,
+      hideCursor: true,
+      linewrap: false,
+      clearOnComplete: true,
+      // Redrawn every frame even when its text is the same: the frame may have been erased (pause,
+      // a program downstream writing on this terminal) or cut by a resize.
+      forceRedraw: true,
+      gracefulExit: false, // signals.ts handles Ctrl-C: it stops the bars, then dies by the signal
+      barsize: 30,
+      barCompleteChar: '█',
+      barIncompleteChar: '░',
+    };
+    super(settings);
+    this.frames = frames;
+  }
+
+  override start(total: number, startValue: number, payload?: object): void {
+    running.add(this);
+    super.start(total, startValue, payload);
+  }
+
+  override stop(): void {
+    running.delete(this);
+    super.stop();
+  }
+
+  override render(): void {
+    super.render();
+    (this as unknown as { timer: NodeJS.Timeout | null }).timer?.unref();
+  }
+
+  /** Writes a line of the log above the bar (which stays). `text` must not end in a newline. */
+  print(text: string): void {
+    this.frames.print(text);
+  }
+
+  /** Runs `write` (--json lines on stdout, on the same terminal) with the bar erased, then draws it again. */
+  around(write: () => void): void {
+    this.frames.around(write);
+  }
+
+  /**
+   * Erases the bar, and draws none for one frame's time: the data nn-eval writes next may reach
+   * this terminal through a program downstream (`nn-eval ... | head`), which must find a clean line.
+   */
+  pause(): void {
+    this.frames.pause(1000 / FPS);
+  }
 }
