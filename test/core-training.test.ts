@@ -13,6 +13,9 @@ import { planNetwork } from '../src/nn/plan.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { createOptimizer } from '../src/optim/index.ts';
 import { addWeightDecay } from '../src/optim/regularize.ts';
+import { learningRateAt } from '../src/optim/schedule.ts';
+import { configSchema, type GradientOptimizerConfig } from '../src/config/schema.ts';
+import { gradientMethod } from '../src/train/engine.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
 import type { Core, CoreOptions } from '../src/core/index.ts';
 import { coreTracker, expectSameTrainingOnAnyThreadCount, fillPattern, mlp, normwiseError } from './core-helpers.ts';
@@ -87,6 +90,47 @@ describe('the fused optimizer pass', () => {
       expect(wasm.lastGradientNorm).toBeCloseTo(js.lastGradientNorm, 5);
     }
     expect(normwiseError(wasm.params, js.params)).toBeLessThan(1e-5);
+  });
+});
+
+describe('the training method (gradientMethod) gives the core the config\'s optimizer settings', () => {
+  const network = mlp(45, [10, 7], 'tanh');
+  const plan = planNetwork(network);
+  const optimizer = { type: 'adam', lr: 0.05, weightDecay: 0.1, clipNorm: 0.05, warmupSteps: 2, schedule: { type: 'step', every: 1, factor: 0.5 } };
+  // One core for every run (setOptimizer resets the optimizer's state; the weights are set anew).
+  let shared: Core | undefined;
+  const theCore = async (): Promise<Core> => (shared ??= await makeCore({ network, maxBatch: 6, loss: 'bce', workers: 1 }));
+
+  /** Weights after 4 batches of `optimizer` through gradientMethod (stepsPerEpoch 2, 4 steps in all). */
+  async function trainThroughMethod(overrides: Record<string, unknown>): Promise<Float32Array> {
+    const config = configSchema.parse({ optimizer: { ...optimizer, ...overrides } }).optimizer as GradientOptimizerConfig;
+    const core = await theCore();
+    initParams(plan, core.params, new Rng(4));
+    const method = gradientMethod(core, config, 2, 4);
+    for (let step = 0; step < 4; step++) {
+      fillBatch(core, step);
+      method.trainBatch(6, step);
+    }
+    return Float32Array.from(core.params);
+  }
+
+  it('the same weights as the core told the settings directly', async () => {
+    const core = await theCore();
+    initParams(plan, core.params, new Rng(4));
+    core.setOptimizer({ type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, { weightDecay: 0.1, clipNorm: 0.05 });
+    for (let step = 0; step < 4; step++) {
+      fillBatch(core, step);
+      core.trainStep(6, learningRateAt(0.05, { type: 'step', every: 1, factor: 0.5 }, 2, step, 2, 4), step);
+    }
+    const direct = bits(core.params);
+    expect(bits(await trainThroughMethod({}))).toEqual(direct);
+  });
+
+  it('each setting turned off changes them (so each one reaches the core and acts)', async () => {
+    const all = bits(await trainThroughMethod({}));
+    for (const off of [{ weightDecay: 0 }, { clipNorm: null }, { warmupSteps: 0 }, { schedule: { type: 'constant' } }]) {
+      expect(bits(await trainThroughMethod(off)), JSON.stringify(off)).not.toEqual(all);
+    }
   });
 });
 
