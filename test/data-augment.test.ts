@@ -262,10 +262,10 @@ describe('the model file records the decoded size, the window and the resize', (
 });
 
 describe('the training loop\'s batches (EpochBatches) carry the augmentation', () => {
-  const settings = { train: '', width: 16, height: 16, validation: 0.25, cache: null, flip: true, shift: 2, brightness: 0.2, contrast: 0.2 };
+  const settings = { train: '', width: 16, height: 16, validation: 0.25, flip: true, shift: 2, brightness: 0.2, contrast: 0.2 };
   /** Every training batch of `epoch` as EpochBatches writes it, and the same rows with no augmentation. */
   async function epochRows(data: { flip: boolean; shift: number; brightness: number; contrast: number }, epoch: number) {
-    const config = configSchema.parse({ data: { ...settings, ...data, train: images }, training: { seed: 5 } });
+    const config = configSchema.parse({ data: { ...settings, ...data, train: images, cache: join(dir, 'cache-batches') }, training: { seed: 5 } });
     const prepared = await prepareData(config, () => {}, null);
     const B = 8;
     const d = 16 * 16 * 3;
