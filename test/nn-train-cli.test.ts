@@ -190,10 +190,15 @@ describe('nn-train, end to end', () => {
       { name: 'kill-epoch-end', trigger: 'epoch', count: 1, delay: 'none' }, // while epoch 1's files are written
       { name: 'kill-mid-epoch', trigger: 'epoch', count: 1, delay: 'after-checkpoint' }, // inside epoch 2 (or later), once checkpoint 1 exists
     ];
-    /** Runs the config, kills it with SIGKILL at the moment, and says how many epochs it had reported. */
+    /**
+     * Runs the config, kills it with SIGKILL at the moment, and says how many epochs it reported in
+     * all (read to the end of its stdout: an epoch's event is written before its checkpoint, so the
+     * count bounds the checkpoint whatever this process's lag in reading it).
+     */
     const killAt = (m: Moment, out: string) =>
       new Promise<{ epochsSeen: number; signal: NodeJS.Signals | null }>((resolve) => {
         const child = spawn(process.execPath, [BIN, '--config', config, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        child.on('close', (_code, signal) => resolve({ epochsSeen, signal }));
         let text = '';
         let epochsSeen = 0;
         let fired = false;
@@ -207,11 +212,7 @@ describe('nn-train, end to end', () => {
             const count = m.trigger === 'start' ? (e.event === 'start' ? 1 : 0) : epochsSeen;
             if (!fired && e.event === m.trigger && count >= m.count) {
               fired = true;
-              const kill = () => {
-                const seen = epochsSeen;
-                child.kill('SIGKILL');
-                child.on('exit', (_c, signal) => resolve({ epochsSeen: seen, signal }));
-              };
+              const kill = () => child.kill('SIGKILL');
               if (m.delay !== 'after-checkpoint') setTimeout(kill, m.delay === 'short' ? 30 : 0);
               else {
                 // Once the epoch's checkpoint is on disk (fsync can be slow on a busy machine), a few
@@ -235,13 +236,15 @@ describe('nn-train, end to end', () => {
       expect(signal, m.name).toBe('SIGKILL'); // killed, not finished
       JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       if (!existsSync(join(out, 'last.json'))) {
-        // Killed before the first checkpoint: at most epoch 1's model and metrics, whole; --resume says so.
+        // Killed before the first checkpoint: at most epoch 1's files (its model is written just
+        // before its event, metrics.jsonl and loss.svg just after), each whole; --resume says
+        // there is nothing to resume. (A kill inside an atomic write leaves its hidden temp file.)
         expect(epochsSeen, m.name).toBeLessThanOrEqual(1);
-        const allowed = epochsSeen === 0 ? ['config.json'] : ['config.json', 'metrics.jsonl', 'model.json'];
-        // (A kill inside an atomic write leaves its hidden temp file, .NAME.PID.N.tmp, beside the whole NAME.)
-        for (const f of readdirSync(out)) expect(allowed, `${m.name}: ${f}`).toContain(f.replace(/^\.(.+)\.\d+\.\d+\.tmp$/, '$1'));
-        if (existsSync(join(out, 'model.json'))) expect(readModelFile(join(out, 'model.json')).meta.epoch, m.name).toBe(1);
-        if (existsSync(join(out, 'metrics.jsonl'))) expect(jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8')), m.name).toHaveLength(1);
+        const files = readdirSync(out).filter((f) => !/^\..+\.\d+\.\d+\.tmp$/.test(f));
+        for (const f of files) expect(['config.json', 'model.json', 'metrics.jsonl', 'loss.svg'], `${m.name}: ${f}`).toContain(f);
+        if (files.includes('model.json')) expect(readModelFile(join(out, 'model.json')).meta.epoch, m.name).toBe(1);
+        if (files.includes('metrics.jsonl')) expect(jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8')), m.name).toHaveLength(1);
+        if (files.includes('loss.svg')) expect(readFileSync(join(out, 'loss.svg'), 'utf8').trimEnd().endsWith('</svg>'), m.name).toBe(true);
         expect(() => RunFolder.open(out), m.name).toThrow(new UserError(`${out}: holds no last.json checkpoint to resume from`));
         continue;
       }
