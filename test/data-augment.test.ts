@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.ts';
 import { EpochAugmentation, epochAugmentation, type AugmentationSettings } from '../src/data/augment.ts';
-import { batchSource, epochFlips, fillBatch, fillInputs, pixelTable, type BatchAugmentation } from '../src/data/batches.ts';
+import { batchSource, epochFlips, epochOrder, fillBatch, fillInputs, pixelTable, type BatchAugmentation } from '../src/data/batches.ts';
 import { findImages } from '../src/data/find.ts';
 import { decodeInputs } from '../src/eval/decode-inputs.ts';
 import { predictBatches } from '../src/eval/predict.ts';
 import { imageGeometry, shiftedGeometry, type Preprocessing } from '../src/data/preprocessing.ts';
 import { decodeModel, encodeModel, readModelFile } from '../src/io/model-file.ts';
 import { prepareData } from '../src/train/data.ts';
+import { EpochBatches } from '../src/train/epoch-batches.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 
 const OFF: AugmentationSettings = { flip: false, shift: 0, brightness: 0, contrast: 0 };
@@ -256,6 +257,52 @@ describe('the model file records the decoded size, the window and the resize', (
       [{ ...base, cropLeft: 1 }, /preprocessing\.cropLeft: expected a whole number from 0 to 0/],
     ];
     for (const [p, message] of bad) expect(() => decodeModel(model(p))).toThrow(message);
+  });
+});
+
+describe('the training loop\'s batches (EpochBatches) carry the augmentation', () => {
+  const settings = { train: '', width: 16, height: 16, validation: 0.25, flip: true, shift: 2, brightness: 0.2, contrast: 0.2 };
+  /** Every training batch of `epoch` as EpochBatches writes it, and the same rows with no augmentation. */
+  async function epochRows(data: { flip: boolean; shift: number; brightness: number; contrast: number }, epoch: number) {
+    const config = configSchema.parse({ data: { ...settings, ...data, train: images, cache: join(dir, 'cache-batches') }, training: { seed: 5 } });
+    const prepared = await prepareData(config, () => {}, null);
+    const B = 8;
+    const d = 16 * 16 * 3;
+    const batches = new EpochBatches(prepared, config, B);
+    batches.start(epoch);
+    const order = epochOrder(prepared.train, 5, epoch);
+    const trained = new Float32Array(B * d);
+    const plain = new Float32Array(B * d);
+    const labels = new Float32Array(B);
+    const plainLabels = new Float32Array(B);
+    let rows = 0;
+    let changed = 0;
+    for (let b = 0; b < batches.perEpoch; b++) {
+      const n = batches.fill(b, trained, labels);
+      fillBatch(prepared.source, order, b * B, n, plain, plainLabels, null);
+      expect(labels).toEqual(plainLabels); // the same images, in the same order
+      for (let r = 0; r < n; r++, rows++) if (firstDifference(trained.subarray(r * d, (r + 1) * d), plain.subarray(r * d, (r + 1) * d)) !== -1) changed++;
+    }
+    expect(rows).toBe(prepared.train.length);
+    return { rows, changed };
+  }
+
+  it('with flips, crops and jitter on, most training rows differ from the plain centre window', async () => {
+    for (const epoch of [0, 1]) {
+      const { rows, changed } = await epochRows({ flip: true, shift: 2, brightness: 0.2, contrast: 0.2 }, epoch);
+      // A row stays plain only when it drew no flip, the centre offset and (almost) no jitter.
+      expect(changed).toBeGreaterThan(rows * 0.8);
+    }
+  });
+
+  it('with each augmentation alone, some training rows change; with all off, none does', async () => {
+    for (const one of [{ flip: true }, { shift: 2 }, { brightness: 0.2 }, { contrast: 0.2 }]) {
+      const { changed } = await epochRows({ flip: false, shift: 0, brightness: 0, contrast: 0, ...one }, 0);
+      expect(changed, JSON.stringify(one)).toBeGreaterThan(0);
+    }
+    const { rows, changed } = await epochRows({ flip: false, shift: 0, brightness: 0, contrast: 0 }, 0);
+    expect(rows).toBeGreaterThan(30);
+    expect(changed).toBe(0);
   });
 });
 

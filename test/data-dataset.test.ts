@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
 import { cacheFileName, defaultCacheDir } from '../src/data/cache.ts';
@@ -219,21 +219,32 @@ describe('the cache', () => {
     expect(ds.cacheNote).toMatch(/could not save the cache/);
   });
 
-  it('the default cache folder is under XDG_CACHE_HOME when set, and never inside the data', () => {
-    const saved = process.env.XDG_CACHE_HOME;
+  it('the default cache folder is under XDG_CACHE_HOME when set; one that cannot be made falls back to ~/.cache, then the temp folder', () => {
+    const saved = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR };
     try {
       process.env.XDG_CACHE_HOME = join(tmp, 'xdg');
       expect(defaultCacheDir()).toBe(join(tmp, 'xdg', 'nn-train'));
-      chmodSync(join(tmp, 'xdg'), 0o500);
-      // Not writable (unless we are root, who may write anyway): another folder is chosen.
-      const fallback = defaultCacheDir();
-      expect(fallback.startsWith(data)).toBe(false);
+      expect(statSync(join(tmp, 'xdg', 'nn-train')).isDirectory()).toBe(true);
+      // A file where a folder is needed cannot hold the cache, whoever runs this (root included).
+      const notAFolder = join(tmp, 'not-a-folder');
+      writeFileSync(notAFolder, 'x');
+      process.env.XDG_CACHE_HOME = notAFolder;
+      process.env.HOME = join(tmp, 'home');
+      expect(defaultCacheDir()).toBe(join(tmp, 'home', '.cache', 'nn-train'));
+      process.env.HOME = notAFolder;
+      process.env.TMPDIR = join(tmp, 'temp');
+      mkdirSync(join(tmp, 'temp'));
+      const inTemp = defaultCacheDir();
+      expect(dirname(inTemp)).toBe(join(tmp, 'temp'));
+      expect(basename(inTemp)).toMatch(/^nn-train-cache-[A-Za-z0-9_.-]+$/);
     } finally {
-      chmodSync(join(tmp, 'xdg'), 0o700);
-      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = saved;
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
+
 });
 
 describe('loadDataset: limit and errors', () => {

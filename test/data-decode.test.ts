@@ -9,10 +9,12 @@ import {
   encodeJpegWithExtraneousBytes,
   IMAGE_KINDS,
   makeTempDir,
+  patternPixels,
   removeTempDir,
   writeBrokenFile,
   writeImage,
   writeLargeJpeg,
+  type ImageKind,
 } from './helpers/images.ts';
 
 const rgb8: DecodeSettings = { width: 8, height: 6, channels: 3, fit: 'fill' };
@@ -34,9 +36,66 @@ function near(actual: number[], expected: number[], tolerance: number): void {
   actual.forEach((v, i) => expect(Math.abs(v - expected[i]!), `channel ${i}: ${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance));
 }
 
+/** sRGB <-> linear light (IEC 61966-2-1), for the expected grey of a colour. */
+const toLinear = (v: number): number => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+const fromLinear = (l: number): number => 255 * (l <= 0.0031308 ? 12.92 * l : 1.055 * l ** (1 / 2.4) - 0.055);
+
+/** The grey of an sRGB colour: its luminance Y = 0.2126 R + 0.7152 G + 0.0722 B in linear light, back in sRGB. */
+function luminance(r: number, g: number, b: number): number {
+  return fromLinear(0.2126 * toLinear(r) + 0.7152 * toLinear(g) + 0.0722 * toLinear(b));
+}
+
+/**
+ * What a decoder must give for an image of `kind` made by test/helpers/images.ts, worked out from
+ * how the helper makes it, not by decoding: the RGB pattern itself; its luminance for the grey
+ * kinds; for rgba-png the pattern on the left half and white (alpha 0 composited on white) on the
+ * right; for grayscale-alpha-png the grey (i * 13 + seed) mod 256 at alpha 128 composited on white.
+ */
+function expectedRgb(kind: ImageKind, width: number, height: number, seed: number): Float64Array {
+  const pattern = patternPixels(width, height, seed);
+  const out = Float64Array.from(pattern);
+  for (let i = 0; i < width * height; i++) {
+    const [r, g, b] = [pattern[3 * i]!, pattern[3 * i + 1]!, pattern[3 * i + 2]!];
+    let grey: number | null = null;
+    if (kind === 'grayscale-jpeg' || kind === 'grayscale-png') grey = luminance(r, g, b);
+    else if (kind === 'grayscale-alpha-png') grey = (((i * 13 + seed) % 256) * 128 + 255 * 127) / 255;
+    else if (kind === 'rgba-png' && i % width >= width / 2) grey = 255;
+    if (grey !== null) out.fill(grey, 3 * i, 3 * i + 3);
+  }
+  return out;
+}
+
+/** Mean absolute difference, in levels of 0..255. */
+function meanError(actual: Uint8Array, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let sum = 0;
+  for (let i = 0; i < actual.length; i++) sum += Math.abs(actual[i]! - expected[i]!);
+  return sum / actual.length;
+}
+
+/**
+ * Mean error allowed per kind, RGB and grey: lossless kinds to rounding; JPEG and WebP (quality 90,
+ * chroma subsampled: the pure red and blue corner blocks bleed) a few levels; CMYK through a colour
+ * profile round trip; the palette to 16 colours. A decoder returning zeros, a mirrored or
+ * channel-swapped image is off by tens of levels.
+ */
+const TOLERANCE: Record<ImageKind, [rgb: number, grey: number]> = {
+  jpeg: [10, 6],
+  png: [0.5, 1],
+  webp: [10, 6],
+  'grayscale-jpeg': [3, 3],
+  'grayscale-png': [1, 1],
+  'cmyk-jpeg': [14, 8],
+  'rgba-png': [0.5, 1],
+  'grayscale-alpha-png': [1, 1],
+  'png-16bit': [0.5, 1],
+  'palette-png': [4, 4],
+  'exif-rotated-jpeg': [10, 6],
+};
+
 describe('decodeImage: every kind of image to width * height * channels bytes', () => {
   for (const kind of IMAGE_KINDS) {
-    it(`${kind}: RGB and grey vectors of the right length`, async () => {
+    it(`${kind}: RGB and grey vectors of the right length, with the pixels the file holds`, async () => {
       const path = join(dir, `kind-${kind}.${kind.includes('png') ? 'png' : kind === 'webp' ? 'webp' : 'jpg'}`);
       await writeImage(path, kind, { width: 30, height: 20 });
       const color = await decodeImage(path, rgb8);
@@ -44,6 +103,17 @@ describe('decodeImage: every kind of image to width * height * channels bytes', 
       expect(color.length).toBe(8 * 6 * 3);
       const grey = await decodeImage(path, { ...rgb8, channels: 1 });
       expect(grey.length).toBe(8 * 6);
+      // At the image's own size (no resampling), against what the helper put in the file, through
+      // both paths: sharp's resize (a model file without the field) and the linear filter (nn-train's default).
+      const expected = expectedRgb(kind, 30, 20, 1);
+      const expectedGrey = Array.from({ length: 30 * 20 }, (_, i) => luminance(expected[3 * i]!, expected[3 * i + 1]!, expected[3 * i + 2]!));
+      const [rgbTolerance, greyTolerance] = TOLERANCE[kind];
+      for (const resize of [{}, { resize: 'linear' as const }]) {
+        const full = { width: 30, height: 20, fit: 'fill', ...resize } as const;
+        const which = JSON.stringify(resize);
+        expect(meanError(await decodeImage(path, { ...full, channels: 3 }), expected), `RGB ${which}`).toBeLessThanOrEqual(rgbTolerance);
+        expect(meanError(await decodeImage(path, { ...full, channels: 1 }), expectedGrey), `grey ${which}`).toBeLessThanOrEqual(greyTolerance);
+      }
     });
   }
 

@@ -88,8 +88,22 @@ describe('nn-train --find-lr', () => {
     const r = spawnSync(process.execPath, [BIN, '--config', config('cnn'), '--find-lr', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(0);
     const lr = Number(r.stdout.trim());
-    expect(Number.isFinite(lr) && lr > 1e-7 && lr < 10).toBe(true);
     expect(r.stderr).toMatch(/suggested learning rate .*\nfigure: .*lr-find\.svg\nuse it: nn-train --config .* --lr /);
+    // The explanation's numbers (2 significant digits) obey the rule: the smaller of halfway down
+    // the fall and a tenth of the minimum; the fall comes before the minimum; both are rates the
+    // scan trained at.
+    const [, said, halfway, minimum, batches] = /suggested learning rate (\S+): .* fall \((\S+)\) and a tenth of the rate at the lowest loss \((\S+) \/ 10\), over (\d+) batches/.exec(r.stderr)!.map(Number);
+    expect(lr).toBe(said);
+    expect(lr).toBeCloseTo(Math.min(halfway!, minimum! / 10), 12);
+    expect(halfway).toBeLessThan(minimum!);
+    expect(batches).toBeGreaterThan(20);
+    const lastRate = 1e-7 * 1e8 ** ((batches! - 1) / 199);
+    expect(minimum).toBeLessThanOrEqual(Number(lastRate.toPrecision(2)));
+    // Adam on this small problem: its loss falls at a few thousandths and its minimum
+    // lies near 1, so the suggestion is in Adam's usual range, not anywhere in the 8 decades scanned.
+    expect(lr).toBeGreaterThan(1e-4);
+    expect(lr).toBeLessThan(0.05);
+    expect(minimum).toBeGreaterThan(0.01);
     expect(readdirSync(out)).toEqual(['lr-find.svg']);
     const svg = readFileSync(join(out, 'lr-find.svg'), 'utf8');
     expect(svg).toMatch(/<svg[^>]*>/);

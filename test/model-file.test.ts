@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,5 +208,39 @@ describe('model file', () => {
     broken.params = new Float32Array(3); // encodeModel refuses: wrong count
     expect(() => writeModelFile(path, broken)).toThrow();
     expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('writes atomically: the new file replaces the old one whole, never rewriting it in place', () => {
+    // What a write in place (truncate, then write) would show from outside: a reader that opened
+    // the old file, or a second name (hard link) for it, sees the bytes change under it, and a
+    // crash in the middle leaves a cut-off file at the path. A replacement by rename leaves the
+    // old file untouched for whoever holds it, and puts the new one at the path in one step.
+    const folder = join(dir, 'atomic-replace');
+    mkdirSync(folder);
+    const path = join(folder, 'model.json');
+    writeModelFile(path, makeModel());
+    const before = readFileSync(path);
+    const oldInode = statSync(path).ino;
+    const held = join(dir, 'atomic-replace-held.json');
+    linkSync(path, held);
+    const fd = openSync(path, 'r');
+    try {
+      const changed = makeModel();
+      changed.params[0] = 42;
+      changed.meta = { epoch: 4, note: 'the new one, longer than the old one' };
+      writeModelFile(path, changed);
+      // The path holds the new model, as a new file.
+      expect(readModelFile(path).params[0]).toBe(42);
+      expect(statSync(path).ino).not.toBe(oldInode);
+      // The old file, through its other name and through the open descriptor, is what it was.
+      expect(readFileSync(held).equals(before)).toBe(true);
+      const seen = Buffer.alloc(before.length + 16);
+      const n = readSync(fd, seen, 0, seen.length, 0);
+      expect(seen.subarray(0, n).equals(before)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    // No temporary file is left beside it.
+    expect(readdirSync(folder)).toEqual(['model.json']);
   });
 });

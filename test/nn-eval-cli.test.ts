@@ -6,7 +6,7 @@
 //   logit = sum_i (8/48) (v/255) - 4 = 8 v / 255 - 4,   p_dog = sigmoid(8 v / 255 - 4).
 // Uniform PNGs stay uniform through decoding and resizing, so p_dog is exact up to float32.
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,16 @@ async function run(args: string, options: { input?: string; env?: NodeJS.Process
 function expectNoStack(stderr: string): void {
   expect(stderr).not.toMatch(/^\s+at /m);
   expect(stderr).not.toMatch(/Error:|node:internal|EPIPE/);
+}
+
+/** The prefix that runs a command line as a user that file permissions bind: none unless root. */
+const unprivileged = process.getuid?.() === 0 ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : '';
+
+/** Whether nn-eval can run at all under `unprivileged` (setpriv present, the package readable by nobody). */
+function canRunUnprivileged(): boolean {
+  if (unprivileged === '') return true;
+  const probe = spawnSync('bash', ['-c', `${unprivileged}node ${sh(join(import.meta.dirname, '..', 'bin', 'nn-eval.js'))} --version`], { cwd: '/', stdio: 'ignore', timeout: 30_000 });
+  return probe.status === 0;
 }
 
 beforeAll(async () => {
@@ -255,11 +265,24 @@ describe('nn-eval errors', () => {
     }
   });
 
-  it('an unreadable model file and a missing input path: exit 2 naming it, before any output', async () => {
-    writeFileSync(join(dir, 'locked.json'), encodeModel(handSetModel()));
-    chmodSync(join(dir, 'locked.json'), 0o000);
-    const locked = await run('locked.json known');
-    if (process.getuid?.() !== 0) expect(locked.stderr).toBe('nn-eval: locked.json: cannot read the model file: permission denied\n');
+  // File permissions do not bind root: as root the check runs as the user nobody (setpriv), and
+  // is skipped, saying so, where that is not possible.
+  it.runIf(canRunUnprivileged())('an unreadable model file: exit 2 naming it, before any output (needs a non-root user)', async () => {
+    // A folder of its own that the unprivileged user can enter; the model inside it is mode 000.
+    const open = makeTempDir('nn-eval-locked-');
+    try {
+      chmodSync(open, 0o755);
+      writeFileSync(join(open, 'locked.json'), encodeModel(handSetModel()));
+      chmodSync(join(open, 'locked.json'), 0o000);
+      mkdirSync(join(open, 'known'));
+      const locked = await runShell(`${unprivileged}${evalCmd} locked.json known`, { cwd: open });
+      expect(locked).toMatchObject({ code: 2, stdout: '', stderr: 'nn-eval: locked.json: cannot read the model file: permission denied\n' });
+    } finally {
+      removeTempDir(open);
+    }
+  });
+
+  it('a missing input path and a missing argument: exit 2 naming it, before any output', async () => {
     const r = await run('model.json known/dog.3.png no/such/dir');
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'nn-eval: no/such/dir: no such file or folder\n' });
     const usage = await run('model.json');

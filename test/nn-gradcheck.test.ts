@@ -103,3 +103,32 @@ describe('Float32 backpropagation', () => {
     expect(() => net.forward(new Float32Array(5), 2)).toThrow(/needs 6/);
   });
 });
+
+describe('maxRelativeError, the yardstick of every gradient check', () => {
+  it('is the largest |a - b| / (|a| + |b|) over the entries', () => {
+    const a = Float64Array.of(1, 2, 0);
+    const b = Float64Array.of(1, 2.2, 0);
+    expect(maxRelativeError(a, b)).toBeCloseTo(0.2 / 4.2, 12);
+    expect(maxRelativeError(a, a)).toBe(0);
+  });
+
+  it('calls a NaN or infinite entry on either side infinitely wrong, wherever it sits', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 1, 2]) {
+        const good = Float64Array.of(0.5, -0.25, 1);
+        const broken = Float64Array.from(good);
+        broken[at] = bad;
+        expect(maxRelativeError(broken, good)).toBe(Infinity);
+        expect(maxRelativeError(good, broken)).toBe(Infinity);
+        // The check as the gradient tests write it goes red.
+        expect(maxRelativeError(broken, good) < 1e-5).toBe(false);
+      }
+    }
+  });
+
+  it('looks only at the entries asked for', () => {
+    const a = Float64Array.of(NaN, 1);
+    const b = Float64Array.of(0, 1);
+    expect(maxRelativeError(a, b, [1])).toBe(0);
+  });
+});

@@ -123,4 +123,23 @@ describe('training and inference modes', () => {
   it('the noise hash is pinned: integer arithmetic only, the same on every machine', () => {
     expect([mix32(0), mix32(1), mix32(0xffffffff), noiseKey(1, 2, 3), noiseBits(7, 11)]).toMatchSnapshot();
   });
+
+  it('the noise hash is the one src/nn/noise.ts describes, computed apart (BigInt arithmetic)', () => {
+    // x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16 (mod 2^32)
+    const M = 0xffffffffn;
+    const mix = (v: number): number => {
+      let x = BigInt(v >>> 0);
+      x ^= x >> 16n;
+      x = (x * 0x7feb352dn) & M;
+      x ^= x >> 15n;
+      x = (x * 0x846ca68bn) & M;
+      return Number(x ^ (x >> 16n));
+    };
+    const add = (a: number, b: number): number => (a + b) % 4294967296;
+    for (const v of [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 123456789]) expect(mix32(v), `mix32(${v})`).toBe(mix(v));
+    for (const [seed, step, layer] of [[1, 2, 3], [0, 0, 0], [42, 1000, 7]] as const) {
+      expect(noiseKey(seed, step, layer)).toBe(mix(add(mix(add(mix(seed), step)), layer)));
+    }
+    for (const [key, index] of [[7, 11], [0xdeadbeef, 0], [1, 1e6]] as const) expect(noiseBits(key, index)).toBe(mix(Number(BigInt(key) ^ BigInt(mix(index)))));
+  });
 });

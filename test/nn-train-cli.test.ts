@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../src/io/model-file.ts';
 import { decodeCheckpoint } from '../src/io/checkpoint.ts';
+import { UserError } from '../src/errors.ts';
+import { RunFolder } from '../src/train/run-folder.ts';
 import { makeLabeledFolder, makeTempDir, removeTempDir } from './helpers/images.ts';
 
 const BIN = join(__dirname, '..', 'bin', 'nn-train.js');
@@ -162,7 +164,13 @@ describe('nn-train, end to end', () => {
     expect(ended).toEqual([null, 'SIGINT']); // a shell sees status 130, and stops its loop (test/terminal.test.ts)
     expect(stderr).toMatch(/continue with: nn-train --resume/);
     const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
-    expect(checkpoint.epoch * 1000 + checkpoint.batch).toBeGreaterThan(1000); // past epoch 1
+    // Mid-epoch, past epoch 1 (150 training images in batches of 2: 75 batches an epoch), and the
+    // step count says exactly that many batches were trained.
+    expect(checkpoint.epoch * 1000 + checkpoint.batch).toBeGreaterThan(1000);
+    expect(checkpoint.batch).toBeGreaterThan(0);
+    expect(checkpoint.batch).toBeLessThan(75);
+    expect(checkpoint.step).toBe(checkpoint.epoch * 75 + checkpoint.batch);
+    expect(checkpoint.history).toHaveLength(checkpoint.epoch);
     const resumed = run(['--resume', out, '--quiet']);
     expect(resumed.code).toBe(0);
     expect(bytes(join(out, 'model.json'))).toBe(bytes(join(dir, 'sigint-straight', 'model.json')));
@@ -170,30 +178,97 @@ describe('nn-train, end to end', () => {
     expect(Buffer.from(last(out).params.buffer)).toEqual(Buffer.from(last(join(dir, 'sigint-straight')).params.buffer));
   }, 90_000);
 
-  it('kill -9 at any moment leaves every file of the run whole', async () => {
+  it('kill -9 at several moments leaves every file of the run whole, and the checkpoint at the last epoch finished', async () => {
+    // 150 training images in batches of 2: 75 batches an epoch. A checkpoint is written after each
+    // epoch's model and metrics (and on Ctrl-C), so a kill -9 anywhere in an epoch must leave the
+    // checkpoint of the epoch before, at its batch 0, and a resume must redo the killed epoch whole.
     const config = writeConfig('kill', { training: { batchSize: 2, epochs: 50, seed: 3, workers: 2 } });
-    const out = join(dir, 'kill-run');
-    const child = spawn(process.execPath, [BIN, '--config', config, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let epochs = 0;
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        epochs += (String(d).match(/"event":"epoch"/g) ?? []).length;
-        if (epochs >= 2) resolve();
+    const perEpoch = 75;
+    type Moment = { name: string; trigger: 'start' | 'epoch'; count: number; delay: 'none' | 'short' | 'after-checkpoint' };
+    const moments: Moment[] = [
+      { name: 'kill-first-epoch', trigger: 'start', count: 1, delay: 'short' }, // training, nothing saved yet
+      { name: 'kill-epoch-end', trigger: 'epoch', count: 1, delay: 'none' }, // while epoch 1's files are written
+      { name: 'kill-mid-epoch', trigger: 'epoch', count: 1, delay: 'after-checkpoint' }, // inside epoch 2 (or later), once checkpoint 1 exists
+    ];
+    /**
+     * Runs the config, kills it with SIGKILL at the moment, and says how many epochs it reported in
+     * all (read to the end of its stdout: an epoch's event is written before its checkpoint, so the
+     * count bounds the checkpoint whatever this process's lag in reading it).
+     */
+    const killAt = (m: Moment, out: string) =>
+      new Promise<{ epochsSeen: number; signal: NodeJS.Signals | null }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, '--config', config, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        child.on('close', (_code, signal) => resolve({ epochsSeen, signal }));
+        let text = '';
+        let epochsSeen = 0;
+        let fired = false;
+        child.stdout.on('data', (d: Buffer) => {
+          text += String(d);
+          const lines = text.split('\n');
+          text = lines.pop()!;
+          for (const line of lines) {
+            const e = JSON.parse(line) as { event: string };
+            if (e.event === 'epoch') epochsSeen++;
+            const count = m.trigger === 'start' ? (e.event === 'start' ? 1 : 0) : epochsSeen;
+            if (!fired && e.event === m.trigger && count >= m.count) {
+              fired = true;
+              const kill = () => child.kill('SIGKILL');
+              if (m.delay !== 'after-checkpoint') setTimeout(kill, m.delay === 'short' ? 30 : 0);
+              else {
+                // Once the epoch's checkpoint is on disk (fsync can be slow on a busy machine), a few
+                // batches into the next epoch.
+                const written = () => existsSync(join(out, 'last.json')) && decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8')).epoch >= m.count;
+                const poll = setInterval(() => {
+                  if (!written()) return;
+                  clearInterval(poll);
+                  setTimeout(kill, 10);
+                }, 5);
+              }
+            }
+          }
+        });
       });
-    });
-    // Kill while the loop is busy writing and training.
-    await new Promise((r) => setTimeout(r, 57));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
-    expect(readModelFile(join(out, 'model.json')).params.length).toBeGreaterThan(0);
-    const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
-    expect(checkpoint.epoch).toBeGreaterThanOrEqual(1); // the epoch event comes just before its checkpoint
-    const metrics = jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
-    expect(metrics.length).toBeGreaterThanOrEqual(checkpoint.epoch - 1);
-    JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    // And the killed run can be resumed.
-    const resumed = run(['--resume', out, '--epochs', String(checkpoint.epoch + 1), '--quiet']);
-    expect(resumed.code).toBe(0);
+    const outs = moments.map((m) => join(dir, m.name));
+    const killed = await Promise.all(moments.map((m, i) => killAt(m, outs[i]!)));
+    for (const [i, m] of moments.entries()) {
+      const out = outs[i]!;
+      const { epochsSeen, signal } = killed[i]!;
+      expect(signal, m.name).toBe('SIGKILL'); // killed, not finished
+      JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      if (!existsSync(join(out, 'last.json'))) {
+        // Killed before the first checkpoint: at most epoch 1's files (its model is written just
+        // before its event, metrics.jsonl and loss.svg just after), each whole; --resume says
+        // there is nothing to resume. (A kill inside an atomic write leaves its hidden temp file.)
+        expect(epochsSeen, m.name).toBeLessThanOrEqual(1);
+        const files = readdirSync(out).filter((f) => !/^\..+\.\d+\.\d+\.tmp$/.test(f));
+        for (const f of files) expect(['config.json', 'model.json', 'metrics.jsonl', 'loss.svg'], `${m.name}: ${f}`).toContain(f);
+        if (files.includes('model.json')) expect(readModelFile(join(out, 'model.json')).meta.epoch, m.name).toBe(1);
+        if (files.includes('metrics.jsonl')) expect(jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8')), m.name).toHaveLength(1);
+        if (files.includes('loss.svg')) expect(readFileSync(join(out, 'loss.svg'), 'utf8').trimEnd().endsWith('</svg>'), m.name).toBe(true);
+        expect(() => RunFolder.open(out), m.name).toThrow(new UserError(`${out}: holds no last.json checkpoint to resume from`));
+        continue;
+      }
+      // The checkpoint is whole, at an epoch's end: the last one reported, or the one before when
+      // the kill came while that epoch's files were being written.
+      const checkpoint = decodeCheckpoint(readFileSync(join(out, 'last.json'), 'utf8'));
+      expect([checkpoint.batch, checkpoint.step], m.name).toEqual([0, checkpoint.epoch * perEpoch]);
+      expect(checkpoint.epoch, m.name).toBeGreaterThanOrEqual(Math.max(1, epochsSeen - 1));
+      expect(checkpoint.epoch, m.name).toBeLessThanOrEqual(epochsSeen);
+      if (m.delay === 'after-checkpoint') expect(checkpoint.epoch, m.name).toBeGreaterThanOrEqual(m.count);
+      expect(checkpoint.history.map((h) => h.epoch), m.name).toEqual(Array.from({ length: checkpoint.epoch }, (_, k) => k + 1));
+      const metrics = jsonLines(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+      expect(metrics.length - checkpoint.epoch, m.name).toBeGreaterThanOrEqual(0); // metrics are written just before it
+      expect(metrics.length - checkpoint.epoch, m.name).toBeLessThanOrEqual(1);
+      expect(readModelFile(join(out, 'model.json')).meta.epoch, m.name).toBeLessThanOrEqual(checkpoint.epoch + 1);
+    }
+    // The run killed inside an epoch resumes at the start of that epoch and trains all of it
+    // (that a resume gives the straight run's model is checked above, after Ctrl-C).
+    const mid = outs[2]!;
+    const at = decodeCheckpoint(readFileSync(join(mid, 'last.json'), 'utf8')).epoch;
+    expect(run(['--resume', mid, '--epochs', String(at + 1), '--quiet']).code).toBe(0);
+    const resumed = decodeCheckpoint(readFileSync(join(mid, 'last.json'), 'utf8'));
+    expect([resumed.epoch, resumed.batch, resumed.step]).toEqual([at + 1, 0, (at + 1) * perEpoch]);
+    expect(jsonLines(readFileSync(join(mid, 'metrics.jsonl'), 'utf8')).map((h) => h.epoch)).toEqual(Array.from({ length: at + 1 }, (_, k) => k + 1));
   }, 90_000);
 
   it('races several configs on the same data and seed: compare.svg and a table', async () => {

@@ -97,8 +97,7 @@ describe('config text that JSON.parse reports badly or not at all', () => {
     });
   }
 
-  it('does not read an endless file (/dev/zero) forever', () => {
-    if (!existsSync('/dev/zero')) return;
+  it.runIf(existsSync('/dev/zero'))('does not read an endless file (/dev/zero) forever (needs /dev/zero)', () => {
     expect(errorOf(() => loadConfigFile('/dev/zero')).message).toBe('/dev/zero: cannot read the config file: it is larger than 1 MB (is it the right file?)');
   });
 
@@ -141,8 +140,7 @@ describe('config fields: what the message says was expected', () => {
 });
 
 describe('the run folder: nothing already written is overwritten', () => {
-  it('does not hang on a folder that cannot be made under /proc (recursive mkdir loops there)', () => {
-    if (!existsSync('/proc/self')) return;
+  it.runIf(existsSync('/proc/self'))('does not hang on a folder that cannot be made under /proc (recursive mkdir loops there; needs /proc)', () => {
     const r = train('--config', config('proc'), '--out', '/proc/nn-train-test/run');
     expectUserError(r, /\/proc\/nn-train-test\/run: cannot create the run folder/);
   });
@@ -421,8 +419,7 @@ describe('stdout and stderr going away', () => {
     expect(readModelFile(join(out, 'model.json')).params.length).toBeGreaterThan(0);
   }, 60_000);
 
-  it('stdout on a full disk: one line and exit 1, no stack trace', () => {
-    if (!existsSync('/dev/full')) return;
+  it.runIf(existsSync('/dev/full'))('stdout on a full disk: one line and exit 1, no stack trace (needs /dev/full)', () => {
     const fd = openSync('/dev/full', 'w');
     try {
       const r = spawnSync(process.execPath, [TRAIN, '--config', config('full'), '--print-config'], { cwd: dir, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 60_000 });

@@ -35,8 +35,20 @@ function accuracy(net: Network, X: Float32Array, y: Float32Array): number {
   return right / n;
 }
 
+interface Extras {
+  weightDecay: number;
+  clip: number;
+  cosine: boolean;
+}
+const NO_EXTRAS: Extras = { weightDecay: 0, clip: 0, cosine: false };
+
 /** Mini-batch training; returns the accuracy on held-out samples of the same distribution. */
-function trainWith(spec: OptimizerSpec, lr: number, arch: NetworkPlan, extras = { weightDecay: 0, clip: 0, cosine: false }): number {
+function trainWith(spec: OptimizerSpec, lr: number, arch: NetworkPlan, extras: Extras = NO_EXTRAS): number {
+  return trainedNetwork(spec, lr, arch, extras).accuracy;
+}
+
+/** The same training, returning the trained parameters as well. */
+function trainedNetwork(spec: OptimizerSpec, lr: number, arch: NetworkPlan, extras: Extras): { accuracy: number; params: Float32Array } {
   const n = train.y.length;
   const net = new Network(arch, n);
   initParams(arch, net.params, new Rng(7));
@@ -53,8 +65,11 @@ function trainWith(spec: OptimizerSpec, lr: number, arch: NetworkPlan, extras = 
     const rate = extras.cosine ? learningRateAt(lr, { type: 'cosine', minLr: lr / 10 }, stepsPerEpoch, step, stepsPerEpoch, totalSteps) : lr;
     opt.step(params, grads, rate);
   }
-  return accuracy(net, test.X, test.y);
+  return { accuracy: accuracy(net, test.X, test.y), params: Float32Array.from(params) };
 }
+
+const sameBits = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+const norm = (a: Float32Array): number => Math.hypot(...a);
 
 const HIDDEN: NetworkPlan = planNetwork(mlp(2, [16], 'tanh'));
 
@@ -76,6 +91,34 @@ describe('a 2-16-1 network on four XOR blobs reaches high accuracy', () => {
   it('also with weight decay, clipping and a warmed-up cosine schedule (Adam)', () => {
     const adam: OptimizerSpec = { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
     expect(trainWith(adam, 0.01, HIDDEN, { weightDecay: 1e-4, clip: 1, cosine: true })).toBeGreaterThanOrEqual(0.95);
+  });
+
+  // Controls: each of the three changes the trained weights the way it should, so the accuracy
+  // above is not that of a run where they did nothing.
+  describe('each extra acts (SGD, so each one\'s effect is direct)', () => {
+    const sgd: OptimizerSpec = { type: 'sgd' };
+    const plain = trainedNetwork(sgd, 0.5, HIDDEN, NO_EXTRAS).params;
+
+    it('weight decay shrinks the weights', () => {
+      const decayed = trainedNetwork(sgd, 0.5, HIDDEN, { ...NO_EXTRAS, weightDecay: 1e-2 }).params;
+      expect(norm(decayed)).toBeLessThan(0.9 * norm(plain));
+    });
+
+    it('clipping changes the steps when the gradient is larger than the bound, and only then', () => {
+      const clipped = trainedNetwork(sgd, 0.5, HIDDEN, { ...NO_EXTRAS, clip: 0.05 }).params;
+      expect(sameBits(clipped, plain)).toBe(false);
+      // The tighter the bound, the smaller the steps: the weights move less from their start.
+      const start = new Float32Array(HIDDEN.paramCount);
+      initParams(HIDDEN, start, new Rng(7));
+      const moved = (p: Float32Array) => Math.hypot(...p.map((v, i) => v - start[i]!));
+      expect(moved(clipped)).toBeLessThan(moved(plain));
+      expect(sameBits(trainedNetwork(sgd, 0.5, HIDDEN, { ...NO_EXTRAS, clip: 1e9 }).params, plain)).toBe(true);
+    });
+
+    it('the cosine schedule changes the weights (its rate is not the constant one)', () => {
+      const scheduled = trainedNetwork(sgd, 0.5, HIDDEN, { ...NO_EXTRAS, cosine: true }).params;
+      expect(sameBits(scheduled, plain)).toBe(false);
+    });
   });
 
   it('while logistic regression (no hidden layer) cannot do it: the problem needs the hidden layer', () => {

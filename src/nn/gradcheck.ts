@@ -32,12 +32,16 @@ export function finiteDifferenceGradient(
 /**
  * Relative error of two gradients, max over i of |a_i - b_i| / max(|a_i| + |b_i|, floor):
  * scale-free, and the floor keeps near-zero entries from dividing by ~0.
+ * A NaN or infinite entry on either side gives Infinity: such a gradient is never "close".
  */
 export function maxRelativeError(a: Floats, b: Floats, indices?: Iterable<number>, floor = 1e-8): number {
   let worst = 0;
   const all = indices ?? Array.from({ length: a.length }, (_, i) => i);
   for (const i of all) {
-    const err = Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(a[i]!) + Math.abs(b[i]!), floor);
+    const ai = a[i]!;
+    const bi = b[i]!;
+    if (!Number.isFinite(ai) || !Number.isFinite(bi)) return Infinity;
+    const err = Math.abs(ai - bi) / Math.max(Math.abs(ai) + Math.abs(bi), floor);
     if (err > worst) worst = err;
   }
   return worst;
