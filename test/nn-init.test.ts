@@ -34,12 +34,12 @@ function fmix32(x: number): number {
 
 /**
  * sfc32 as PractRand describes it (tmp = a + b + counter++; a = b ^ (b >> 9); b = c + (c << 3);
- * c = rotl(c, 21) + tmp; output tmp), written apart from src/nn/rng.ts in BigInt arithmetic.
+ * c = rotl(c, 21) + tmp; output tmp), written apart from src/random/rng.ts in BigInt arithmetic.
  */
 class ReferenceRng {
   constructor(private s: [bigint, bigint, bigint, bigint]) {}
 
-  /** Seeded as src/nn/rng.ts documents: splitmix32 (step 0x9e3779b9) fills a, b, c, d; 12 outputs discarded. */
+  /** Seeded as src/random/rng.ts documents: splitmix32 (step 0x9e3779b9) fills a, b, c, d; 12 outputs discarded. */
   static seeded(seed: number): ReferenceRng {
     const words: bigint[] = [];
     let state = BigInt(seed >>> 0);

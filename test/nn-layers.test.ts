@@ -124,7 +124,7 @@ describe('training and inference modes', () => {
     expect([mix32(0), mix32(1), mix32(0xffffffff), noiseKey(1, 2, 3), noiseBits(7, 11)]).toMatchSnapshot();
   });
 
-  it('the noise hash is the one src/nn/noise.ts describes, computed apart (BigInt arithmetic)', () => {
+  it('the noise hash is the one src/random/noise.ts describes, computed apart (BigInt arithmetic)', () => {
     // x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16 (mod 2^32)
     const M = 0xffffffffn;
     const mix = (v: number): number => {
