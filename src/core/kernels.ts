@@ -8,14 +8,19 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 
-export type WasmKernelName = 'relaxed-simd' | 'simd';
-export type KernelName = WasmKernelName | 'js';
-export type KernelChoice = 'auto' | KernelName;
-
-export const KERNEL_FILES: Readonly<Record<WasmKernelName, string>> = {
+/**
+ * The WebAssembly kernel flavours and their files (src/core/kernels/build.mjs writes the same files:
+ * test/nn-layers-registry.test.ts holds the two together), then every kernel choice the commands
+ * and createCore take: the flavours, 'js' (the TypeScript path), 'auto'.
+ */
+export const KERNEL_FILES = {
   'relaxed-simd': 'kernels-relaxed.wasm',
   simd: 'kernels-simd.wasm',
-};
+} as const;
+export type WasmKernelName = keyof typeof KERNEL_FILES;
+export const KERNEL_CHOICES = ['auto', ...(Object.keys(KERNEL_FILES) as WasmKernelName[]), 'js'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+export type KernelName = Exclude<KernelChoice, 'auto'>;
 
 /** Sizes the kernels were compiled with (read from the module by probeGeometry). */
 export interface KernelGeometry {
