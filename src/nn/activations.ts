@@ -6,15 +6,14 @@
  */
 export type Floats = Float32Array | Float64Array;
 
-export const ACTIVATION_NAMES = ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear'] as const;
-export type ActivationName = (typeof ACTIVATION_NAMES)[number];
-
-/** Slope of leaky ReLU for z < 0. */
+/** Slope of leaky ReLU for z < 0 (the WebAssembly kernel and the ONNX export are given this value). */
 export const LEAKY_SLOPE = 0.01;
 
 export interface Activation {
-  readonly name: ActivationName;
-  /** Which initialisation suits it: He for the ReLU family, Xavier/Glorot otherwise. */
+  /**
+   * Which initialisation suits the weights that feed it (init.ts reads it under init "auto"): He for
+   * the ReLU family, which passes about half of its inputs' variance on; Xavier/Glorot otherwise.
+   */
   readonly init: 'he' | 'xavier';
   forward(z: Floats, a: Floats, n: number): void;
   backward(z: Floats, a: Floats, da: Floats, dz: Floats, n: number): void;
@@ -28,7 +27,6 @@ export function sigmoid(z: number): number {
 }
 
 const relu: Activation = {
-  name: 'relu',
   init: 'he',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]! > 0 ? z[i]! : 0;
@@ -40,7 +38,6 @@ const relu: Activation = {
 };
 
 const leakyRelu: Activation = {
-  name: 'leaky_relu',
   init: 'he',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]! > 0 ? z[i]! : LEAKY_SLOPE * z[i]!;
@@ -51,7 +48,6 @@ const leakyRelu: Activation = {
 };
 
 const sigmoidActivation: Activation = {
-  name: 'sigmoid',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = sigmoid(z[i]!);
@@ -63,7 +59,6 @@ const sigmoidActivation: Activation = {
 };
 
 const tanh: Activation = {
-  name: 'tanh',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = Math.tanh(z[i]!);
@@ -75,7 +70,6 @@ const tanh: Activation = {
 };
 
 const linear: Activation = {
-  name: 'linear',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]!;
@@ -85,10 +79,17 @@ const linear: Activation = {
   },
 };
 
-export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
+/**
+ * Every activation by name: the one list of them. The layer types (layers/spec.ts), the config
+ * schema, the gradient core's kernel ids and the ONNX export all follow it (src/nn/layers/README.md).
+ */
+export const ACTIVATIONS = {
   relu,
   leaky_relu: leakyRelu,
   sigmoid: sigmoidActivation,
   tanh,
   linear,
-};
+} as const satisfies Readonly<Record<string, Activation>>;
+
+export type ActivationName = keyof typeof ACTIVATIONS;
+export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as [ActivationName, ...ActivationName[]];

@@ -4,7 +4,7 @@
 export { denseForward } from './forward.as';
 export { weightGradient, inputGradient, weightPanelWidth, inputPanelWidth, listEntryBytes, packPanels, panelCount, panelStride } from './combine.as';
 export { applyUpdate, sumSquares } from './update.as';
-export { activationForward, activationBackward } from './activation.as';
+export * from './activation.as'; // the kernels and the activation_<name> ids
 export {
   convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
 } from './conv.as';

@@ -93,7 +93,6 @@ export function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForw
 const tiles = (B: number, h: number, w: number): number => B * Math.ceil(h / 4) * Math.ceil(w / 4);
 
 export const conv: CoreLayer<ConvSpec> = {
-  type: 'conv',
   buffers(layer, _maxBatch, kg) {
     const g = convGeometry(layer.spec, layer.input);
     const bytes = convBufferBytes(g, kg);

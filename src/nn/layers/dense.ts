@@ -15,6 +15,7 @@ import type { DenseSpec } from './spec.ts';
 
 export const dense: LayerKind<DenseSpec> = {
   type: 'dense',
+  initBefore: 'xavier',
   describe: (spec) => `${spec.units} unit${spec.units === 1 ? '' : 's'}${spec.bias ? '' : ', no bias'}`,
   plan(spec, input) {
     const n = shapeSize(input);
