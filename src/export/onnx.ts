@@ -31,7 +31,7 @@
  * explicit pads (window.ts: SAME_UPPER, the odd row and column after) and strides; maxpool/avgpool =
  * MaxPool/AveragePool (valid windows, no pads); globalavgpool = GlobalAveragePool; batchnorm =
  * BatchNormalization with the running statistics and the layer's epsilon (inference form); relu,
- * leaky_relu (alpha = LEAKY_SLOPE), sigmoid, tanh: their operators.
+ * leaky_relu (alpha = LEAKY_SLOPE), sigmoid, tanh: their operators; gelu from Pow, Mul, Add, Tanh.
  *
  * Opset 13, IR version 7 (the first IR version that carries opset 13): the widest set of runtimes that
  * have every operator used here in its current form. The preprocessing numbers and what the decoder
@@ -41,7 +41,7 @@
 import onnxProto from 'onnx-proto';
 import { littleEndianBytes } from '../io/json-document.ts';
 import type { Model } from '../io/model-file.ts';
-import { LEAKY_SLOPE } from '../nn/activations.ts';
+import { GELU_CUBIC, GELU_SCALE, LEAKY_SLOPE } from '../nn/activations.ts';
 import { imageGeometry, resizeOf, type Preprocessing } from '../data/preprocessing.ts';
 import { convGeometry, LAYERS, type LayerSpec, type OnnxPartName, type PoolSpec, type SpecOf, type TypesOfOnnxPart } from '../nn/layers/index.ts';
 import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
@@ -230,6 +230,17 @@ const ONNX_NODES: { readonly [O in OnnxPartName]: OnnxNodes<SpecOf<TypesOfOnnxPa
   leaky_relu: elementwise('LeakyRelu', [floatAttribute('alpha', LEAKY_SLOPE)]),
   sigmoid: elementwise('Sigmoid'),
   tanh: elementwise('Tanh'),
+  gelu: (c) => {
+    // 0.5 x (1 + tanh(s (x + c x^3))) from opset 13's operators, which have no Gelu.
+    const { g, input: x, name } = c;
+    const scalar = (what: string, value: number): string => g.constant(`${name}.${what}`, [value]);
+    const cube = g.add('Pow', [x, scalar('three', 3)], [], `${name}.cube`);
+    const inner = g.add('Add', [x, g.add('Mul', [cube, scalar('cubic', GELU_CUBIC)], [], `${name}.cubic_term`)], [], `${name}.inner`);
+    const t = g.add('Tanh', [g.add('Mul', [inner, scalar('scale', GELU_SCALE)], [], `${name}.u`)], [], `${name}.tanh`);
+    const gate = g.add('Add', [t, scalar('one', 1)], [], `${name}.gate`);
+    const halfX = g.add('Mul', [x, scalar('half', 0.5)], [], `${name}.half_x`);
+    return { x: g.add('Mul', [halfX, gate], [], name), form: c.inputForm };
+  },
 };
 
 /** MaxPool's and AveragePool's attributes: valid windows, no pads. */

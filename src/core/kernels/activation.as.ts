@@ -16,6 +16,11 @@ export const activation_leaky_relu: i32 = 1;
 export const activation_sigmoid: i32 = 2;
 export const activation_tanh: i32 = 3;
 export const activation_linear: i32 = 4;
+export const activation_gelu: i32 = 5;
+
+/** GELU's tanh form, as GELU_SCALE and GELU_CUBIC of activations.ts: sqrt(2 / pi), and the weight of the cubic term. */
+const GELU_SCALE: f64 = 0.7978845608028654;
+const GELU_CUBIC: f64 = 0.044715;
 
 /** The logistic function in the form that never overflows exp. */
 function sigmoid(z: f64): f64 {
@@ -57,6 +62,13 @@ export function activationForward(kind: i32, slope: f64, Z: usize, A: usize, ld:
         break;
       case activation_linear:
         memory.copy(at(a, c0), at(z, c0), <usize>(c1 - c0) << 2);
+        break;
+      case activation_gelu:
+        // 0.5 z (1 + tanh(s (z + c z^3)))
+        for (let c = c0; c < c1; c++) {
+          const x = <f64>load<f32>(at(z, c));
+          store<f32>(at(a, c), <f32>(0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x)))));
+        }
         break;
       default:
         unreachable(); // an id the module does not export: the driver passes only exported ones
@@ -103,6 +115,15 @@ export function activationBackward(kind: i32, slope: f64, Z: usize, A: usize, dA
         break;
       case activation_linear:
         memory.copy(at(dz, c0), at(da, c0), <usize>(c1 - c0) << 2);
+        break;
+      case activation_gelu:
+        // gelu' = 0.5 (1 + t) + 0.5 z (1 - t^2) s (1 + 3 c z^2),  t = tanh(s (z + c z^3))
+        for (let c = c0; c < c1; c++) {
+          const x = <f64>load<f32>(at(z, c));
+          const t = Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
+          const derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x);
+          store<f32>(at(dz, c), <f32>(<f64>load<f32>(at(da, c)) * derivative));
+        }
         break;
       default:
         unreachable(); // an id the module does not export: the driver passes only exported ones
