@@ -16,7 +16,7 @@ import type { CoreLayer } from './driver.ts';
 const ELEMENT_ALIGN = 16;
 
 /** The kernels' id of an activation; an error naming the missing kernel if the module has none. */
-export function activationKernelId(k: KernelExports, type: ActivationLayerType): number {
+function activationKernelId(k: KernelExports, type: ActivationLayerType): number {
   const id = k[`activation_${type}`];
   if (id === undefined) throw new Error(`the WebAssembly kernels have no activation "${type}": give src/core/kernels/activation.as.ts its id activation_${type} and its case`);
   return id.value;

@@ -4,6 +4,3 @@ export * from './layer.ts';
 export * from './registry.ts';
 export * from './spec.ts';
 export { convGeometry, type ConvGeometry } from './conv.ts';
-export { poolGeometry, type PoolGeometry } from './pool.ts';
-export { windowAxis } from './window.ts';
-export { denseForward, denseBackward } from './dense.ts';
