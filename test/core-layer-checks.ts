@@ -6,10 +6,11 @@
 import { expect } from 'vitest';
 import type { Mode } from '../src/nn/index.ts';
 import { shapeSize } from '../src/nn/index.ts';
+import { KERNEL_FILES, type WasmKernelName } from '../src/core/kernels.ts';
 import type { LayerHarness } from './core-layer-harness.ts';
 
 export const THREAD_COUNTS = [1, 2, 3, 4];
-export const KERNELS = ['relaxed-simd', 'simd'] as const;
+export const KERNELS = Object.keys(KERNEL_FILES) as WasmKernelName[];
 
 /** Every output of one run: y, and in training mode dx, the gradients, the statistics and the saved buffers. */
 export type Outputs = Record<string, Float32Array>;

@@ -17,7 +17,7 @@ import { shiftedGeometry } from '../src/data/preprocessing.ts';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from '../src/export/onnx.ts';
 import { encodeFloats } from '../src/io/json-document.ts';
 import { encodeModel, type Model, type Preprocessing, writeModelFile } from '../src/io/model-file.ts';
-import { initParams, planNetwork, type LayerSpec, type Shape } from '../src/nn/index.ts';
+import { ACTIVATION_LAYER_TYPES, initParams, planNetwork, type LayerSpec, type Shape } from '../src/nn/index.ts';
 import { Rng } from '../src/random/rng.ts';
 import { main } from '../src/cli/nn-export.ts';
 import { NN_TRAIN_VERSION } from '../src/version.ts';
@@ -102,6 +102,14 @@ const CASES: Case[] = [
     name: 'dense-then-conv',
     input: { height: 5, width: 5, channels: 3 },
     layers: [dense(8), { type: 'tanh' }, conv(4, 3, 1, 'same'), pool('maxpool', 1, 1), { type: 'globalavgpool' }, dense(1)],
+    standardize: true,
+  },
+  {
+    // Every activation layer (src/nn/activations.ts), each after a dense layer: a new activation's
+    // ONNX nodes are checked here as soon as it is registered.
+    name: 'every-activation',
+    input: { height: 4, width: 4, channels: 3 },
+    layers: [...ACTIVATION_LAYER_TYPES.flatMap((type): LayerSpec[] => [dense(6), { type }]), dense(1)],
     standardize: true,
   },
   {

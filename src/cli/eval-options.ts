@@ -9,7 +9,7 @@
  */
 import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { KernelChoice } from '../core/index.ts';
+import { KERNEL_CHOICES, type KernelChoice } from '../core/kernels.ts';
 import { UserError } from '../errors.ts';
 import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
 import { parseOrHelp } from './common.ts';
@@ -17,8 +17,6 @@ import { parseOrHelp } from './common.ts';
 // The core's kernel choices, listed here rather than imported from nn-train's options, which would
 // load the config schema (zod) into every nn-eval start. The Record makes the compiler check the
 // list against the core's type in both directions.
-const KERNEL_SET: Record<KernelChoice, true> = { auto: true, 'relaxed-simd': true, simd: true, js: true };
-const KERNELS = Object.keys(KERNEL_SET) as KernelChoice[];
 
 export interface EvalArgs {
   model: string;
@@ -114,7 +112,7 @@ function buildProgram(): Command {
     .option('--tta', 'test-time augmentation: average the prediction of each image and of its mirror image')
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
     .addOption(new Option('--workers <n>', 'threads of the core (default: one per core)').argParser(integerIn(1, 64)))
-    .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNELS).default('auto'))
+    .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNEL_CHOICES).default('auto'))
     .optionsGroup('Display:')
     .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)')
     .option('--no-progress', 'no progress line on stderr')

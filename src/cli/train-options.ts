@@ -8,6 +8,7 @@ import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, Option } from 'commander';
 import { configReference, configRow } from '../config/describe.ts';
 import type { Override } from '../config/load.ts';
+import { KERNEL_CHOICES, type KernelChoice } from '../core/kernels.ts';
 import { UserError } from '../errors.ts';
 import { numberOrString, parseOrHelp } from './common.ts';
 
@@ -42,8 +43,7 @@ export const OVERRIDE_FLAGS: readonly OverrideFlag[] = [
   { flags: '--out <dir>', path: 'out', parse: (v) => v, group: 'output' },
 ];
 
-export const KERNELS = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
-export type KernelChoice = (typeof KERNELS)[number];
+export type { KernelChoice };
 
 export interface TrainArgs {
   configs: string[];
@@ -116,7 +116,7 @@ function buildProgram(): Command {
   for (const group of ['data', 'training', 'output'] as const) {
     program.optionsGroup(GROUPS[group]);
     for (const o of OVERRIDE_FLAGS.filter((f) => f.group === group)) program.addOption(new Option(o.flags, flagHelp(o.path)));
-    if (group === 'training') program.addOption(new Option('--kernel <name>', 'gradient core kernels').choices(KERNELS).default('auto'));
+    if (group === 'training') program.addOption(new Option('--kernel <name>', 'gradient core kernels').choices(KERNEL_CHOICES).default('auto'));
     if (group === 'output') program.option('--json', 'JSON lines on stdout, one per event (dataset, start, epoch, warning, done)');
   }
   program

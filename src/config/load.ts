@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { describeFound, expectedText, isSafeIntegerBound, jsonPath } from './issues.ts';
 import { readTextFile } from '../files.ts';
 import { checkJsonText, JsonTextError, lineColumn } from './json-text.ts';
-import { LAYER_KINDS } from '../nn/layers/index.ts';
+import { LAYER_TYPES } from '../nn/layers/index.ts';
 import { planNetwork, PlanError } from '../nn/plan.ts';
 import { configSchema, DEFAULT_CONFIG, networkSpec, type Config } from './schema.ts';
 
@@ -243,7 +243,7 @@ function checkNetwork(config: Config, source: string): void {
 
 /** An unknown layer type, with the nearest known one. */
 function layerTypeProblem(found: unknown): string {
-  const known = Object.keys(LAYER_KINDS);
+  const known: string[] = LAYER_TYPES;
   if (typeof found !== 'string') return `required, expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}, found ${describeFound(found)}`;
   return `unknown layer type ${JSON.stringify(found)}${suggestion(found, known)}; expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}`;
 }

@@ -31,7 +31,7 @@ import type { Core, CoreOptions } from './types.ts';
 export type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
 import { MAX_THREADS } from './sync.ts';
 import { createWasmCore, layoutInput } from './wasm-core.ts';
-import { loadKernels } from './kernels.ts';
+import { KERNEL_CHOICES, loadKernels } from './kernels.ts';
 import { computeLayout } from './layout.ts';
 
 /**
@@ -69,8 +69,8 @@ function checkOptions(o: CoreOptions): void {
   };
   positiveInt('maxBatch', o.maxBatch);
   if (o.workers !== undefined) positiveInt('workers', o.workers, MAX_THREADS);
-  if (!['auto', 'relaxed-simd', 'simd', 'js'].includes(o.kernel ?? 'auto')) {
-    throw new RangeError(`createCore: kernel must be auto, relaxed-simd, simd or js, got ${String(o.kernel)}`);
+  if (!(KERNEL_CHOICES as readonly unknown[]).includes(o.kernel ?? 'auto')) {
+    throw new RangeError(`createCore: kernel must be one of ${KERNEL_CHOICES.join(', ')}, got ${String(o.kernel)}`);
   }
   if (o.loss !== 'bce' && o.loss !== 'mse') throw new RangeError(`createCore: loss must be bce or mse, got ${String(o.loss)}`);
 }

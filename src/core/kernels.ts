@@ -8,14 +8,19 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 
-export type WasmKernelName = 'relaxed-simd' | 'simd';
-export type KernelName = WasmKernelName | 'js';
-export type KernelChoice = 'auto' | KernelName;
-
-export const KERNEL_FILES: Readonly<Record<WasmKernelName, string>> = {
+/**
+ * The WebAssembly kernel flavours and their files (src/core/kernels/build.mjs writes the same files:
+ * test/nn-layers-registry.test.ts holds the two together), then every kernel choice the commands
+ * and createCore take: the flavours, 'js' (the TypeScript path), 'auto'.
+ */
+export const KERNEL_FILES = {
   'relaxed-simd': 'kernels-relaxed.wasm',
   simd: 'kernels-simd.wasm',
-};
+} as const;
+export type WasmKernelName = keyof typeof KERNEL_FILES;
+export const KERNEL_CHOICES = ['auto', ...(Object.keys(KERNEL_FILES) as WasmKernelName[]), 'js'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+export type KernelName = Exclude<KernelChoice, 'auto'>;
 
 /** Sizes the kernels were compiled with (read from the module by probeGeometry). */
 export interface KernelGeometry {
@@ -40,8 +45,10 @@ export interface KernelExports {
   packPanels(X: number, nIn: number, B: number, Xp: number, p0: number, p1: number): void;
   weightGradient(dZ: number, nOut: number, Xp: number, nIn: number, B: number, o0: number, o1: number, dW: number, db: number, lists: number, counts: number): void;
   inputGradient(dZ: number, nOut: number, W: number, nIn: number, B: number, c0: number, c1: number, dX: number, lists: number, counts: number, panel: number): void;
-  activationForward(kind: number, Z: number, A: number, ld: number, B: number, c0: number, c1: number): void;
-  activationBackward(kind: number, Z: number, A: number, dA: number, dZ: number, ld: number, B: number, c0: number, c1: number): void;
+  // Activations (activation.as.ts): `kind` is the module's global activation_<name>; `slope` leaky ReLU's.
+  activationForward(kind: number, slope: number, Z: number, A: number, ld: number, B: number, c0: number, c1: number): void;
+  activationBackward(kind: number, slope: number, Z: number, A: number, dA: number, dZ: number, ld: number, B: number, c0: number, c1: number): void;
+  readonly [activationId: `activation_${string}`]: { readonly value: number } | undefined;
   applyUpdate(step: number, e0: number, n: number, isWeight: number): void;
   sumSquares(step: number, e0: number, n: number, isWeight: number): number;
   // 2-D convolution (conv.as.ts, conv-winograd.as.ts): geometry as in src/nn/layers/conv.ts,
@@ -85,8 +92,6 @@ export interface KernelExports {
   dropoutBackward(dy: number, mask: number, dx: number, i0: number, i1: number): void;
 }
 
-/** Kind numbers of src/core/kernels/activation.as.ts. */
-export const ACTIVATION_KIND = { relu: 0, leaky_relu: 1, sigmoid: 2, tanh: 3, linear: 4 } as const;
 /** Kind numbers of src/core/kernels/update.as.ts. */
 export const OPTIMIZER_KIND = { sgd: 0, momentum: 1, nesterov: 2, rmsprop: 3, adam: 4 } as const;
 

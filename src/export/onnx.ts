@@ -27,10 +27,11 @@
  * Activations work on any form. The weights stay as trained (no folding, no permuted dense rows):
  * only a convolution kernel is reordered, from nn-train's (F, k, k, C) to ONNX's (F, C, k, k).
  *
- * Layers: dense = Gemm (transB, bias optional); conv = Conv with explicit pads (window.ts: SAME_UPPER,
- * the odd row and column after) and strides; maxpool/avgpool = MaxPool/AveragePool (valid windows,
- * no pads); globalavgpool = GlobalAveragePool; batchnorm = BatchNormalization with the running
- * statistics and the layer's epsilon (inference form); relu, leaky_relu (alpha 0.01), sigmoid, tanh.
+ * Layers (ONNX_NODES, one part per kind): dense = Gemm (transB, bias optional); conv = Conv with
+ * explicit pads (window.ts: SAME_UPPER, the odd row and column after) and strides; maxpool/avgpool =
+ * MaxPool/AveragePool (valid windows, no pads); globalavgpool = GlobalAveragePool; batchnorm =
+ * BatchNormalization with the running statistics and the layer's epsilon (inference form); relu,
+ * leaky_relu (alpha = LEAKY_SLOPE), sigmoid, tanh: their operators; gelu from Pow, Mul, Add, Tanh.
  *
  * Opset 13, IR version 7 (the first IR version that carries opset 13): the widest set of runtimes that
  * have every operator used here in its current form. The preprocessing numbers and what the decoder
@@ -40,9 +41,9 @@
 import onnxProto from 'onnx-proto';
 import { littleEndianBytes } from '../io/json-document.ts';
 import type { Model } from '../io/model-file.ts';
-import { LEAKY_SLOPE } from '../nn/activations.ts';
+import { GELU_CUBIC, GELU_SCALE, LEAKY_SLOPE } from '../nn/activations.ts';
 import { imageGeometry, resizeOf, type Preprocessing } from '../data/preprocessing.ts';
-import { convGeometry, type LayerSpec } from '../nn/layers/index.ts';
+import { convGeometry, LAYERS, type LayerSpec, type OnnxPartName, type PoolSpec, type SpecOf, type TypesOfOnnxPart } from '../nn/layers/index.ts';
 import { planNetwork, type PlannedLayer } from '../nn/plan.ts';
 import { shapeSize, type Shape } from '../nn/shape.ts';
 import { NN_TRAIN_VERSION } from '../version.ts';
@@ -159,60 +160,112 @@ function preprocess(g: GraphBuilder, model: Model, inputType: OnnxInputType): st
   return x;
 }
 
+/** What a layer's ONNX part works with: its input tensor and form, and ways to add nodes and weights. */
+interface LayerGraph<S extends LayerSpec> {
+  g: GraphBuilder;
+  layer: PlannedLayer<S>;
+  spec: S;
+  input: string;
+  inputForm: Form;
+  /** The name of the layer's output tensor (a part adding several nodes names the others after it). */
+  name: string;
+  /** The input in another form. */
+  to(form: Form): string;
+  /** A 1-D initializer of the parameter slice, or of the statistics slice, of that name. */
+  param(slice: string): string;
+  stat(slice: string): string;
+  /** The layer's parameter slice itself (dense and conv shape their weights). */
+  values(slice: string): Float32Array;
+}
+
+/** The output tensor of a layer and its form. */
+interface LayerOutput {
+  x: string;
+  form: Form;
+}
+
+type OnnxNodes<S extends LayerSpec> = (c: LayerGraph<S>) => LayerOutput;
+
+/** An activation: one node of `op` on the input, whatever its form. */
+const elementwise =
+  (op: string, attributes: Attribute[] = []): OnnxNodes<LayerSpec> =>
+  (c) => ({ x: c.g.add(op, [c.input], attributes, c.name), form: c.inputForm });
+
+/**
+ * The ONNX part of every layer kind, by the name its entry in the layer registry gives
+ * (src/nn/layers/registry.ts, `onnx`): the mapped type makes a missing part a compile error.
+ */
+const ONNX_NODES: { readonly [O in OnnxPartName]: OnnxNodes<SpecOf<TypesOfOnnxPart<O>>> } = {
+  dense: (c) => {
+    // (units, inputs) row-major: Gemm's B with transB = 1.
+    const weights = c.g.initializer(`layers.${c.layer.index}.weights`, { dims: [c.spec.units, shapeSize(c.layer.input)], values: c.values('weights') });
+    const inputs = [c.to('flat'), weights];
+    if (c.spec.bias) inputs.push(c.param('bias'));
+    return { x: c.g.add('Gemm', inputs, [intAttribute('transB', 1)], c.name), form: 'flat' };
+  },
+  conv: (c) => {
+    const k = convGeometry(c.spec, c.layer.input);
+    const weights = c.g.initializer(`layers.${c.layer.index}.weights`, { dims: [k.F, k.C, k.k, k.k], values: convWeightsOIHW(c.values('weights'), k.F, k.k, k.C) });
+    const inputs = [c.to('nchw'), weights];
+    if (c.spec.bias) inputs.push(c.param('bias'));
+    const attributes = [
+      intsAttribute('kernel_shape', [k.k, k.k]),
+      intsAttribute('strides', [k.stride, k.stride]),
+      intsAttribute('pads', [k.padTop, k.padLeft, k.padBottom, k.padRight]),
+    ];
+    return { x: c.g.add('Conv', inputs, attributes, c.name), form: 'nchw' };
+  },
+  maxpool: (c) => ({ x: c.g.add('MaxPool', [c.to('nchw')], poolAttributes(c.spec), c.name), form: 'nchw' }),
+  avgpool: (c) => ({ x: c.g.add('AveragePool', [c.to('nchw')], poolAttributes(c.spec), c.name), form: 'nchw' }),
+  globalavgpool: (c) => ({ x: c.g.add('GlobalAveragePool', [c.to('nchw')], [], c.name), form: 'nchw' }),
+  batchnorm: (c) => {
+    // Channels on axis 1 in both forms it takes: (N, C, H, W) and (N, C).
+    const form = c.inputForm === 'flat' ? 'flat' : 'nchw';
+    const inputs = [c.to(form), c.param('gamma'), c.param('beta'), c.stat('mean'), c.stat('variance')];
+    return { x: c.g.add('BatchNormalization', inputs, [floatAttribute('epsilon', c.spec.epsilon)], c.name), form };
+  },
+  dropout: (c) => ({ x: c.input, form: c.inputForm }),
+  flatten: (c) => ({ x: c.to('flat'), form: 'flat' }),
+  relu: elementwise('Relu'),
+  leaky_relu: elementwise('LeakyRelu', [floatAttribute('alpha', LEAKY_SLOPE)]),
+  sigmoid: elementwise('Sigmoid'),
+  tanh: elementwise('Tanh'),
+  gelu: (c) => {
+    // 0.5 x (1 + tanh(s (x + c x^3))) from opset 13's operators, which have no Gelu.
+    const { g, input: x, name } = c;
+    const scalar = (what: string, value: number): string => g.constant(`${name}.${what}`, [value]);
+    const cube = g.add('Pow', [x, scalar('three', 3)], [], `${name}.cube`);
+    const inner = g.add('Add', [x, g.add('Mul', [cube, scalar('cubic', GELU_CUBIC)], [], `${name}.cubic_term`)], [], `${name}.inner`);
+    const t = g.add('Tanh', [g.add('Mul', [inner, scalar('scale', GELU_SCALE)], [], `${name}.u`)], [], `${name}.tanh`);
+    const gate = g.add('Add', [t, scalar('one', 1)], [], `${name}.gate`);
+    const halfX = g.add('Mul', [x, scalar('half', 0.5)], [], `${name}.half_x`);
+    return { x: g.add('Mul', [halfX, gate], [], name), form: c.inputForm };
+  },
+};
+
+/** MaxPool's and AveragePool's attributes: valid windows, no pads. */
+function poolAttributes(spec: PoolSpec): Attribute[] {
+  return [intsAttribute('kernel_shape', [spec.size, spec.size]), intsAttribute('strides', [spec.stride, spec.stride])];
+}
+
 /** The nodes of one layer; returns its output tensor and that tensor's form. */
-function addLayer(g: GraphBuilder, layer: PlannedLayer, model: Model, input: string, inputForm: Form): { x: string; form: Form } {
+function addLayer(g: GraphBuilder, layer: PlannedLayer, model: Model, input: string, inputForm: Form): LayerOutput {
   const spec: LayerSpec = layer.spec;
-  const name = `layers.${layer.index}.${spec.type}`;
+  const nodes = ONNX_NODES[LAYERS[spec.type].onnx] as OnnxNodes<LayerSpec>;
   // Every parameter and statistic is a 1-D initializer except the weights of dense and conv.
   const vector = (slice: string, values: Float32Array): string => g.initializer(`layers.${layer.index}.${slice}`, { dims: [values.length], values });
-  const param = (slice: string): string => vector(slice, layerParam(layer, model, slice));
-  const to = (form: Form): string => changeForm(g, input, inputForm, form, layer.input, `layers.${layer.index}`);
-  switch (spec.type) {
-    case 'dense': {
-      // (units, inputs) row-major: Gemm's B with transB = 1.
-      const weights = g.initializer(`layers.${layer.index}.weights`, { dims: [spec.units, shapeSize(layer.input)], values: layerParam(layer, model, 'weights') });
-      const inputs = [to('flat'), weights];
-      if (spec.bias) inputs.push(param('bias'));
-      return { x: g.add('Gemm', inputs, [intAttribute('transB', 1)], name), form: 'flat' };
-    }
-    case 'conv': {
-      const c = convGeometry(spec, layer.input);
-      const weights = g.initializer(`layers.${layer.index}.weights`, { dims: [c.F, c.C, c.k, c.k], values: convWeightsOIHW(layerParam(layer, model, 'weights'), c.F, c.k, c.C) });
-      const inputs = [to('nchw'), weights];
-      if (spec.bias) inputs.push(param('bias'));
-      const attributes = [
-        intsAttribute('kernel_shape', [c.k, c.k]),
-        intsAttribute('strides', [c.stride, c.stride]),
-        intsAttribute('pads', [c.padTop, c.padLeft, c.padBottom, c.padRight]),
-      ];
-      return { x: g.add('Conv', inputs, attributes, name), form: 'nchw' };
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const attributes = [intsAttribute('kernel_shape', [spec.size, spec.size]), intsAttribute('strides', [spec.stride, spec.stride])];
-      return { x: g.add(spec.type === 'maxpool' ? 'MaxPool' : 'AveragePool', [to('nchw')], attributes, name), form: 'nchw' };
-    }
-    case 'globalavgpool':
-      return { x: g.add('GlobalAveragePool', [to('nchw')], [], name), form: 'nchw' };
-    case 'batchnorm': {
-      // Channels on axis 1 in both forms it takes: (N, C, H, W) and (N, C).
-      const x = to(inputForm === 'flat' ? 'flat' : 'nchw');
-      const inputs = [x, param('gamma'), param('beta'), vector('mean', layerStat(layer, model, 'mean')), vector('variance', layerStat(layer, model, 'variance'))];
-      return { x: g.add('BatchNormalization', inputs, [floatAttribute('epsilon', spec.epsilon)], name), form: inputForm === 'flat' ? 'flat' : 'nchw' };
-    }
-    case 'dropout':
-      return { x: input, form: inputForm };
-    case 'flatten':
-      return { x: to('flat'), form: 'flat' };
-    case 'relu':
-      return { x: g.add('Relu', [input], [], name), form: inputForm };
-    case 'leaky_relu':
-      return { x: g.add('LeakyRelu', [input], [floatAttribute('alpha', LEAKY_SLOPE)], name), form: inputForm };
-    case 'sigmoid':
-      return { x: g.add('Sigmoid', [input], [], name), form: inputForm };
-    case 'tanh':
-      return { x: g.add('Tanh', [input], [], name), form: inputForm };
-  }
+  return nodes({
+    g,
+    layer,
+    spec,
+    input,
+    inputForm,
+    name: `layers.${layer.index}.${spec.type}`,
+    to: (form) => changeForm(g, input, inputForm, form, layer.input, `layers.${layer.index}`),
+    param: (slice) => vector(slice, layerParam(layer, model, slice)),
+    stat: (slice) => vector(slice, layerStat(layer, model, slice)),
+    values: (slice) => layerParam(layer, model, slice),
+  });
 }
 
 /** Moves tensor x of per-sample shape `shape` from one form to another (see the file comment). */

@@ -6,15 +6,14 @@
  */
 export type Floats = Float32Array | Float64Array;
 
-export const ACTIVATION_NAMES = ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear'] as const;
-export type ActivationName = (typeof ACTIVATION_NAMES)[number];
-
-/** Slope of leaky ReLU for z < 0. */
+/** Slope of leaky ReLU for z < 0 (the WebAssembly kernel and the ONNX export are given this value). */
 export const LEAKY_SLOPE = 0.01;
 
 export interface Activation {
-  readonly name: ActivationName;
-  /** Which initialisation suits it: He for the ReLU family, Xavier/Glorot otherwise. */
+  /**
+   * Which initialisation suits the weights that feed it (init.ts reads it under init "auto"): He for
+   * the ReLU family, which passes about half of its inputs' variance on; Xavier/Glorot otherwise.
+   */
   readonly init: 'he' | 'xavier';
   forward(z: Floats, a: Floats, n: number): void;
   backward(z: Floats, a: Floats, da: Floats, dz: Floats, n: number): void;
@@ -28,7 +27,6 @@ export function sigmoid(z: number): number {
 }
 
 const relu: Activation = {
-  name: 'relu',
   init: 'he',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]! > 0 ? z[i]! : 0;
@@ -40,7 +38,6 @@ const relu: Activation = {
 };
 
 const leakyRelu: Activation = {
-  name: 'leaky_relu',
   init: 'he',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]! > 0 ? z[i]! : LEAKY_SLOPE * z[i]!;
@@ -51,7 +48,6 @@ const leakyRelu: Activation = {
 };
 
 const sigmoidActivation: Activation = {
-  name: 'sigmoid',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = sigmoid(z[i]!);
@@ -63,7 +59,6 @@ const sigmoidActivation: Activation = {
 };
 
 const tanh: Activation = {
-  name: 'tanh',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = Math.tanh(z[i]!);
@@ -74,8 +69,36 @@ const tanh: Activation = {
   },
 };
 
+/** GELU's tanh form: sqrt(2 / pi), and the weight of the cubic term. */
+export const GELU_SCALE = Math.sqrt(2 / Math.PI);
+export const GELU_CUBIC = 0.044715;
+
+/**
+ * GELU, x * Phi(x) in its tanh form (Hendrycks and Gimpel):
+ *   gelu(z) = 0.5 z (1 + tanh(u)),   u = s (z + c z^3),   s = sqrt(2 / pi), c = 0.044715
+ *   gelu'(z) = 0.5 (1 + tanh(u)) + 0.5 z (1 - tanh(u)^2) s (1 + 3 c z^2)
+ */
+const gelu: Activation = {
+  // He: like ReLU, GELU lets the positive side through and all but stops the negative side, so it
+  // keeps about half of its input's second moment (0.43 of it for a unit normal input, ReLU 0.5);
+  // He's variance 2 / fanIn makes up for that half, where Xavier's would shrink the signal.
+  init: 'he',
+  forward(z, a, n) {
+    for (let i = 0; i < n; i++) {
+      const x = z[i]!;
+      a[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
+    }
+  },
+  backward(z, _a, da, dz, n) {
+    for (let i = 0; i < n; i++) {
+      const x = z[i]!;
+      const t = Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
+      dz[i] = da[i]! * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x));
+    }
+  },
+};
+
 const linear: Activation = {
-  name: 'linear',
   init: 'xavier',
   forward(z, a, n) {
     for (let i = 0; i < n; i++) a[i] = z[i]!;
@@ -85,10 +108,18 @@ const linear: Activation = {
   },
 };
 
-export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
+/**
+ * Every activation by name: the one list of them. The layer types (layers/spec.ts), the config
+ * schema, the gradient core's kernel ids and the ONNX export all follow it (src/nn/layers/README.md).
+ */
+export const ACTIVATIONS = {
   relu,
   leaky_relu: leakyRelu,
   sigmoid: sigmoidActivation,
   tanh,
+  gelu,
   linear,
-};
+} as const satisfies Readonly<Record<string, Activation>>;
+
+export type ActivationName = keyof typeof ACTIVATIONS;
+export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as [ActivationName, ...ActivationName[]];

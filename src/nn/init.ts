@@ -8,11 +8,13 @@
  *   Xavier/Glorot:       W ~ U(-r, r), r = sqrt(6 / (fanIn + fanOut))  (variance 2 / (fanIn + fanOut))
  * fanIn is what one output sums over: the inputs of a dense unit, k*k*C for a convolution filter.
  *
- * 'auto' picks by the activation the weights feed: He when the first activation after the layer
- * (looking past batch norm, dropout, pooling and flatten) is relu or leaky_relu, Xavier otherwise
- * (sigmoid, tanh, none, or the output's sigmoid).
+ * 'auto' picks by the activation the weights feed: the rule of the first activation after the layer
+ * (Activation.init: He for the ReLU family), looking past the layers that pass values on (batch
+ * norm, dropout, pooling, flatten: LayerKind.initBefore); Xavier when the next layer with weights,
+ * or the output's sigmoid, comes first.
  */
 import type { Floats } from './activations.ts';
+import { layerKind } from './layers/registry.ts';
 import type { LayerSpec } from './layers/spec.ts';
 import type { NetworkPlan } from './plan.ts';
 import type { Rng } from '../random/rng.ts';
@@ -20,14 +22,11 @@ import type { Rng } from '../random/rng.ts';
 export const INIT_NAMES = ['auto', 'he', 'xavier'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
 
-const PASS_THROUGH: ReadonlySet<LayerSpec['type']> = new Set(['batchnorm', 'dropout', 'maxpool', 'avgpool', 'globalavgpool', 'flatten']);
-
 /** He or Xavier for the weights of layer l under 'auto'. */
 export function autoInit(specs: readonly LayerSpec[], l: number): 'he' | 'xavier' {
   for (let i = l + 1; i < specs.length; i++) {
-    const t = specs[i]!.type;
-    if (t === 'relu' || t === 'leaky_relu') return 'he';
-    if (!PASS_THROUGH.has(t)) return 'xavier';
+    const rule = layerKind(specs[i]!).initBefore;
+    if (rule !== 'next') return rule;
   }
   return 'xavier';
 }

@@ -9,7 +9,7 @@
  * conv: weights then bias; batch norm: gamma then beta). For a dense stack this is the layout of
  * model files of version 1, so they load unchanged.
  */
-import { LAYER_KINDS, ShapeError, type LayerKind, type ParamInit, type SavedDecl } from './layers/index.ts';
+import { layerKind, ShapeError, type LayerKind, type ParamInit, type SavedDecl } from './layers/index.ts';
 import type { LayerSpec, LayerType, NetworkSpec } from './layers/spec.ts';
 import { formatShape, type Shape } from './shape.ts';
 
@@ -81,7 +81,7 @@ export function planNetwork(net: NetworkSpec): NetworkPlan {
   let statCount = 0;
   let shape = input;
   specs.forEach((spec, index) => {
-    const kind = LAYER_KINDS[spec.type] as LayerKind;
+    const kind: LayerKind = layerKind(spec);
     let recipe;
     try {
       recipe = kind.plan(spec, shape);
@@ -119,7 +119,7 @@ export function planNetwork(net: NetworkSpec): NetworkPlan {
 
 /** "conv 3x3, 32 filters, stride 1, same", "relu". */
 export function describeLayer(spec: LayerSpec): string {
-  const details = (LAYER_KINDS[spec.type] as LayerKind).describe(spec);
+  const details = layerKind(spec).describe(spec);
   return details ? `${spec.type} ${details}` : spec.type;
 }
 

@@ -14,8 +14,8 @@ export const KERNEL_FLAVOURS = {
   simd: { file: 'kernels-simd.wasm', features: ['simd', 'threads'] },
 };
 
-/** The compiler's arguments for one flavour (src/bench/layers.ts builds its experiment with the same). */
-export function kernelArgs(entry, outFile, flavour) {
+/** The compiler's arguments for one flavour. */
+function kernelArgs(entry, outFile, flavour) {
   return [
     entry,
     '--outFile', outFile,

@@ -2,10 +2,9 @@
 // (relaxed-SIMD FMA and plain SIMD). Memory is imported (env.memory, shared between threads) and
 // every buffer is passed as a byte address; the kernels allocate nothing.
 export { denseForward } from './forward.as';
-export { combinePair, combineOne, weightGradient, inputGradient, weightPanelWidth, inputPanelWidth, listEntryBytes, packPanels, panelCount, panelStride } from './combine.as';
+export { weightGradient, inputGradient, weightPanelWidth, inputPanelWidth, listEntryBytes, packPanels, panelCount, panelStride } from './combine.as';
 export { applyUpdate, sumSquares } from './update.as';
-export { activationForward, activationBackward } from './activation.as';
-export { packRows } from './simd.as';
+export * from './activation.as'; // the kernels and the activation_<name> ids
 export {
   convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
 } from './conv.as';

@@ -12,7 +12,6 @@ import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const avgpool: CoreLayer<PoolSpec<'avgpool'>> = {
-  type: 'avgpool',
   buffers: () => [],
   forwardSteps: () => 1,
   backwardSteps: () => 1,

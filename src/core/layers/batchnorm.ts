@@ -42,7 +42,6 @@ export function blockRows(channels: number): number {
 }
 
 export const batchnorm: CoreLayer<BatchNormSpec> = {
-  type: 'batchnorm',
   recomputes: ['xhat'],
   buffers(layer, maxBatch) {
     const C = layer.input.channels;

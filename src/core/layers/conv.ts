@@ -60,7 +60,7 @@ const up4 = (n: number): number => Math.ceil(n / 4) * 4;
  * sizes mirror them): the weight packs for the forward pass and the input gradient (shared), and
  * the scratch a thread needs for any of the three passes.
  */
-export function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: number; packInput: number; scratch: number; partials: number } {
+function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: number; packInput: number; scratch: number; partials: number } {
   const partials = splitByPositions(g) ? 4 * PARTIAL_SUMS * g.F * g.k * g.k * g.C : 0;
   if (convPath(g) === 'winograd') {
     const TB = kg.winogradBlockTiles;
@@ -93,7 +93,6 @@ export function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForw
 const tiles = (B: number, h: number, w: number): number => B * Math.ceil(h / 4) * Math.ceil(w / 4);
 
 export const conv: CoreLayer<ConvSpec> = {
-  type: 'conv',
   buffers(layer, _maxBatch, kg) {
     const g = convGeometry(layer.spec, layer.input);
     const bytes = convBufferBytes(g, kg);

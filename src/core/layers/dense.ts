@@ -20,7 +20,6 @@ const ROW_ALIGN = 4;
 const COLUMN_ALIGN = 16;
 
 export const dense: CoreLayer<DenseSpec> = {
-  type: 'dense',
   buffers(layer, maxBatch, g) {
     const nIn = shapeSize(layer.input);
     const nOut = layer.spec.units;

@@ -1,7 +1,8 @@
 /**
  * How the gradient core runs one layer kind on its threads: the WebAssembly side of a layer kind
- * (src/nn/layers/<kind>.ts is the reference side). One file per kind in this folder, registered in
- * index.ts; the kernels it calls live in src/core/kernels/<kind>.as.ts.
+ * (src/nn/layers/<kind>.ts is the reference side). One file per driver in this folder, in CPU_DRIVERS
+ * (index.ts) under the name the kind's entry in src/nn/layers/registry.ts gives; the kernels it
+ * calls live in the files that entry names, src/core/kernels/<name>.as.ts.
  *
  * The calling thread walks the layer list and, for each layer, publishes its jobs: forward steps,
  * later backward steps, each followed by a barrier. Every thread (the calling thread included) then
@@ -67,7 +68,6 @@ export interface PreparedLayer {
 }
 
 export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
-  readonly type: S['type'];
   /** The output is the input, reinterpreted (flatten): no buffers of its own, no work. */
   readonly aliasesInput?: boolean;
   /** Saved buffers of the plan (the reference's) that backward recomputes instead: the core does not keep them. */

@@ -14,7 +14,6 @@ import type { CoreLayer } from './driver.ts';
 const ALIGN = 16;
 
 export const dropout: CoreLayer<DropoutSpec> = {
-  type: 'dropout',
   buffers: () => [],
   forwardSteps: () => 1,
   backwardSteps: () => 1,

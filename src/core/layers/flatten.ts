@@ -5,7 +5,6 @@ import type { CoreLayer, PreparedLayer } from './driver.ts';
 const NOTHING: PreparedLayer = { forward() {}, backward() {} };
 
 export const flatten: CoreLayer<FlattenSpec> = {
-  type: 'flatten',
   aliasesInput: true,
   buffers: () => [],
   forwardSteps: () => 0,

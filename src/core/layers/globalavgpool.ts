@@ -10,7 +10,6 @@ import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const globalavgpool: CoreLayer<GlobalAvgPoolSpec> = {
-  type: 'globalavgpool',
   buffers: () => [],
   forwardSteps: () => 1,
   backwardSteps: () => 1,

@@ -1,9 +1,11 @@
 /**
- * The gradient core's side of each layer kind (driver.ts), by type. The mapped type makes a new
- * layer kind without a driver a compile error.
+ * The gradient core's drivers (driver.ts), by the names the layer registry gives them
+ * (src/nn/layers/registry.ts, `cpu`). The mapped type makes a driver that no kind names, or a name
+ * without its driver, a compile error; each driver is typed for the kinds that name it.
  */
-import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
-import { activationLayer } from './activation.ts';
+import { LAYERS, type CpuDriverName, type SpecOf, type TypesOfDriver } from '../../nn/layers/registry.ts';
+import type { LayerSpec } from '../../nn/layers/spec.ts';
+import { activation } from './activation.ts';
 import { avgpool } from './avgpool.ts';
 import { batchnorm } from './batchnorm.ts';
 import { conv } from './conv.ts';
@@ -14,7 +16,7 @@ import { flatten } from './flatten.ts';
 import { globalavgpool } from './globalavgpool.ts';
 import { maxpool } from './maxpool.ts';
 
-export const CORE_LAYERS: { readonly [T in LayerType]: CoreLayer<Extract<LayerSpec, { type: T }>> } = {
+export const CPU_DRIVERS: { readonly [D in CpuDriverName]: CoreLayer<SpecOf<TypesOfDriver<D>>> } = {
   dense,
   conv,
   maxpool,
@@ -23,15 +25,12 @@ export const CORE_LAYERS: { readonly [T in LayerType]: CoreLayer<Extract<LayerSp
   batchnorm,
   dropout,
   flatten,
-  relu: activationLayer('relu'),
-  leaky_relu: activationLayer('leaky_relu'),
-  sigmoid: activationLayer('sigmoid'),
-  tanh: activationLayer('tanh'),
+  activation,
 };
 
 /** The driver of a layer's kind. */
 export function coreLayer<S extends LayerSpec>(spec: S): CoreLayer<S> {
-  return CORE_LAYERS[spec.type] as unknown as CoreLayer<S>;
+  return CPU_DRIVERS[LAYERS[spec.type].cpu] as unknown as CoreLayer<S>;
 }
 
 export { savedInCore } from './driver.ts';

@@ -14,7 +14,6 @@ import { cut } from '../split.ts';
 import type { CoreLayer } from './driver.ts';
 
 export const maxpool: CoreLayer<PoolSpec<'maxpool'>> = {
-  type: 'maxpool',
   buffers: () => [],
   forwardSteps: () => 1,
   backwardSteps: () => 1,

@@ -1,6 +1,6 @@
 /**
  * The activation functions of activations.ts as layers: y = f(x) element by element, dx = dy * f'(x).
- * One kind per function (relu, leaky_relu, sigmoid, tanh), all made here.
+ * One kind per function of ACTIVATIONS but linear, each made here and entered in the registry.
  */
 import { ACTIVATIONS } from '../activations.ts';
 import { shapeSize } from '../shape.ts';
@@ -11,6 +11,7 @@ export function activationLayer<T extends ActivationLayerType>(type: T): LayerKi
   const f = ACTIVATIONS[type];
   return {
     type,
+    initBefore: f.init,
     describe: () => '',
     plan: (_spec, input) => ({ output: input, params: [], stats: [], saved: [] }),
     forward(_spec, input, _output, io) {

@@ -11,6 +11,7 @@ import { poolGeometry, poolPlan } from './pool.ts';
 
 export const avgpool: LayerKind<PoolSpec<'avgpool'>> = {
   type: 'avgpool',
+  initBefore: 'next',
   describe: (s) => `${s.size}x${s.size}${s.stride === s.size ? '' : `, stride ${s.stride}`}`,
   plan: poolPlan,
   forward(spec, input, _output, io) {

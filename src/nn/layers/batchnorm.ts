@@ -18,6 +18,7 @@ import type { BatchNormSpec } from './spec.ts';
 
 export const batchnorm: LayerKind<BatchNormSpec> = {
   type: 'batchnorm',
+  initBefore: 'next',
   describe: () => '',
   plan(_spec, input) {
     const C = input.channels;

@@ -54,6 +54,7 @@ export function convGeometry(spec: ConvSpec, input: Shape): ConvGeometry {
 
 export const conv: LayerKind<ConvSpec> = {
   type: 'conv',
+  initBefore: 'xavier',
   describe: (s) => `${s.filters} filters ${s.kernel}x${s.kernel}${s.stride === 2 ? ', stride 2' : ''}${s.padding === 'valid' ? ', valid' : ''}${s.bias ? '' : ', no bias'}`,
   plan(spec, input) {
     const g = convGeometry(spec, input);

@@ -15,6 +15,7 @@ import type { DenseSpec } from './spec.ts';
 
 export const dense: LayerKind<DenseSpec> = {
   type: 'dense',
+  initBefore: 'xavier',
   describe: (spec) => `${spec.units} unit${spec.units === 1 ? '' : 's'}${spec.bias ? '' : ', no bias'}`,
   plan(spec, input) {
     const n = shapeSize(input);
@@ -38,7 +39,7 @@ export const dense: LayerKind<DenseSpec> = {
 };
 
 /** Z = X W^T + b, X (B, nIn), W (nOut, nIn), Z (B, nOut). Sums in double, rounded once on store. */
-export function denseForward(X: Floats, W: Floats, b: Floats | null, Z: Floats, B: number, nIn: number, nOut: number): void {
+function denseForward(X: Floats, W: Floats, b: Floats | null, Z: Floats, B: number, nIn: number, nOut: number): void {
   for (let s = 0; s < B; s++) {
     const xRow = s * nIn;
     for (let o = 0; o < nOut; o++) {
@@ -54,7 +55,7 @@ export function denseForward(X: Floats, W: Floats, b: Floats | null, Z: Floats, 
  * dW = dZ^T X (nOut, nIn), db = sum over the batch of dZ (nOut), dX = dZ W (B, nIn) when dX is
  * given. dW, db and dX are overwritten, not accumulated.
  */
-export function denseBackward(X: Floats, W: Floats, dZ: Floats, dW: Floats, db: Floats | null, dX: Floats | null, B: number, nIn: number, nOut: number): void {
+function denseBackward(X: Floats, W: Floats, dZ: Floats, dW: Floats, db: Floats | null, dX: Floats | null, B: number, nIn: number, nOut: number): void {
   // Row-by-row accumulation (unit stride through X and W) rather than one dot product per weight.
   dW.fill(0, 0, nOut * nIn);
   db?.fill(0, 0, nOut);

@@ -16,6 +16,7 @@ import type { DropoutSpec } from './spec.ts';
 
 export const dropout: LayerKind<DropoutSpec> = {
   type: 'dropout',
+  initBefore: 'next',
   describe: (s) => `${s.rate}`,
   plan(_spec, input) {
     return { output: input, params: [], stats: [], saved: [{ name: 'mask', perSample: shapeSize(input), fixed: 0 }] };

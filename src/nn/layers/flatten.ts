@@ -8,6 +8,7 @@ import type { FlattenSpec } from './spec.ts';
 
 export const flatten: LayerKind<FlattenSpec> = {
   type: 'flatten',
+  initBefore: 'next',
   describe: () => '',
   plan: (_spec, input) => ({ output: flatShape(shapeSize(input)), params: [], stats: [], saved: [] }),
   forward(_spec, input, _output, io) {

@@ -11,6 +11,7 @@ import type { GlobalAvgPoolSpec } from './spec.ts';
 
 export const globalavgpool: LayerKind<GlobalAvgPoolSpec> = {
   type: 'globalavgpool',
+  initBefore: 'next',
   describe: () => '',
   plan: (_spec, input) => ({ output: flatShape(input.channels), params: [], stats: [], saved: [] }),
   forward(_spec, input, _output, io) {

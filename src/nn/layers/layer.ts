@@ -76,6 +76,13 @@ export interface LayerPass {
 
 export interface LayerKind<S extends { type: LayerType } = LayerSpec> {
   readonly type: S['type'];
+  /**
+   * Which initialisation the weights of the layer before it want under init "auto" (init.ts): an
+   * activation's own rule (Activation.init); "xavier" for a layer with weights (the one before it
+   * then feeds no activation); "next" for a layer that passes the values on to the next one, which
+   * decides (batch norm, dropout, pooling, flatten).
+   */
+  readonly initBefore: 'he' | 'xavier' | 'next';
   /** One line for the layer table, e.g. "3x3, 32 filters, stride 1, same". */
   describe(spec: S): string;
   /** Output shape and owned buffers for this input shape; throws ShapeError if they do not fit. */

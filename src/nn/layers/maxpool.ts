@@ -12,6 +12,7 @@ import { poolGeometry, poolPlan } from './pool.ts';
 
 export const maxpool: LayerKind<PoolSpec<'maxpool'>> = {
   type: 'maxpool',
+  initBefore: 'next',
   describe: (s) => `${s.size}x${s.size}${s.stride === s.size ? '' : `, stride ${s.stride}`}`,
   plan(spec, input) {
     const recipe = poolPlan(spec, input);

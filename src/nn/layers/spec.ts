@@ -4,11 +4,12 @@
  * exactly what the layer does. The config schema (src/config/schema.ts) checks the same fields
  * with zod and is held to these types.
  */
+import { ACTIVATION_NAMES, type ActivationName } from '../activations.ts';
 import type { Shape } from '../shape.ts';
 
-/** Activation functions usable as layers (see activations.ts); the output's sigmoid is the loss's. */
-export const ACTIVATION_LAYER_TYPES = ['relu', 'leaky_relu', 'sigmoid', 'tanh'] as const;
-export type ActivationLayerType = (typeof ACTIVATION_LAYER_TYPES)[number];
+/** Activation functions usable as layers: all of activations.ts but linear (a layer doing nothing). */
+export type ActivationLayerType = Exclude<ActivationName, 'linear'>;
+export const ACTIVATION_LAYER_TYPES = ACTIVATION_NAMES.filter((name): name is ActivationLayerType => name !== 'linear');
 
 /** Fully connected: every output unit sees every input value (any input shape, read flat). */
 export interface DenseSpec {
