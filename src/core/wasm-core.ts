@@ -38,6 +38,9 @@ import type { WorkerData } from './worker.ts';
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_MIN_SPLIT_WORK = 1 << 20;
 
+/** Images of the inference-only warm-up (see WasmCore.warmUp). */
+const INFERENCE_WARM_UP_BATCH = 8;
+
 /** What computeLayout needs, for this plan on this module's kernels (see layout.ts). */
 export function layoutInput(module: WebAssembly.Module, plan: NetworkPlan, maxBatch: number, threads: number): LayoutInput {
   const { heapBase, geometry } = probeGeometry(module);
@@ -60,7 +63,7 @@ export async function createWasmCore(
   const { plan: _, ...sizes } = input;
   const workers = await startWorkers(assetDir, threads - 1, (thread) => ({ module: loaded.module, memory, network: options.network, sizes, thread }));
   const core = new WasmCore(options, plan, loaded.name, layout, memory, instantiate(loaded.module, memory), workers);
-  core.warmUp();
+  core.warmUp(options.warmUp ?? 'training');
   return core;
 }
 
@@ -283,9 +286,11 @@ export class WasmCore implements Core {
    * the statistics to their initial values): a
    * WebAssembly function's first call runs in V8's baseline tier (several times slower), and V8
    * swaps in optimized code only for later calls (there is no on-stack replacement in wasm).
+   * 'inference' runs the inference pass only, on INFERENCE_WARM_UP_BATCH images: what triggers the
+   * optimized code is the work done in a function, and a few images of any network are plenty.
    */
-  warmUp(): void {
-    const B = this.maxBatch;
+  warmUp(jobs: 'training' | 'inference'): void {
+    const B = jobs === 'inference' ? Math.min(this.maxBatch, INFERENCE_WARM_UP_BATCH) : this.maxBatch;
     const pattern = (a: Float32Array, scale: number): void => {
       for (let i = 0; i < a.length; i++) a[i] = (((i * 2654435761) >>> 0) / 4294967296 - 0.5) * scale;
     };
@@ -301,6 +306,7 @@ export class WasmCore implements Core {
     ];
     for (let round = 0; round < 2; round++) {
       this.evaluate(B);
+      if (jobs === 'inference') continue;
       for (const spec of specs) {
         this.setOptimizer(spec, { weightDecay: 1e-4, clipNorm: 1 });
         this.trainStep(B, 0);
