@@ -35,6 +35,8 @@ export interface DecodeImagesOptions {
    * per core when there are at least AUTO_POOL_MIN_IMAGES images, 2 or more cores and a built decoder script.
    */
   processes?: number | 'auto';
+  /** The processes 'auto' starts (default: one per core). */
+  autoProcesses?: number;
   /** Images decoded at once when decoding in this process (default 4). */
   concurrency?: number;
   /**
@@ -76,7 +78,7 @@ export function decoderProcessCount(imageCount: number, options: DecodeImagesOpt
   if (script === null || requested === 0) return 0;
   if (requested !== 'auto') return Math.max(0, Math.floor(requested));
   const cores = availableParallelism();
-  return cores >= 2 && imageCount >= AUTO_POOL_MIN_IMAGES ? cores : 0;
+  return cores >= 2 && imageCount >= AUTO_POOL_MIN_IMAGES ? Math.max(1, options.autoProcesses ?? cores) : 0;
 }
 
 function failureReason(err: unknown): string {
@@ -163,6 +165,7 @@ export async function* decodeStream<T extends StreamInput>(
         if (item.done) break;
         queue.push(item.value);
         seen++;
+        startChunks(false); // the decoders need not wait for the consumer to come back
         notifyConsumer();
       }
     } catch (error) {
@@ -176,7 +179,7 @@ export async function* decodeStream<T extends StreamInput>(
   function choosePool(): void {
     if (poolDecided) return;
     const count = options.expected ?? seen;
-    const processes = decoderProcessCount(count, { processes: options.processes ?? 'auto', decoderScript: script });
+    const processes = decoderProcessCount(count, { ...options, decoderScript: script });
     if (processes > 0 && script !== null) {
       pool = new DecoderPool(script, processes);
       ahead = Math.max(1, options.ahead ?? (processes * 2 + 1) * POOL_CHUNK);
@@ -230,14 +233,17 @@ export async function* decodeStream<T extends StreamInput>(
   // Chunks started and not yet handed out, in input order, and how many images they hold.
   const pending: { size: number; outcomes: Promise<(DecodeOutcome & { input: T })[]> }[] = [];
   let inFlight = 0;
-  function startChunks(): void {
+  /** Starts chunks of the queued inputs while there is room; a short last chunk only if `partial`. */
+  function startChunks(partial = true): void {
+    if (stopped) return;
     readSync();
     choosePool();
     const p = pool as DecoderPool | null;
+    const size = p !== null ? POOL_CHUNK : 1;
     for (;;) {
       if (queue.length === 0) readSync();
-      if (queue.length === 0 || (p !== null ? inFlight >= ahead : pending.length >= concurrency)) break;
-      const chunk = queue.splice(0, p !== null ? POOL_CHUNK : 1);
+      if (queue.length === 0 || (!partial && queue.length < size) || (p !== null ? inFlight >= ahead : pending.length >= concurrency)) break;
+      const chunk = queue.splice(0, size);
       pending.push({ size: chunk.length, outcomes: p !== null ? inPool(p, chunk, next) : inProcess(chunk, next) });
       next += chunk.length;
       inFlight += chunk.length;
