@@ -5,6 +5,7 @@
  * processes working ahead of the consumer while the core predicts.
  */
 import { decodeSettingsOf } from '../data/decode.ts';
+import { availableParallelism } from 'node:os';
 import { decodeStream, type DecodeImagesOptions } from '../data/decode-stream.ts';
 import type { Preprocessing } from '../data/preprocessing.ts';
 import type { InputImage, InputItem } from './inputs.ts';
@@ -15,12 +16,34 @@ export type DecodedInput =
   /** Every input read so far has been handed out and the source has nothing new yet. */
   | { kind: 'idle' };
 
-export interface DecodeInputsOptions extends Pick<DecodeImagesOptions, 'processes' | 'concurrency' | 'ahead' | 'decoderScript'> {
+export interface DecodeInputsOptions extends Pick<DecodeImagesOptions, 'processes' | 'autoProcesses' | 'concurrency' | 'ahead' | 'decoderScript'> {
   /** Number of inputs when known in advance (a folder), or null (stdin). */
   expected: number | null;
 }
 
 const IDLE: DecodedInput = { kind: 'idle' };
+
+/**
+ * How nn-eval shares the cores: half of them (rounded up) compute in the core, the others decode,
+ * as decoder processes. Decoding and inference run at once, so more threads than cores only make
+ * them take turns: on 2 cores, `npm run bench:eval` measured 1 core thread and 1 decoder process
+ * as fast as any other split, at the least CPU time (see EVAL_DEFAULTS for the figures).
+ * `coreThreads` given (--workers): the decoders get the rest, one at least.
+ */
+export function evalCoreSplit(coreThreads: number | null, cores = availableParallelism()): { coreThreads: number; decoderProcesses: number } {
+  const threads = coreThreads ?? Math.ceil(cores / 2);
+  return { coreThreads: threads, decoderProcesses: Math.max(1, cores - threads) };
+}
+
+/**
+ * How nn-eval decodes with batches of `batchSize`: `decoderProcesses` processes (once there are
+ * enough images to repay starting them: see decode-stream.ts), kept two batches ahead, so that the
+ * next batch is decoded while the core predicts this one (the forward pass holds this thread, so
+ * the work must already be in the processes), with a batch to spare for a slow image.
+ */
+export function evalDecoding(batchSize: number, decoderProcesses: number): Pick<DecodeInputsOptions, 'processes' | 'autoProcesses' | 'ahead'> {
+  return { processes: 'auto', autoProcesses: decoderProcesses, ahead: 2 * batchSize };
+}
 
 export async function* decodeInputs(
   items: AsyncIterable<InputItem>,
