@@ -1,72 +1,113 @@
 /**
- * nn-eval's speed, end to end: images per second from a folder of images to predictions
- * (list the folder, decode and resize with the training pipeline, convert, forward pass in the
- * gradient core, format TSV lines), as `nn-eval model.json DIR` does it minus process start-up.
+ * nn-eval's speed as a user sees it: images per second from a fresh start, process start included,
+ * `nn-eval MODEL DIR > /dev/null` timed from spawn to exit; and, for context, its two parts alone:
+ * decoding (the decoding pipeline with nn-eval's settings, no forward pass) and inference
+ * (core.predict on full batches, no decoding).
  *
  *   npm run build && flock /tmp/bench.lock npm run bench:eval -- --data DIR [options]
  *
- *   --data DIR        folder of images (required), e.g. data/train
- *   --model FILE      model file; default: a randomly initialised model of the reference network
- *                     (64x64x3 -> 256 -> 64 -> 1, ReLU), written to a temporary folder and read back
- *   --runs N          timed runs (default 5); the figures are medians
- *   --limit N         only the first N images of DIR (default: all)
- *   --batch-size N    images per forward pass (default: nn-eval's, 256)
- *   --workers N       core threads (default: one per core)
- *   --kernel NAME     auto | relaxed-simd | simd | js
- *   --decode-only     skip the forward pass (the decoding ceiling, for comparison)
+ *   --data DIR        folder of images (required), e.g. a folder of 2,000 photos
+ *   --model FILE      model file; default: configs/cnn.json's network with random weights and its
+ *                     preprocessing (the speed does not depend on the weights), written to a temporary folder
+ *   --runs N          end-to-end runs (default 5); the figures are medians
+ *   --batch-size N    passed to nn-eval (default: nn-eval's own)
+ *   --workers N       passed to nn-eval (default: nn-eval's own)
+ *   --compare DIR     another checkout (built) of nn-train: its bin/nn-eval.js runs too, alternating
+ *                     with this one's, so both see the same load on a shared machine
+ *   --no-parts        skip the decode-only and inference-only measurements
  *
- * The core is started once (its start-up is reported apart); each run decodes every image again
- * (the decoded-pixel cache of training is not used by nn-eval). Progress on stderr; a table and,
- * last, one JSON line on stdout:
- *   {"bench":"eval","images":N,"runs":R,"workers":W,"kernel":K,"batchSize":B,"decoderProcesses":P,
- *    "imagesPerSecond":X,"forwardImagesPerSecond":Y,"coreStartSeconds":S,"model":"..."}
- * imagesPerSecond is the end-to-end rate (median over runs); forwardImagesPerSecond counts only
- * the time spent in core.predict.
+ * Progress on stderr; a table and, last, one JSON line on stdout:
+ *   {"bench":"eval","images":N,"runs":R,"batchSize":B|null,"imagesPerSecond":X,"compareImagesPerSecond":Y|null,
+ *    "decodeImagesPerSecond":D,"inferImagesPerSecond":I,"model":"..."}
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { reportError } from '../cli/common.ts';
 import { EVAL_DEFAULTS } from '../cli/eval-options.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { networkSpec } from '../config/schema.ts';
 import { createCore } from '../core/index.ts';
-import type { KernelChoice } from '../core/index.ts';
-import { decoderProcessCount } from '../data/decode-stream.ts';
+import { decodeSettingsOf } from '../data/decode.ts';
+import { decodeStream } from '../data/decode-stream.ts';
+import { findImages } from '../data/find.ts';
+import { shiftedGeometry } from '../data/preprocessing.ts';
 import { EXIT, UserError } from '../errors.ts';
-import { decodeInputs } from '../eval/decode-inputs.ts';
-import { createFormatter } from '../eval/formats.ts';
-import { inputItems, labelOfFile, listImageFolder, planInputs, plannedCount, type InputPlan } from '../eval/inputs.ts';
-import { predictBatches } from '../eval/predict.ts';
+import { evalCoreSplit, evalDecoding } from '../eval/decode-inputs.ts';
 import { readModelFile, writeModelFile } from '../io/model-file.ts';
-import type { NetworkSpec } from '../nn/layers/spec.ts';
-import { denseStack, planNetwork } from '../nn/plan.ts';
-import { initParams } from '../nn/init.ts';
 import type { Model } from '../io/model-file.ts';
+import { initParams } from '../nn/init.ts';
+import { planNetwork } from '../nn/plan.ts';
 import { Rng } from '../random/rng.ts';
 import { median, positiveOption as positive } from './common.ts';
 
-const REFERENCE: NetworkSpec = { input: { height: 64, width: 64, channels: 3 }, layers: denseStack([256, 64], 'relu') };
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
+/** configs/cnn.json's network with random weights and the preprocessing training would record (mean/std made up). */
+function writeRandomCnnModel(dir: string): string {
+  const config = loadConfigFile(join(ROOT, 'configs', 'cnn.json'));
+  const network = networkSpec(config);
+  const plan = planNetwork(network);
+  const params = new Float32Array(plan.paramCount);
+  initParams(plan, params, new Rng(1));
+  const { width, height, channels, fit, resize, shift } = config.data;
+  const path = join(dir, 'random-cnn.json');
+  writeModelFile(path, {
+    network,
+    preprocessing: { width, height, channels, fit, resize, ...shiftedGeometry(width, height, shift), scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    params,
+    stats: new Float32Array(plan.statCount),
+    meta: { note: 'random weights of configs/cnn.json, for benchmarks' },
+  });
+  return path;
+}
 
-
-/** A random model of the reference network, written and read back like any model file. */
-function referenceModel(): Model {
-  const dir = mkdtempSync(join(tmpdir(), 'nn-bench-eval-'));
-  try {
-    const plan = planNetwork(REFERENCE);
-    const params = new Float32Array(plan.paramCount);
-    initParams(plan, params, new Rng(1));
-    const path = join(dir, 'random-model.json');
-    writeModelFile(path, {
-      network: REFERENCE,
-      preprocessing: { width: 64, height: 64, channels: 3, fit: 'fill', resize: 'linear', scale: 1 / 255, mean: null, std: null },
-      params,
-      stats: new Float32Array(plan.statCount),
-      meta: { note: 'random initialisation, for benchmarks' },
+/** Runs `node SCRIPT args` with stdout counted and thrown away; its wall time in seconds and its line count. */
+function timeCommand(script: string, args: string[]): Promise<{ seconds: number; lines: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let lines = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 10) lines++;
     });
-    return readModelFile(path);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${script} exited with ${code}: ${stderr.trim().split('\n').pop()}`));
+      else resolvePromise({ seconds: (performance.now() - started) / 1000, lines });
+    });
+  });
+}
+
+/** Decoding alone, as nn-eval decodes (its decoder processes and lookahead), the bytes thrown away. */
+async function decodeOnly(model: Model, paths: string[], batchSize: number, workers: number | undefined): Promise<number> {
+  const started = performance.now();
+  let n = 0;
+  const inputs = paths.map((path) => ({ path, reason: null }));
+  const { decoderProcesses } = evalCoreSplit(workers ?? null);
+  for await (const e of decodeStream(inputs, decodeSettingsOf(model.preprocessing), { expected: paths.length, ...evalDecoding(batchSize, decoderProcesses) })) if (e !== 'idle') n++;
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** core.predict alone on full batches of made-up inputs, about `images` of them, with nn-eval's core threads. */
+async function inferOnly(model: Model, images: number, batchSize: number, workers: number | undefined): Promise<number> {
+  const core = await createCore({ network: model.network, maxBatch: batchSize, loss: 'bce', warmUp: 'inference', workers: evalCoreSplit(workers ?? null).coreThreads });
+  try {
+    core.params.set(model.params);
+    core.stats.set(model.stats);
+    for (let i = 0; i < core.input.length; i++) core.input[i] = Math.sin(i);
+    const out = new Float32Array(batchSize);
+    const batches = Math.max(1, Math.round(images / batchSize));
+    const started = performance.now();
+    for (let b = 0; b < batches; b++) core.predict(batchSize, out);
+    return (batches * batchSize) / ((performance.now() - started) / 1000);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await core.close();
   }
 }
 
@@ -77,89 +118,72 @@ async function main(argv: string[]): Promise<number> {
       data: { type: 'string' },
       model: { type: 'string' },
       runs: { type: 'string' },
-      limit: { type: 'string' },
       'batch-size': { type: 'string' },
       workers: { type: 'string' },
-      kernel: { type: 'string' },
-      'decode-only': { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      'no-parts': { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.data === undefined) throw new UserError('give the folder of images: --data DIR (e.g. data/train)');
+  if (values.data === undefined) throw new UserError('give the folder of images: --data DIR');
   const runs = positive('runs', values.runs, 5);
-  const batchSize = positive('batch-size', values['batch-size'], EVAL_DEFAULTS.batchSize);
+  const batchSize = values['batch-size'] === undefined ? null : positive('batch-size', values['batch-size'], 1);
   const workers = values.workers === undefined ? undefined : positive('workers', values.workers, 1);
-  const kernel = (values.kernel ?? 'auto') as KernelChoice;
-  const decodeOnly = values['decode-only'] === true;
-  const model = values.model === undefined ? referenceModel() : readModelFile(values.model);
-  const modelName = `${model.network.layers.map((l) => l.type).join('-')}${values.model === undefined ? ' (random MLP 12288-256-64-1)' : ` (${values.model})`}`;
+  const found = await findImages(values.data);
+  const paths = found.files.map((f) => f.path);
+  if (paths.length === 0) throw new UserError(`${values.data}: no images`);
 
-  let plan: InputPlan = await planInputs([values.data], { listFolder: listImageFolder, labelFile: labelOfFile });
-  if (values.limit !== undefined) plan = [plan.flatMap((part) => (part === 'stdin' ? [] : part)).slice(0, positive('limit', values.limit, 1))];
-  const images = plannedCount(plan)!;
-
-  const coreStart = performance.now();
-  const core = await createCore({ network: model.network, maxBatch: batchSize, loss: 'bce', kernel, ...(workers !== undefined ? { workers } : {}) });
-  const coreStartSeconds = (performance.now() - coreStart) / 1000;
-  core.params.set(model.params);
-  core.stats.set(model.stats);
-  let forwardSeconds = 0;
-  const engine = {
-    input: core.input,
-    predict(B: number, out: Float32Array): void {
-      const t = performance.now();
-      if (decodeOnly) out.fill(0.5, 0, B);
-      else core.predict(B, out);
-      forwardSeconds += (performance.now() - t) / 1000;
-    },
-  };
-  const processes = decoderProcessCount(images);
-  process.stderr.write(`bench:eval: ${images} images from ${values.data}, model ${modelName}, core ${core.kernel} x${core.workers} (started in ${coreStartSeconds.toFixed(2)} s), ${processes} decoder processes, batch ${batchSize}, ${runs} runs${decodeOnly ? ', DECODE ONLY (no forward pass)' : ''}\n`);
-
-  const rates: number[] = [];
-  const forwardRates: number[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'nn-bench-eval-'));
   try {
+    const modelPath = values.model ?? writeRandomCnnModel(tmp);
+    const model = readModelFile(modelPath);
+    const modelName = values.model ?? 'configs/cnn.json, random weights';
+    const args = [modelPath, values.data, '--quiet', '--no-progress'];
+    if (batchSize !== null) args.push('--batch-size', String(batchSize));
+    if (workers !== undefined) args.push('--workers', String(workers));
+    const commands: { name: string; script: string }[] = [{ name: 'this checkout', script: join(ROOT, 'bin', 'nn-eval.js') }];
+    if (values.compare !== undefined) commands.push({ name: values.compare, script: join(resolve(values.compare), 'bin', 'nn-eval.js') });
+    process.stderr.write(`bench:eval: ${paths.length} images from ${values.data}, model ${modelName}, nn-eval ${args.slice(2).join(' ')}, ${runs} runs${commands.length > 1 ? ' each, alternating' : ''}\n`);
+
+    const rates: number[][] = commands.map(() => []);
     for (let r = 0; r < runs; r++) {
-      forwardSeconds = 0;
-      let predicted = 0;
-      let skipped = 0;
-      let bytes = 0;
-      const formatter = createFormatter('tsv', { threshold: 0.5, clip: 0.005 });
-      const t0 = performance.now();
-      const decoded = decodeInputs(inputItems(plan, { listFolder: listImageFolder, labelFile: labelOfFile, stdin: () => process.stdin }), model.preprocessing, { expected: images });
-      for await (const batch of predictBatches(decoded, model.preprocessing, engine, batchSize)) {
-        predicted += batch.predictions.length;
-        skipped += batch.skipped.length;
-        bytes += formatter.batch(batch.predictions).length;
+      for (const [c, command] of commands.entries()) {
+        const { seconds, lines } = await timeCommand(command.script, args);
+        if (lines !== paths.length) throw new Error(`${command.name}: ${lines} lines of output for ${paths.length} images`);
+        rates[c]!.push(paths.length / seconds);
+        process.stderr.write(`  run ${r + 1}, ${command.name}: ${seconds.toFixed(2)} s, ${Math.round(paths.length / seconds)} images/s\n`);
       }
-      const seconds = (performance.now() - t0) / 1000;
-      rates.push(predicted / seconds);
-      forwardRates.push(predicted / forwardSeconds);
-      process.stderr.write(
-        `  run ${r + 1}: ${predicted} predicted, ${skipped} skipped, ${seconds.toFixed(2)} s, ${Math.round(predicted / seconds)} images/s end to end, forward ${forwardSeconds.toFixed(2)} s (${bytes} bytes of TSV)\n`,
-      );
     }
+    const B = batchSize ?? EVAL_DEFAULTS.batchSize;
+    let decodeRate: number | null = null;
+    let inferRate: number | null = null;
+    if (!values['no-parts']) {
+      decodeRate = median([await decodeOnly(model, paths, B, workers), await decodeOnly(model, paths, B, workers), await decodeOnly(model, paths, B, workers)]);
+      process.stderr.write(`  decoding alone: ${Math.round(decodeRate)} images/s\n`);
+      inferRate = median([await inferOnly(model, paths.length, B, workers), await inferOnly(model, paths.length, B, workers), await inferOnly(model, paths.length, B, workers)]);
+      process.stderr.write(`  inference alone: ${Math.round(inferRate)} images/s\n`);
+    }
+
+    const result = {
+      bench: 'eval',
+      images: paths.length,
+      runs,
+      batchSize: B,
+      imagesPerSecond: Math.round(median(rates[0]!)),
+      compareImagesPerSecond: commands.length > 1 ? Math.round(median(rates[1]!)) : null,
+      decodeImagesPerSecond: decodeRate === null ? null : Math.round(decodeRate),
+      inferImagesPerSecond: inferRate === null ? null : Math.round(inferRate),
+      model: modelName,
+    };
+    process.stdout.write(`nn-eval end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
+    if (result.compareImagesPerSecond !== null) process.stdout.write(`${values.compare}'s nn-eval, same runs interleaved\t${result.compareImagesPerSecond} images/s\n`);
+    if (decodeRate !== null) process.stdout.write(`decoding alone (median of 3)\t${result.decodeImagesPerSecond} images/s\n`);
+    if (inferRate !== null) process.stdout.write(`inference alone, batch ${B} (median of 3)\t${result.inferImagesPerSecond} images/s\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return EXIT.ok;
   } finally {
-    await core.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
-  const result = {
-    bench: 'eval',
-    images,
-    runs,
-    workers: core.workers,
-    kernel: core.kernel,
-    batchSize,
-    decodeOnly,
-    decoderProcesses: processes,
-    imagesPerSecond: Math.round(median(rates)),
-    forwardImagesPerSecond: decodeOnly ? null : Math.round(median(forwardRates)),
-    coreStartSeconds: Number(coreStartSeconds.toFixed(3)),
-    model: modelName,
-  };
-  process.stdout.write(`images/s end to end (median of ${runs})\t${result.imagesPerSecond}\n`);
-  if (!decodeOnly) process.stdout.write(`images/s in the forward pass alone\t${result.forwardImagesPerSecond}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return EXIT.ok;
 }
 
 main(process.argv.slice(2)).then(

@@ -14,10 +14,6 @@ import { UserError } from '../errors.ts';
 import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
 import { parseOrHelp } from './common.ts';
 
-// The core's kernel choices, listed here rather than imported from nn-train's options, which would
-// load the config schema (zod) into every nn-eval start. The Record makes the compiler check the
-// list against the core's type in both directions.
-
 export interface EvalArgs {
   model: string;
   /** Files, folders and at most one "-" (paths on stdin), in the order given. */
@@ -30,7 +26,7 @@ export interface EvalArgs {
   /** Where to write the metrics as JSON, or null. */
   metrics: string | null;
   batchSize: number;
-  /** Worker threads of the core, or null for the core's default (one per core). */
+  /** Threads of the core, or null for nn-eval's share of the cores (src/eval/decode-inputs.ts, evalCoreSplit). */
   workers: number | null;
   kernel: KernelChoice;
   /** Average each image's prediction with that of its mirror image. */
@@ -47,10 +43,12 @@ export const EVAL_DEFAULTS = {
   format: 'tsv' as FormatName,
   threshold: 0.5,
   clip: 0.005,
-  /** Larger than training's 64: the first layer's weights (12 MB for the reference network) are
-   * streamed once per batch, and `npm run bench:eval` measured 256 about 15% faster in the forward
-   * pass. A slow producer on stdin does not wait for a full batch (see src/eval/predict.ts). */
-  batchSize: 256,
+  /** Measured end to end with configs/cnn.json's network on 2,000 photos of 200x200, interleaved,
+   * medians of 3 fresh starts (2 vCPUs, shared and noisy, load 13-15): batches of 32, 64, 128 and
+   * 256 took 6.1, 6.8, 6.5 and 6.8 s, all within the noise; the CPU time was 5.8, 5.9, 5.8 and
+   * 6.2 s. 64 is in the flat part, and its core holds a quarter of 256's memory (0.46 GiB, not 1.7).
+   * A slow producer on stdin does not wait for a full batch (see src/eval/predict.ts). */
+  batchSize: 64,
 };
 
 /** Largest batch accepted: 1024 images of 64x64x3 floats are 50 MB of input buffer. */
@@ -111,7 +109,7 @@ function buildProgram(): Command {
     .optionsGroup('Prediction:')
     .option('--tta', 'test-time augmentation: average the prediction of each image and of its mirror image')
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
-    .addOption(new Option('--workers <n>', 'threads of the core (default: one per core)').argParser(integerIn(1, 64)))
+    .addOption(new Option('--workers <n>', 'threads of the core (default: half the cores, rounded up; decoder processes get the others)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNEL_CHOICES).default('auto'))
     .optionsGroup('Display:')
     .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)')

@@ -152,7 +152,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
     for (const part of plan) if (part !== 'stdin') for (const item of part) if (item.kind === 'image') check.accept!(item.image.path);
   }
 
-  const { decodeInputs } = await import('../eval/decode-inputs.ts');
+  const { decodeInputs, evalCoreSplit, evalDecoding } = await import('../eval/decode-inputs.ts');
   const { predictBatches } = await import('../eval/predict.ts');
   const { ProgressLine } = await import('../eval/progress.ts');
   const { createCore } = await import('../core/index.ts');
@@ -171,13 +171,16 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
     }
   }
 
-  // The core starts (workers, kernel warm-up) while the first batch decodes.
+  // The core starts (workers, kernel warm-up) while the first batch decodes; a core that only
+  // predicts warms up the inference pass alone.
+  const split = evalCoreSplit(args.workers);
   const engine = createCore({
     network: model.network,
     maxBatch: args.batchSize,
     loss: 'bce',
     kernel: args.kernel,
-    ...(args.workers !== null ? { workers: args.workers } : {}),
+    warmUp: 'inference',
+    workers: split.coreThreads,
   }).then((core) => {
     core.params.set(model.params);
     core.stats.set(model.stats);
@@ -186,7 +189,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   engine.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   try {
     await writeOut(formatter.header());
-    const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total });
+    const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total, ...evalDecoding(args.batchSize, split.decoderProcesses) });
     for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize, { tta: args.tta })) {
       for (const s of batch.skipped) {
         metrics.skip(s.path, s.reason);

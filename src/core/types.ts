@@ -29,6 +29,11 @@ export interface CoreOptions {
   assetDir?: string;
   /** Time every layer's jobs (Core.profile): `nn-train --profile` and the benchmarks. */
   profile?: boolean;
+  /**
+   * What the start-up warms: every job ('training', the default), or only the inference pass
+   * ('inference', for a caller that only predicts: a fraction of the start-up time).
+   */
+  warmUp?: 'training' | 'inference';
 }
 
 /** Seconds spent per layer since the profile was last reset (the profile option). */

@@ -38,6 +38,9 @@ import type { WorkerData } from './worker.ts';
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_MIN_SPLIT_WORK = 1 << 20;
 
+/** Images of the inference-only warm-up (see WasmCore.warmUp). */
+const INFERENCE_WARM_UP_BATCH = 8;
+
 /** What computeLayout needs, for this plan on this module's kernels (see layout.ts). */
 export function layoutInput(module: WebAssembly.Module, plan: NetworkPlan, maxBatch: number, threads: number): LayoutInput {
   const { heapBase, geometry } = probeGeometry(module);
@@ -60,7 +63,7 @@ export async function createWasmCore(
   const { plan: _, ...sizes } = input;
   const workers = await startWorkers(assetDir, threads - 1, (thread) => ({ module: loaded.module, memory, network: options.network, sizes, thread }));
   const core = new WasmCore(options, plan, loaded.name, layout, memory, instantiate(loaded.module, memory), workers);
-  core.warmUp();
+  core.warmUp(options.warmUp ?? 'training');
   return core;
 }
 
@@ -283,8 +286,19 @@ export class WasmCore implements Core {
    * the statistics to their initial values): a
    * WebAssembly function's first call runs in V8's baseline tier (several times slower), and V8
    * swaps in optimized code only for later calls (there is no on-stack replacement in wasm).
+   * 'inference' runs the inference pass only, twice, on INFERENCE_WARM_UP_BATCH images of the
+   * memory as it comes (zeros: the values do not matter to V8, and what triggers its optimized code
+   * is the work done in a function, which a few images of any network give). Nothing needs clearing
+   * after it, and clearing would touch every page of the memory, most of which a caller that only
+   * predicts never uses (1.7 GiB for cnn.json at batch 256: a second of page faults).
    */
-  warmUp(): void {
+  warmUp(jobs: 'training' | 'inference'): void {
+    if (jobs === 'inference') {
+      initStats(this.plan, this.stats);
+      for (let round = 0; round < 2; round++) this.evaluate(Math.min(this.maxBatch, INFERENCE_WARM_UP_BATCH));
+      this.resetProfile();
+      return;
+    }
     const B = this.maxBatch;
     const pattern = (a: Float32Array, scale: number): void => {
       for (let i = 0; i < a.length; i++) a[i] = (((i * 2654435761) >>> 0) / 4294967296 - 0.5) * scale;

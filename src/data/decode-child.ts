@@ -37,8 +37,12 @@ if (process.send === undefined) {
   // ends this process by closing the channel.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => process.exit(0));
+  // One chunk at a time, in the order received: the parent sends chunks ahead and consumes them in
+  // order, so the first one must not share the process with the ones behind it.
+  let previous: Promise<void> = Promise.resolve();
   process.on('message', (request: DecodeRequest) => {
-    void answer(request).then((reply) => {
+    previous = previous.then(async () => {
+      const reply = await answer(request);
       if (process.connected) process.send!(reply);
     });
   });

@@ -10,8 +10,10 @@
  *
  * The parent sends chunks of paths over the IPC channel (structured-clone serialization, so pixel
  * buffers travel as bytes, not JSON) and gets back one Uint8Array of (n, width * height * channels)
- * plus a failure reason per image. At most JOBS_PER_PROCESS chunks are outstanding per process, so
- * memory stays bounded whatever the number of images.
+ * plus a failure reason per image. Each chunk goes to a process as soon as it is asked for (to the
+ * one with the fewest outstanding), and each process decodes its chunks in the order received: the
+ * processes keep working while this thread is busy elsewhere (nn-eval's forward pass), and the
+ * caller bounds memory by bounding the chunks it has outstanding (decode-stream.ts).
  *
  * A process that dies (a libvips crash on a hostile file, an OOM kill) is replaced, and its images are
  * retried one at a time, each alone in a process, so that the file at fault is reported as skipped and
@@ -47,8 +49,6 @@ export interface ChunkResult {
   reasons: (string | null)[];
 }
 
-/** Chunks in flight per process: one being decoded, one waiting, so no process idles between chunks. */
-const JOBS_PER_PROCESS = 2;
 /** Replacement processes started over the pool's life before it gives up (the caller then decodes in-process). */
 const MAX_RESPAWNS = 16;
 /** Processes that died before being ready, in a row, after which the script is taken as broken. */
@@ -161,7 +161,8 @@ export class DecoderPool {
       const isolated = this.queue[0]!.isolated;
       let best: Slot | null = null;
       for (const s of this.slots) {
-        const room = isolated ? s.jobs.size === 0 : s.jobs.size < JOBS_PER_PROCESS && ![...s.jobs.values()].some((j) => j.isolated);
+        // An isolated retry runs alone in its process, and nothing joins it there.
+        const room = isolated ? s.jobs.size === 0 : ![...s.jobs.values()].some((j) => j.isolated);
         if (s.alive && room && (best === null || s.jobs.size < best.jobs.size)) best = s;
       }
       if (best === null) break;

@@ -1,4 +1,4 @@
-// The WebAssembly twin of src/nn/noise.ts: counter-based random bits, a pure function of (key,
+// The WebAssembly twin of src/random/noise.ts: counter-based random bits, a pure function of (key,
 // index), so that every thread draws the same bits for the same element however the work is split.
 // Same integer arithmetic (i32 multiply = Math.imul, logical shifts = >>>), so the bits are the
 // same as the TypeScript ones; test/core-noise.test.ts compares them.

@@ -60,7 +60,7 @@ export interface PreparedLayer {
   /**
    * Thread t of T's part of forward step `step`: y from x; in 'train' mode also what backward
    * needs (saved buffers) and batch norm's running statistics. `noiseKey`: dropout's key
-   * (src/nn/noise.ts), its 32 bits as an int32.
+   * (src/random/noise.ts), its 32 bits as an int32.
    */
   forward(B: number, mode: Mode, noiseKey: number, step: number, t: number, T: number): void;
   /** Thread t of T's part of backward step `step`: parameter gradients (overwritten) and dx when the addresses have one. */
