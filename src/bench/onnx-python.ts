@@ -10,6 +10,9 @@
  *   --fit NAME        score with this fit instead of the model's (fill, cover, contain): nn-eval and
  *                     the recipe both use it (the weights are the model's; the check is the pixels')
  *   --tolerance X     the largest |p - p_nn-eval| allowed (default 0.01): exit 1 above it
+ *   --make-kinds OUT  instead: write photos of the kinds the recipe's steps 2-4 handle into OUT, made
+ *                     from the JPEGs given: in turn EXIF-rotated (orientation 6, then 3), with a
+ *                     Display P3 colour profile, and PNG with transparency (three alpha bands)
  *
  * Per image: nn-eval's p (the built bin/nn-eval.js, jsonl); the recipe's pixels (the Python script,
  * run once on the whole list) through the ONNX graph (exportOnnx, run by onnxruntime-web); and, to
@@ -17,7 +20,7 @@
  * pixels are compared too (levels 0-255). Human-readable lines on stderr; one JSON object on stdout.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,7 @@ import { parseArgs, promisify } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { decodeImage, decodeSettingsOf } from '../data/decode.ts';
 import { FIT_NAMES, type FitName } from '../data/preprocessing.ts';
+import { labelOfFile } from '../eval/inputs.ts';
 import { exportOnnx } from '../export/onnx.ts';
 import { readModelFile, writeModelFile } from '../io/files.ts';
 import { median } from './common.ts';
@@ -74,6 +78,42 @@ function gaps(a: ArrayLike<number>, b: ArrayLike<number>): Gaps {
   return { max: d[maxAt] ?? 0, mean: d.reduce((s, x) => s + x, 0) / Math.max(1, d.length), median: d.length ? median(d) : 0, maxAt };
 }
 
+/**
+ * The recipe's functions as src/export/README.md shows them must be the script's (from `def fit_window`
+ * to the end of decode_like_nn_train): the check would otherwise pass for lines no reader sees.
+ */
+function checkReadmeRecipe(script: string): void {
+  const code = readFileSync(script, 'utf8');
+  const start = code.indexOf('def fit_window');
+  const end = code.indexOf('def decode_naive');
+  const functions = code.slice(start, end).trim();
+  const readme = readFileSync(join(root, 'src', 'export', 'README.md'), 'utf8');
+  if (start < 0 || end < 0 || !readme.includes(functions)) throw new Error(`src/export/README.md's Python recipe differs from ${script}'s fit_window and decode_like_nn_train`);
+}
+
+/** --make-kinds: the images given, in turn rotated by EXIF, with a P3 profile, and PNG with alpha. */
+async function makeKinds(out: string, inputs: string[]): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  mkdirSync(out, { recursive: true });
+  for (const [i, file] of inputs.entries()) {
+    const name = join(out, `${labelOfFile(file) === 0 ? 'cat' : 'dog'}.${i}`);
+    const kind = i % 4;
+    if (kind < 2) await sharp(file).withMetadata({ orientation: kind === 0 ? 6 : 3 }).jpeg({ quality: 90 }).toFile(`${name}.jpg`);
+    else if (kind === 2) await sharp(file).withIccProfile('p3').jpeg({ quality: 90 }).toFile(`${name}.jpg`);
+    else {
+      const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const rgba = Buffer.alloc(info.width * info.height * 4);
+      for (let p = 0; p < info.width * info.height; p++) {
+        rgba.set(data.subarray(3 * p, 3 * p + 3), 4 * p);
+        const x = p % info.width;
+        rgba[4 * p + 3] = x < info.width / 3 ? 0 : x < (2 * info.width) / 3 ? 128 : 255;
+      }
+      await sharp(rgba, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toFile(`${name}.png`);
+    }
+  }
+  say(`${inputs.length} images written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -83,11 +123,15 @@ async function main(): Promise<void> {
       recipe: { type: 'string', default: 'nn-train' },
       fit: { type: 'string' },
       tolerance: { type: 'string', default: '0.01' },
+      'make-kinds': { type: 'string' },
     },
   });
+  if (values['make-kinds'] !== undefined) return makeKinds(values['make-kinds'], positionals);
   if (values.model === undefined || positionals.length === 0) throw new Error('usage: bench:onnx-python -- --model MODEL.json [options] IMAGES_OR_FOLDERS...');
   if (values.fit !== undefined && !(FIT_NAMES as readonly string[]).includes(values.fit)) throw new Error(`--fit: expected one of ${FIT_NAMES.join(', ')}`);
   const tolerance = Number(values.tolerance);
+  const script = join(root, 'src', 'bench', 'pillow_recipe.py');
+  checkReadmeRecipe(script);
   const model = readModelFile(values.model);
   if (values.fit !== undefined) model.preprocessing = { ...model.preprocessing, fit: values.fit as FitName };
   const settings = decodeSettingsOf(model.preprocessing);
@@ -104,7 +148,6 @@ async function main(): Promise<void> {
 
     writeFileSync(join(dir, 'paths.txt'), paths.join('\n') + '\n');
     const [python, ...pythonArgs] = values.python!.split(' ');
-    const script = join(root, 'src', 'bench', 'pillow_recipe.py');
     const { stderr } = await run(python!, [...pythonArgs, script, '--width', String(w), '--height', String(h), '--channels', String(c),
       '--fit', settings.fit, '--list', join(dir, 'paths.txt'), '--out', join(dir, 'pixels.u8'), '--recipe', values.recipe!], { maxBuffer: 1 << 24 });
     say(stderr.trim());

@@ -18,10 +18,12 @@ nn-train's decoding (src/data/decode.ts, src/data/resize.ts) and the Pillow call
  2. turned upright by its EXIF orientation: ImageOps.exif_transpose;
  3. an embedded colour profile converted to sRGB (perceptual intent): ImageCms;
  4. transparency composited on white, then RGB (or grey): Image.alpha_composite, convert;
- 5. the antialiased bilinear filter over the fit's window: Image.resize(size, Image.BILINEAR,
-    box=window, reducing_gap=None): a triangle widened by the reduction factor, as resize.ts.
-Pillow rounds its horizontal pass to bytes (nn-train keeps it in floats), and Debian's libjpeg-turbo
-may differ from the one in sharp by a level here and there: a few pixels differ by 1.
+ 5. an image other than a JPEG more than twice as large as needed is first brought to twice the
+    size by libvips, whose reduction Pillow's BILINEAR only approaches (answers within about 0.01);
+ 6. the antialiased bilinear filter over the fit's window: Image.resize(size, Image.BILINEAR,
+    box=window, reducing_gap=None), a triangle widened by the reduction factor as in resize.ts, on
+    each channel in floats (mode 'F') and rounded once, as resize.ts does (an 8-bit resize rounds
+    after each pass). A few bytes still differ by 1: float rounding at a half.
 --recipe naive is the two-line version people write (Image.resize((w, h)): bicubic on the whole
 image, no DCT scaling), for comparison.
 """
@@ -53,10 +55,11 @@ def fit_window(sw, sh, width, height, fit):
 def decode_like_nn_train(path, width, height, channels=3, fit='fill'):
     """The image at `path` as nn-train decodes it (resize 'linear'): uint8 (height, width, channels)."""
     img = Image.open(path)
+    jpeg = img.format == 'JPEG'
     m = max(width, height)
     room = min(img.size) // m
     s = 8 if room >= 8 else 4 if room >= 4 else 2 if room >= 2 else 1
-    if img.format == 'JPEG' and s > 1:
+    if jpeg and s > 1:
         w0, h0 = img.size
         img.draft('RGB', (w0 // s, h0 // s))  # libjpeg decodes at 1/s: ceil(w0 / s) x ceil(h0 / s)
         img = img.crop((0, 0, w0 // s, h0 // s))  # libvips keeps floor(w0 / s) x floor(h0 / s)
@@ -70,6 +73,9 @@ def decode_like_nn_train(path, width, height, channels=3, fit='fill'):
     if img.mode in ('RGBA', 'LA', 'PA') or 'transparency' in img.info:
         img = Image.alpha_composite(Image.new('RGBA', img.size, 'white'), img.convert('RGBA'))
     img = img.convert('RGB' if channels == 3 else 'L')
+    if not jpeg and min(img.size) > 2 * m:  # libvips first brings it to twice the size needed
+        k = min(img.size) / (2 * m)
+        img = img.resize((round(img.width / k), round(img.height / k)), Image.BILINEAR, reducing_gap=None)
     box, left, top, w, h = fit_window(img.width, img.height, width, height, fit)
     # Each channel resized in floats (mode 'F'), rounded once at the end, as resize.ts does: an 8-bit
     # image would be rounded after each pass, and a pixel in six would end one level off.
