@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Pillow's rate for the first pass over a folder of photos, for the README's side-by-side
-comparison with nn-train's decoder (`npm run bench:data -- --pillow` runs this script between
-nn-train's rounds). Run by hand only; the project never needs Python.
+"""Pillow's rate for the first pass over a folder of photos, side by side with nn-train's decoder
+(`npm run bench:data -- --pillow` runs this script between nn-train's rounds). Run by hand only;
+the project never needs Python.
 
     flock /tmp/bench.lock /usr/bin/python3 src/bench/pillow_reference.py --data DIR [--runs R]
         [--width 64 --height 64] [--mode plain|draft|both] [--list FILE]

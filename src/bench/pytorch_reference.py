@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """PyTorch's figures for the same measurements as `npm run bench` (src/bench/core.ts), for the
-README's side-by-side comparison. Run by hand only; the project never needs Python.
+side-by-side comparison in src/bench/README.md. Run by hand only; the project never needs Python.
 
-    flock /tmp/bench.lock /usr/bin/python3 src/bench/pytorch_reference.py [--threads N] [--blas-threads M] [--runs R]
-    flock /tmp/bench.lock /usr/bin/python3 src/bench/pytorch_reference.py --model cnn [--threads N] [--runs R] [--channels-last]
+    ../shared/tools/modern-pytorch.sh run python3 src/bench/pytorch_reference.py [--threads N] [--blas-threads M] [--runs R]
+    ../shared/tools/modern-pytorch.sh run python3 src/bench/pytorch_reference.py --model cnn [--threads N] [--runs R]
+        [--memory-format channels_last|contiguous] [--skip-layers]
+(each under `flock /tmp/bench.lock`). The script runs under any PyTorch 2.x; the figures of
+src/bench/README.md are Debian 13's python3-torch 2.6 (oneDNN 3.7) with tcmalloc preloaded, which
+`modern-pytorch.sh run` does. The first line of the output names the PyTorch, the allocator, the
+memory format and the thread counts of the run. Without tcmalloc (or jemalloc) PyTorch's glibc malloc
+hands every activation back to the system after each step and takes it again with page faults,
+which on a virtual machine costs more than the arithmetic: the script says so when it sees no such
+allocator in the process.
 
-Needs Debian's python3-torch and, for a fair comparison, an optimized BLAS (libopenblas0-pthread:
-Debian's torch calls the system libblas.so.3, which is the slow reference BLAS otherwise).
 Threads: PyTorch's own (intra-op, OpenMP) and OpenBLAS's pool are separate; torch.set_num_threads
 does not limit OpenBLAS. The products are measured with both at 1, then both at the CPU count.
 Training and inference run with --threads (default: PyTorch's default) and --blas-threads
@@ -20,15 +26,16 @@ images/s. Medians of R runs. Human-readable lines on stderr, one JSON object on 
 [conv 3x3 same, no bias -> batch norm -> ReLU -> max pool 2x2] with 32, 64, 128, 256 filters;
 flatten; dense 256 -> ReLU -> dense 1; BCE), batch 64, random pixels: per layer, forward and
 backward milliseconds of the layer alone (GFLOP/s for convolutions and dense layers, counted as
-the TypeScript benchmark counts them), on 1 thread and on --threads; training images/s per
-optimizer; inference images/s (eval mode). Convolutions run through oneDNN (MKL-DNN). --threads
-defaults to the CPU count here: this machine's PyTorch otherwise starts with 1 OpenMP thread.
---channels-last runs the network in PyTorch's NHWC memory format (the layout nn-train uses).
+the TypeScript benchmark counts them), on 1 thread and on --threads (--skip-layers leaves this
+out); training images/s per optimizer; inference images/s (eval mode). Convolutions run through
+oneDNN. --threads defaults to the CPU count. --memory-format: channels_last (default; NHWC, the
+layout nn-train uses and the one oneDNN's convolutions run fastest in) or contiguous (NCHW).
 """
 import argparse
 import ctypes
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -42,6 +49,46 @@ BATCHES = 8
 
 def say(line):
     print(line, file=sys.stderr, flush=True)
+
+
+def allocator():
+    """The malloc this process runs on: tcmalloc or jemalloc when one is loaded (LD_PRELOAD), else glibc's."""
+    try:
+        with open('/proc/self/maps') as f:
+            maps = f.read()
+    except OSError:
+        return 'unknown'
+    for name in ('tcmalloc', 'jemalloc', 'mimalloc'):
+        if f'lib{name}' in maps:
+            return name
+    return 'glibc malloc'
+
+
+def environment(threads, memory_format):
+    """What decides the figures: PyTorch, oneDNN, CPU kernels, allocator, memory format, threads."""
+    config = torch.__config__.show()
+    onednn = re.search(r'(?:oneDNN|MKL-DNN) v?([0-9][0-9.]*)', config)
+    capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else 'unknown'
+    return {
+        'torch': torch.__version__,
+        'onednn': onednn.group(1) if onednn else None,
+        'cpuCapability': capability,
+        'allocator': allocator(),
+        'memoryFormat': memory_format,
+        'threads': threads,
+        'interopThreads': torch.get_num_interop_threads(),
+        'cpus': os.cpu_count(),
+        'python': sys.version.split()[0],
+    }
+
+
+def say_environment(env, blas=None):
+    say(f"PyTorch {env['torch']} (oneDNN {env['onednn']}, {env['cpuCapability']} kernels), allocator {env['allocator']}, "
+        f"memory format {env['memoryFormat']}, {env['threads']} intra-op thread(s) of {env['cpus']} CPUs"
+        + (f', BLAS {blas}' if blas else '') + f", Python {env['python']}")
+    if env['allocator'] == 'glibc malloc':
+        say('  warning: no tcmalloc or jemalloc in this process: PyTorch\'s steps pay page faults for every activation '
+            '(run through modern-pytorch.sh run, or LD_PRELOAD=libtcmalloc_minimal.so.4)')
 
 
 def time_ms(f, runs, warm=3):
@@ -230,21 +277,25 @@ def cnn_inference(inputs, channels_last, runs, steps):
 
 
 def main_cnn(args):
-    cpus = os.cpu_count()
-    threads = args.threads or cpus
-    layout = 'channels-last (NHWC)' if args.channels_last else 'NCHW'
-    say(f'PyTorch {torch.__version__} reference CNN, oneDNN {torch.backends.mkldnn.is_available()}, {layout}, Python {sys.version.split()[0]}, {cpus} CPUs')
-    net = cnn()
-    torch.set_num_threads(1)
-    one = cnn_layers(net, args.channels_last, args.runs)
+    threads = args.threads or os.cpu_count()
+    channels_last = args.memory_format == 'channels_last'
     torch.set_num_threads(threads)
-    all_ = cnn_layers(net, args.channels_last, args.runs)
-    say(f'per layer alone, batch {B}, median of {args.runs} calls: GFLOP/s on 1 thread and {threads} threads, ms on {threads}')
-    cell = lambda v: '     -' if v is None else f'{v:6.1f}'
-    for i, (a, b) in enumerate(zip(one, all_)):
-        say(f'  [{i:2}] {a["layer"]:24} forward 1 thread {cell(a["forwardGflops"])}  {threads} threads {cell(b["forwardGflops"])}'
-            f'   backward 1 thread {cell(a["backwardGflops"])}  {threads} threads {cell(b["backwardGflops"])} GFLOP/s'
-            f'   {threads} threads: {b["forwardMs"]:7.2f} + {b["backwardMs"]:7.2f} ms')
+    env = environment(threads, args.memory_format)
+    say_environment(env)
+    say(f'reference CNN, batch {B}')
+    net = cnn()
+    one = all_ = None
+    if not args.skip_layers:
+        torch.set_num_threads(1)
+        one = cnn_layers(net, channels_last, args.runs)
+        torch.set_num_threads(threads)
+        all_ = cnn_layers(net, channels_last, args.runs)
+        say(f'per layer alone, batch {B}, median of {args.runs} calls: GFLOP/s on 1 thread and {threads} threads, ms on {threads}')
+        cell = lambda v: '     -' if v is None else f'{v:6.1f}'
+        for i, (a, b) in enumerate(zip(one, all_)):
+            say(f'  [{i:2}] {a["layer"]:24} forward 1 thread {cell(a["forwardGflops"])}  {threads} threads {cell(b["forwardGflops"])}'
+                f'   backward 1 thread {cell(a["backwardGflops"])}  {threads} threads {cell(b["backwardGflops"])} GFLOP/s'
+                f'   {threads} threads: {b["forwardMs"]:7.2f} + {b["backwardMs"]:7.2f} ms')
     g = torch.Generator().manual_seed(7)
     inputs = [torch.rand(B, 3, 64, 64, generator=g) for _ in range(BATCHES)]
     labels = [(torch.rand(B, generator=g) < 0.5).float() for _ in range(BATCHES)]
@@ -252,19 +303,22 @@ def main_cnn(args):
     say(f'training the reference CNN, batch {B}, {threads} threads, random pixels in memory, median of {args.runs} runs of {steps} steps')
     train = {}
     for name, make in OPTIMIZERS:
-        train[name] = cnn_training(make, inputs, labels, args.channels_last, args.runs, steps)
+        train[name] = cnn_training(make, inputs, labels, channels_last, args.runs, steps)
         say(f'  {name:10} {train[name]:6.0f} images/s   {B * 1000 / train[name]:7.2f} ms per batch')
-    infer = cnn_inference(inputs, args.channels_last, args.runs, 2 * steps)
+    infer = cnn_inference(inputs, channels_last, args.runs, 2 * steps)
     say(f'inference (eval mode, forward and sigmoid), batch {B}: {infer:.0f} images/s')
     r = lambda v: None if v is None else round(v, 1)
+    layers = {} if all_ is None else {
+        'layerGflops': {'forward': [r(x['forwardGflops']) for x in all_], 'backward': [r(x['backwardGflops']) for x in all_]},
+        'layerGflopsOneThread': {'forward': [r(x['forwardGflops']) for x in one], 'backward': [r(x['backwardGflops']) for x in one]},
+        'layerMs': {'forward': [round(x['forwardMs'], 2) for x in all_], 'backward': [round(x['backwardMs'], 2) for x in all_]},
+    }
     print(json.dumps({
         'model': 'cnn',
         'workers': threads,
         'kernel': 'pytorch',
-        'channelsLast': args.channels_last,
-        'layerGflops': {'forward': [r(x['forwardGflops']) for x in all_], 'backward': [r(x['backwardGflops']) for x in all_]},
-        'layerGflopsOneThread': {'forward': [r(x['forwardGflops']) for x in one], 'backward': [r(x['backwardGflops']) for x in one]},
-        'layerMs': {'forward': [round(x['forwardMs'], 2) for x in all_], 'backward': [round(x['backwardMs'], 2) for x in all_]},
+        'environment': env,
+        **layers,
         'trainImagesPerSecond': {k: round(v) for k, v in train.items()},
         'inferenceImagesPerSecond': round(infer),
     }))
@@ -276,14 +330,17 @@ def main():
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--blas-threads', type=int, default=os.cpu_count())
     parser.add_argument('--runs', type=int, default=7)
-    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--memory-format', choices=['channels_last', 'contiguous'], default='channels_last',
+                        help='the CNN\'s memory format (NHWC or NCHW)')
+    parser.add_argument('--skip-layers', action='store_true', help='CNN: training and inference rates only')
     args = parser.parse_args()
     if args.model == 'cnn':
         return main_cnn(args)
     if args.threads is None:
         args.threads = torch.get_num_threads()
     cpus = os.cpu_count()
-    say(f'PyTorch {torch.__version__} reference, BLAS: {blas_name()}, Python {sys.version.split()[0]}, {cpus} CPUs')
+    env = environment(args.threads, 'contiguous')
+    say_environment(env, blas_name())
     one = products(1, args.runs + 2)
     all_ = products(cpus, args.runs + 2)
     say(f'first layer, B={B}, D={D}, H={H}: {FLOP / 1e6:.1f} MFLOP per product, dense dZ, median of {args.runs + 2} calls')
@@ -309,6 +366,7 @@ def main():
         'workers': cpus,
         'torchThreads': args.threads,
         'blasThreads': args.blas_threads if blas else None,
+        'environment': env,
         'kernel': 'pytorch',
         'gflops': {k: r(all_[k]) for k in ('forward', 'weightGradient', 'inputGradient')},
         'gflopsOneThread': {k: r(one[k]) for k in ('forward', 'weightGradient', 'inputGradient')},
