@@ -20,6 +20,7 @@ const entries = [
   'src/bench/genetic.ts',
   'src/bench/layers.ts',
   'src/bench/lr-finder.ts',
+  'src/bench/parity.ts',
   'src/data/demo.ts',
 ].filter((p) => existsSync(join(root, p)));
 
