@@ -13,6 +13,7 @@ import { denseStack } from '../nn/plan.ts';
 import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
 import { FIT_NAMES, RESIZE_NAMES } from '../data/preprocessing.ts';
+import { SHIFT_MODES } from '../data/augment.ts';
 import { MAX_THREADS } from '../core/sync.ts';
 
 const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
@@ -35,7 +36,11 @@ const dataSchema = z
       .min(0)
       .max(256)
       .default(0)
-      .describe('augment training batches with random crops: images are decoded at (width + 2*shift) x (height + 2*shift) and each training image is a width x height window shifted by up to shift pixels each way; validation and nn-eval take the centre'),
+      .describe('augment training batches with random shifts of up to shift pixels each way (how: shiftMode)'),
+    shiftMode: z
+      .enum(SHIFT_MODES)
+      .default('crop')
+      .describe('crop: images are decoded at (width + 2*shift) x (height + 2*shift) and each training image is a width x height window of it, validation and nn-eval take the centre; pad: images are decoded at width x height and each training image is the whole image moved, the uncovered border black (torchvision\'s RandomCrop(size, padding=shift)), validation and nn-eval see it unmoved'),
     brightness: z.number().min(0).max(1).default(0).describe('augment training batches with brightness jitter: b * 255 added to every pixel, b uniform in [-brightness, brightness]'),
     contrast: z.number().min(0).max(1).default(0).describe('augment training batches with contrast jitter: pixels scaled about mid-grey by c uniform in [1 - contrast, 1 + contrast]'),
     standardize: z.boolean().default(false).describe('subtract the per-channel mean and divide by the std of the training split'),
@@ -91,7 +96,10 @@ const modelSchema = z
       .describe('the network as a list of layers, input side first, ending with {"type":"dense","units":1}; or null for the dense stack of hidden + activation'),
     hidden: z.array(positiveInt(65_536)).max(32).nullable().default([256, 64]).describe('without layers: sizes of the hidden dense layers, input side first'),
     activation: z.enum(ACTIVATION_NAMES).nullable().default('relu').describe('without layers: activation of the hidden layers (the output is always a sigmoid)'),
-    init: z.enum(INIT_NAMES).default('auto').describe('weight initialisation: auto (He before a ReLU, Xavier otherwise), he, xavier'),
+    init: z
+      .enum(INIT_NAMES)
+      .default('auto')
+      .describe('weight initialisation: auto (He before a ReLU, Xavier otherwise), he, xavier, or pytorch (PyTorch\'s default: weights U(+-1/sqrt(fanIn)), i.e. Kaiming-uniform with a = sqrt(5), biases U(+-1/sqrt(fanIn)))'),
   })
   .prefault({});
 
@@ -107,9 +115,22 @@ const scheduleSchema = z
       type: z.literal('cosine'),
       minLr: z.number().min(0).default(0).describe('learning rate reached at the last step'),
     }),
+    z
+      .strictObject({
+        type: z.literal('one-cycle'),
+        warmup: z.number().gt(0).lt(1).default(0.3).describe('share of the steps over which the rate rises (PyTorch\'s pct_start)'),
+        divFactor: z.number().gte(1).default(25).describe('the rate starts at lr / divFactor'),
+        finalDivFactor: z.number().gte(1).default(1e4).describe('the rate ends at lr / divFactor / finalDivFactor'),
+        cycleMomentum: z.boolean().default(true).describe('move the momentum (Adam\'s beta1, the beta of momentum and nesterov) from maxMomentum to baseMomentum while the rate rises, and back while it falls'),
+        baseMomentum: z.number().min(0).lt(1).default(0.85).describe('the momentum at the peak rate'),
+        maxMomentum: z.number().min(0).lt(1).default(0.95).describe('the momentum at the first and last steps'),
+      })
+      .refine((s) => s.baseMomentum <= s.maxMomentum, { message: 'must be at most maxMomentum', path: ['baseMomentum'] }),
   ])
   .default({ type: 'constant' })
-  .describe('learning-rate schedule: {"type":"constant"}, {"type":"step","every":E,"factor":F} or {"type":"cosine","minLr":X}');
+  .describe(
+    'learning-rate schedule: {"type":"constant"}, {"type":"step","every":E,"factor":F}, {"type":"cosine","minLr":X} or {"type":"one-cycle"} (PyTorch\'s OneCycleLR: cosine rise from lr/25 to lr over the warmup share, cosine fall to lr/25/1e4, momentum cycled 0.95 -> 0.85 -> 0.95)',
+  );
 
 /** Fields shared by every gradient method. */
 const gradientFields = {
@@ -120,33 +141,47 @@ const gradientFields = {
   clipNorm: z.number().gt(0).nullable().default(null).describe('clip gradients to this global L2 norm, or null'),
 };
 
+/**
+ * What one-cycle asks of the rest of the optimizer: no warmupSteps (it has its own rise), and a
+ * momentum to cycle when cycleMomentum is on (sgd and rmsprop have none).
+ */
+function checkSchedule(hasMomentum: boolean) {
+  return (o: { type: string; schedule: z.infer<typeof scheduleSchema>; warmupSteps: number }, ctx: z.RefinementCtx): void => {
+    if (o.schedule.type !== 'one-cycle') return;
+    if (o.warmupSteps !== 0) ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: 'must be 0 with the one-cycle schedule (its warmup share is the rise)' });
+    if (o.schedule.cycleMomentum && !hasMomentum) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'cycleMomentum'], message: `must be false: ${o.type} has no momentum to cycle` });
+    }
+  };
+}
+
 const beta = (d: number, what: string) => z.number().min(0).lt(1).default(d).describe(what);
 const epsilon = z.number().gt(0).max(1).default(1e-8).describe('added to the denominator for stability');
 
 export const optimizerSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('sgd'), ...gradientFields }),
+    z.strictObject({ type: z.literal('sgd'), ...gradientFields }).superRefine(checkSchedule(false)),
     z.strictObject({
       type: z.literal('momentum'),
       ...gradientFields,
       beta: beta(0.9, 'decay of the velocity (exponentially weighted average of gradients)'),
       form: z.enum(['ewa', 'classic']).default('ewa').describe('ewa: v = beta v + (1-beta) g; classic: v = beta v + g'),
       biasCorrection: z.boolean().default(false).describe('divide v by (1 - beta^t)'),
-    }),
-    z.strictObject({ type: z.literal('nesterov'), ...gradientFields, beta: beta(0.9, 'momentum') }),
+    }).superRefine(checkSchedule(true)),
+    z.strictObject({ type: z.literal('nesterov'), ...gradientFields, beta: beta(0.9, 'momentum') }).superRefine(checkSchedule(true)),
     z.strictObject({
       type: z.literal('rmsprop'),
       ...gradientFields,
       rho: beta(0.9, 'decay of the average of squared gradients'),
       epsilon,
-    }),
+    }).superRefine(checkSchedule(false)),
     z.strictObject({
       type: z.literal('adam'),
       ...gradientFields,
       beta1: beta(0.9, 'decay of the first moment'),
       beta2: beta(0.999, 'decay of the second moment'),
       epsilon,
-    }),
+    }).superRefine(checkSchedule(true)),
     z.strictObject({
       type: z.literal('genetic'),
       population: z.int().min(4).max(10_000).default(50).describe('individuals (weight vectors) per generation'),

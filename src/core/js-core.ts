@@ -62,7 +62,7 @@ export class JsCore implements Core {
     this.clipNorm = options.clipNorm ?? undefined;
   }
 
-  trainStep(B: number, lr: number, step = 0): number {
+  trainStep(B: number, lr: number, step = 0, momentum: number | null = null): number {
     this.check();
     checkBatch(B, this.maxBatch);
     checkLearningRate(lr);
@@ -73,7 +73,7 @@ export class JsCore implements Core {
       for (const s of this.plan.params) if (s.decay) addWeightDecay(grads, this.params, this.weightDecay, s.offset, s.offset + s.length);
     }
     if (this.clipNorm !== undefined) this.lastGradientNorm = clipByGlobalNorm(grads, this.clipNorm);
-    optimizer.step(this.params, grads, lr);
+    optimizer.step(this.params, grads, lr, momentum);
     return value;
   }
 

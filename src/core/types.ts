@@ -84,9 +84,10 @@ export interface Core {
   /**
    * One training step on the first B samples of input/labels: forward (training mode), loss,
    * backward, weight decay, clipping, optimizer update. `step` (the global batch number) keys
-   * dropout's masks. Returns the mean loss of the batch (before the update).
+   * dropout's masks; `momentum`, when given, is the step's momentum coefficient from the schedule
+   * (Optimizer.beginStep). Returns the mean loss of the batch (before the update).
    */
-  trainStep(B: number, lr: number, step?: number): number;
+  trainStep(B: number, lr: number, step?: number, momentum?: number | null): number;
   /** Forward (training mode), loss and backward without an update: fills grads, returns the mean loss. */
   gradient(B: number, step?: number): number;
   /** Mean loss of the first B samples in inference mode, no update (validation); with `probabilities`, P(dog) of each into it. */

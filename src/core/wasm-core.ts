@@ -194,7 +194,7 @@ export class WasmCore implements Core {
     this.clipNorm = options.clipNorm ?? undefined;
   }
 
-  trainStep(B: number, lr: number, step = 0): number {
+  trainStep(B: number, lr: number, step = 0, momentum: number | null = null): number {
     this.check();
     checkBatch(B, this.maxBatch);
     checkLearningRate(lr);
@@ -202,7 +202,7 @@ export class WasmCore implements Core {
     if (!optimizer || !updateStep) throw new Error('gradient core: call setOptimizer before training');
     const value = this.gradient(B, step);
     const started = this.profile ? performance.now() : 0;
-    optimizer.beginStep();
+    optimizer.beginStep(momentum);
     let scale = 1;
     if (this.clipNorm !== undefined) {
       updateStep.write(lr, 1); // weight decay is part of the gradient whose norm is taken

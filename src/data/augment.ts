@@ -10,18 +10,29 @@
  * fillBatch (batches.ts) applies them without allocating.
  *
  *   flip:        mirror with probability 1/2 (epochFlips)
- *   shift s:     window at (left, top), each uniform in 0..2s: the input's width x height window of the
- *                (width + 2s) x (height + 2s) stored image, shifted by up to s pixels each way from the centre
+ *   shift s:     (left, top), each uniform in 0..2s, read by shiftMode:
+ *                crop: the window at (left, top) of the (width + 2s) x (height + 2s) stored image, shifted
+ *                      by up to s pixels each way from the centre;
+ *                pad:  the window at (left - s, top - s) of the width x height stored image padded with s
+ *                      black pixels all round: the whole image moved by up to s pixels each way, the
+ *                      uncovered border black (torchvision's RandomCrop(size, padding=s) before ToTensor)
+ *                Both modes draw the same offsets from the same stream.
  *   brightness B: b uniform in [-B, B], added as b * 255 pixel levels
  *   contrast C:  c uniform in [1 - C, 1 + C], the factor about mid-grey
  */
 import { epochFlips, epochSeed, STREAM, type BatchAugmentation } from './batches.ts';
 import { Rng } from '../random/rng.ts';
 
+/** How data.shift moves the image (see the module comment). */
+export const SHIFT_MODES = ['crop', 'pad'] as const;
+export type ShiftMode = (typeof SHIFT_MODES)[number];
+
 /** The config fields (data section) that turn augmentation on. */
 export interface AugmentationSettings {
   flip: boolean;
   shift: number;
+  /** Default 'crop'. */
+  shiftMode?: ShiftMode;
   brightness: number;
   contrast: number;
 }
@@ -30,6 +41,7 @@ export class EpochAugmentation implements BatchAugmentation {
   readonly flips: Uint8Array | null;
   readonly offsets: Uint16Array | null;
   readonly jitter: Float32Array | null;
+  readonly padding: number;
 
   /** Buffers for `count` positions (the training images) of the augmentations `settings` turns on. */
   constructor(
@@ -42,6 +54,7 @@ export class EpochAugmentation implements BatchAugmentation {
     }
     this.flips = settings.flip ? new Uint8Array(count) : null;
     this.offsets = settings.shift > 0 ? new Uint16Array(2 * count) : null;
+    this.padding = (settings.shiftMode ?? 'crop') === 'pad' ? settings.shift : 0;
     this.jitter = settings.brightness > 0 || settings.contrast > 0 ? new Float32Array(2 * count) : null;
   }
 

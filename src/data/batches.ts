@@ -172,8 +172,13 @@ function checkedGeometry(p: Parameters<typeof imageGeometry>[0]): ImageGeometry 
 export interface BatchAugmentation {
   /** 1 = mirror the image at this position left-right. */
   readonly flips: Uint8Array | null;
-  /** The window of position p: left at [2p], top at [2p + 1], in pixels of the stored image. */
+  /** The window of position p: left at [2p], top at [2p + 1], in pixels of the stored image padded by `padding`. */
   readonly offsets: Uint16Array | null;
+  /**
+   * Black pixels around the stored image that a window may take (pad mode of data.shiftMode): the
+   * window's corner in the stored image is (left - padding, top - padding). Absent: 0.
+   */
+  readonly padding?: number;
   /** Position p's contrast factor at [2p] and brightness shift (pixel levels) at [2p + 1]. */
   readonly jitter: Float32Array | null;
 }
@@ -203,6 +208,7 @@ export function fillBatch(
   const flips = augmentation?.flips ?? null;
   const offsets = augmentation?.offsets ?? null;
   const jitter = augmentation?.jitter ?? null;
+  const padding = offsets !== null ? (augmentation?.padding ?? 0) : 0;
   for (let r = 0; r < rows; r++) {
     const position = start + r;
     const image = order[position]!;
@@ -210,7 +216,9 @@ export function fillBatch(
     const left = offsets !== null ? offsets[2 * position]! : src.cropLeft;
     const top = offsets !== null ? offsets[2 * position + 1]! : src.cropTop;
     const lookup = jitter !== null ? jitterTable(src, jitter[2 * position]!, jitter[2 * position + 1]!) : table;
-    convertWindow(src, pixels, image * storedSize, left, top, flips !== null && flips[position] === 1, lookup, x, r * d);
+    const mirror = flips !== null && flips[position] === 1;
+    if (padding > 0) convertPaddedWindow(src, pixels, image * storedSize, left - padding, top - padding, mirror, lookup, x, r * d);
+    else convertWindow(src, pixels, image * storedSize, left, top, mirror, lookup, x, r * d);
   }
   return rows;
 }
@@ -282,6 +290,35 @@ function convertWindow(
         const t = dstRow + col * channels;
         for (let c = 0; c < channels; c++) x[t + c] = table[c * 256 + pixels[s + c]!]!;
       }
+    }
+  }
+}
+
+/**
+ * As convertWindow, for a window that may leave the stored image (left and top may be negative, or
+ * the window may pass the right or bottom edge): pixels outside read as value 0 (black) through the
+ * table, as torchvision's zero padding of the image before ToTensor.
+ */
+function convertPaddedWindow(
+  g: ImageGeometry,
+  pixels: Uint8Array,
+  from: number,
+  left: number,
+  top: number,
+  mirror: boolean,
+  table: Float32Array,
+  x: Float32Array,
+  to: number,
+): void {
+  const { width, height, channels, decodeWidth, decodeHeight } = g;
+  for (let row = 0; row < height; row++) {
+    const sy = top + row;
+    for (let col = 0; col < width; col++) {
+      const sx = left + (mirror ? width - 1 - col : col);
+      const t = to + (row * width + col) * channels;
+      const inside = sy >= 0 && sy < decodeHeight && sx >= 0 && sx < decodeWidth;
+      const s = from + (sy * decodeWidth + sx) * channels;
+      for (let c = 0; c < channels; c++) x[t + c] = table[c * 256 + (inside ? pixels[s + c]! : 0)]!;
     }
   }
 }

@@ -6,6 +6,9 @@
  * therefore bit-identical on every machine:
  *   He (ReLU family):    W ~ U(-r, r), r = sqrt(6 / fanIn)            (variance 2 / fanIn)
  *   Xavier/Glorot:       W ~ U(-r, r), r = sqrt(6 / (fanIn + fanOut))  (variance 2 / (fanIn + fanOut))
+ *   PyTorch's default:   W ~ U(-r, r), r = 1 / sqrt(fanIn)  (kaiming_uniform_ with a = sqrt(5):
+ *                        gain sqrt(2 / (1 + a^2)) = sqrt(1/3), r = gain sqrt(3 / fanIn)), and the
+ *                        biases of the layer too (b ~ U(-r, r), the same r), drawn after its weights
  * fanIn is what one output sums over: the inputs of a dense unit, k*k*C for a convolution filter.
  *
  * 'auto' picks by the activation the weights feed: the rule of the first activation after the layer
@@ -19,7 +22,7 @@ import type { LayerSpec } from './layers/spec.ts';
 import type { NetworkPlan } from './plan.ts';
 import type { Rng } from '../random/rng.ts';
 
-export const INIT_NAMES = ['auto', 'he', 'xavier'] as const;
+export const INIT_NAMES = ['auto', 'he', 'xavier', 'pytorch'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
 
 /** He or Xavier for the weights of layer l under 'auto'. */
@@ -36,15 +39,32 @@ export function initParams(plan: NetworkPlan, params: Floats, rng: Rng, scheme: 
   const specs = plan.layers.map((l) => l.spec);
   for (const slice of plan.params) {
     const end = slice.offset + slice.length;
-    if (slice.init.kind === 'constant') {
+    const biasFanIn = scheme === 'pytorch' && slice.name === 'bias' ? layerFanIn(plan, slice.layer) : null;
+    if (slice.init.kind === 'constant' && biasFanIn === null) {
       params.fill(slice.init.value, slice.offset, end);
       continue;
     }
-    const { fanIn, fanOut } = slice.init;
-    const kind = scheme === 'auto' ? autoInit(specs, slice.layer) : scheme;
-    const r = kind === 'he' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    let r: number;
+    if (slice.init.kind === 'constant') {
+      r = pytorchBound(biasFanIn!);
+    } else {
+      const { fanIn, fanOut } = slice.init;
+      const kind = scheme === 'auto' ? autoInit(specs, slice.layer) : scheme;
+      r = kind === 'he' ? Math.sqrt(6 / fanIn) : kind === 'pytorch' ? pytorchBound(fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    }
     for (let i = slice.offset; i < end; i++) params[i] = (2 * rng.uniform() - 1) * r;
   }
+}
+
+/** PyTorch's default bound for weights and biases: 1 / sqrt(fanIn). */
+export function pytorchBound(fanIn: number): number {
+  return 1 / Math.sqrt(fanIn);
+}
+
+/** The fan-in of layer l's random weights, or null when it has none (a bias then stays constant). */
+function layerFanIn(plan: NetworkPlan, l: number): number | null {
+  const weights = plan.params.find((p) => p.layer === l && p.init.kind === 'random');
+  return weights !== undefined && weights.init.kind === 'random' ? weights.init.fanIn : null;
 }
 
 /** Statistics before any training: running means 0, running variances 1. */

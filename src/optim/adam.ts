@@ -11,8 +11,13 @@
  * correction the first step is lr * g / (|g| + epsilon), about lr per weight whatever the
  * gradient's scale. Weight decay added to g (regularize.ts) is L2 regularisation, not AdamW.
  *
- * Float order, per element (one_minus_beta1/2 = 1 - beta1/2 once; c1 = 1 - beta1^t and
- * c2 = 1 - beta2^t per step, beta^t as running products; all in double):
+ * A schedule may set beta1 step by step (one-cycle's cycled momentum, beginStep's argument): that
+ * step then uses its beta1_t in the m update and c1 = 1 - beta1_t^t, the correction PyTorch's Adam
+ * computes from the current beta1.
+ *
+ * Float order, per element (one_minus_beta1/2 = 1 - beta1/2 once per step; c1 = 1 - beta1^t and
+ * c2 = 1 - beta2^t per step, beta^t as running products, recomputed by t multiplications when the
+ * step's beta1 differs from the last one; all in double):
  *   m = fround(beta1 * m + one_minus_beta1 * g)
  *   v = fround(beta2 * v + one_minus_beta2 * (g * g))
  *   w = fround(w - (lr * (m / c1)) / (sqrt(v / c2) + epsilon))
@@ -30,9 +35,11 @@ export class Adam extends Optimizer {
   readonly epsilon: number;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
-  private readonly oneMinusBeta1: number;
   private readonly oneMinusBeta2: number;
-  /** beta1^t and beta2^t, running products. */
+  /** The current step's beta1 (the schedule's, or beta1) and 1 - it. */
+  private stepBeta1: number;
+  private oneMinusBeta1: number;
+  /** stepBeta1^t and beta2^t, running products. */
   private beta1Power = 1;
   private beta2Power = 1;
 
@@ -44,16 +51,28 @@ export class Adam extends Optimizer {
     this.beta1 = spec.beta1;
     this.beta2 = spec.beta2;
     this.epsilon = spec.epsilon;
+    this.stepBeta1 = spec.beta1;
     this.oneMinusBeta1 = 1 - spec.beta1;
     this.oneMinusBeta2 = 1 - spec.beta2;
     this.m = this.allocate(alloc, 'm');
     this.v = this.allocate(alloc, 'v');
   }
 
-  override beginStep(): void {
-    super.beginStep();
-    this.beta1Power *= this.beta1;
+  override beginStep(momentum: number | null = null): void {
+    super.beginStep(momentum);
+    const beta1 = momentum ?? this.beta1;
+    if (beta1 === this.stepBeta1) {
+      this.beta1Power *= beta1;
+    } else {
+      this.stepBeta1 = beta1;
+      this.oneMinusBeta1 = 1 - beta1;
+      this.beta1Power = runningPower(beta1, this.t);
+    }
     this.beta2Power *= this.beta2;
+  }
+
+  protected override get hasMomentum(): boolean {
+    return true;
   }
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
@@ -81,7 +100,7 @@ export class Adam extends Optimizer {
 
   /** beta1, 1 - beta1, beta2, 1 - beta2, c1 = 1 - beta1^t, c2 = 1 - beta2^t, epsilon, lr */
   stepConstants(lr: number, out: Float64Array): void {
-    out[0] = this.beta1;
+    out[0] = this.stepBeta1;
     out[1] = this.oneMinusBeta1;
     out[2] = this.beta2;
     out[3] = this.oneMinusBeta2;
@@ -96,6 +115,8 @@ export class Adam extends Optimizer {
   }
 
   protected override restoreStepScalars(): void {
+    this.stepBeta1 = this.beta1;
+    this.oneMinusBeta1 = 1 - this.beta1;
     this.beta1Power = runningPower(this.beta1, this.t);
     this.beta2Power = runningPower(this.beta2, this.t);
   }

@@ -15,6 +15,10 @@
  * makes v_hat equal its steady value g / (1 - beta) from the first step, so the two forms still
  * differ only by lr * (1 - beta).
  *
+ * A schedule may set beta step by step (one-cycle's cycled momentum, beginStep's argument): that
+ * step uses its beta_t in the v update (and g_scale = 1 - beta_t for ewa), and beta_t^t in the bias
+ * correction, as for Adam's beta1.
+ *
  * Float order, per element (g_scale = 1 - beta for ewa, 1 for classic, where the product is exact;
  * lr_hat = lr / (1 - beta^t) with bias correction, else lr; both computed in double per call):
  *   v = fround(beta * v + g_scale * g)
@@ -32,8 +36,10 @@ export class Momentum extends Optimizer {
   readonly form: 'ewa' | 'classic';
   readonly biasCorrection: boolean;
   private readonly v: Float32Array;
-  private readonly gScale: number;
-  /** beta^t, a running product. */
+  /** The current step's beta (the schedule's, or beta) and the factor of g it gives. */
+  private stepBeta: number;
+  private gScale: number;
+  /** stepBeta^t, a running product. */
   private betaPower = 1;
 
   constructor(n: number, spec: MomentumSpec, alloc: Alloc = defaultAlloc) {
@@ -43,13 +49,25 @@ export class Momentum extends Optimizer {
     this.beta = spec.beta;
     this.form = spec.form;
     this.biasCorrection = spec.biasCorrection;
+    this.stepBeta = spec.beta;
     this.gScale = spec.form === 'ewa' ? 1 - spec.beta : 1;
     this.v = this.allocate(alloc, 'v');
   }
 
-  override beginStep(): void {
-    super.beginStep();
-    this.betaPower *= this.beta;
+  override beginStep(momentum: number | null = null): void {
+    super.beginStep(momentum);
+    const beta = momentum ?? this.beta;
+    if (beta === this.stepBeta) {
+      this.betaPower *= beta;
+    } else {
+      this.stepBeta = beta;
+      this.gScale = this.form === 'ewa' ? 1 - beta : 1;
+      this.betaPower = runningPower(beta, this.t);
+    }
+  }
+
+  protected override get hasMomentum(): boolean {
+    return true;
   }
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
@@ -69,7 +87,7 @@ export class Momentum extends Optimizer {
 
   /** beta, gScale, lrHat = lr / (1 - beta^t) with bias correction, else lr */
   stepConstants(lr: number, out: Float64Array): void {
-    out[0] = this.beta;
+    out[0] = this.stepBeta;
     out[1] = this.gScale;
     out[2] = this.biasCorrection ? lr / (1 - this.betaPower) : lr;
   }
@@ -79,6 +97,8 @@ export class Momentum extends Optimizer {
   }
 
   protected override restoreStepScalars(): void {
+    this.stepBeta = this.beta;
+    this.gScale = this.form === 'ewa' ? 1 - this.beta : 1;
     this.betaPower = runningPower(this.beta, this.t);
   }
 }

@@ -33,12 +33,24 @@ export class Nesterov extends Optimizer {
   readonly type = 'nesterov';
   readonly beta: number;
   private readonly v: Float32Array;
+  /** The current step's beta: the schedule's (one-cycle's cycled momentum), or beta. */
+  private stepBeta: number;
 
   constructor(n: number, spec: NesterovSpec, alloc: Alloc = defaultAlloc) {
     super(n);
     checkDecay('nesterov', 'beta', spec.beta);
     this.beta = spec.beta;
+    this.stepBeta = spec.beta;
     this.v = this.allocate(alloc, 'v');
+  }
+
+  override beginStep(momentum: number | null = null): void {
+    super.beginStep(momentum);
+    this.stepBeta = momentum ?? this.beta;
+  }
+
+  protected override get hasMomentum(): boolean {
+    return true;
   }
 
   update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
@@ -58,7 +70,7 @@ export class Nesterov extends Optimizer {
 
   /** beta, lr */
   stepConstants(lr: number, out: Float64Array): void {
-    out[0] = this.beta;
+    out[0] = this.stepBeta;
     out[1] = lr;
   }
 

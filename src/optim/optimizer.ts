@@ -56,15 +56,27 @@ export abstract class Optimizer {
     return this.steps;
   }
 
-  /** One whole step: beginStep(), then update() on every parameter. */
-  step(params: Float32Array, grads: Float32Array, lr: number): void {
-    this.beginStep();
+  /** One whole step: beginStep(momentum), then update() on every parameter. */
+  step(params: Float32Array, grads: Float32Array, lr: number, momentum: number | null = null): void {
+    this.beginStep(momentum);
     this.update(params, grads, lr, 0, this.n);
   }
 
-  /** Starts step t + 1: increments t and updates the per-step scalars (such as beta^t). */
-  beginStep(): void {
+  /**
+   * Starts step t + 1: increments t and updates the per-step scalars (such as beta^t). `momentum`,
+   * when not null, is this step's momentum coefficient from the schedule (one-cycle): it replaces
+   * the optimizer's own (Adam's beta1, the beta of momentum and Nesterov) for this step only.
+   * Optimizers without a momentum refuse it.
+   */
+  beginStep(momentum: number | null = null): void {
+    if (momentum !== null && !this.hasMomentum) throw new RangeError(`${this.type} optimizer: it has no momentum for a schedule to set`);
+    if (momentum !== null) checkDecay(this.type, 'momentum', momentum);
     this.steps++;
+  }
+
+  /** Whether beginStep accepts a momentum (the optimizer has one). */
+  protected get hasMomentum(): boolean {
+    return false;
   }
 
   /** Updates params[from, to) from grads[from, to) and the state; call after beginStep(). */

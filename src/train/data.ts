@@ -27,9 +27,9 @@ export interface PreparedData {
 }
 
 export async function prepareData(config: Config, onEvent: EventSink, normalization: PreparedData['normalization'], signal?: AbortSignal): Promise<PreparedData> {
-  const { width, height, channels, fit, resize, shift } = config.data;
-  // Decoded (and cached) at the input size plus the room random crops move in.
-  const geometry = shiftedGeometry(width, height, shift);
+  const { width, height, channels, fit, resize, shift, shiftMode } = config.data;
+  // Decoded (and cached) at the input size plus the room random crops move in (pad mode: the input size).
+  const geometry = shiftedGeometry(width, height, shiftMode === 'crop' ? shift : 0);
   const started = performance.now();
   const dataset = await loadDataset({
     dir: config.data.train,

@@ -4,7 +4,7 @@
  */
 import type { GradientOptimizerConfig } from '../config/schema.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
-import { learningRateAt } from '../optim/schedule.ts';
+import { learningRateAt, momentumAt } from '../optim/schedule.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import type { SavedState } from '../io/checkpoint.ts';
 
@@ -19,8 +19,11 @@ export interface Engine {
   readonly input: Float32Array;
   readonly labels: Float32Array;
   setOptimizer(spec: OptimizerSpec, options: { weightDecay: number; clipNorm: number | null }): void;
-  /** Forward, loss, backward and optimizer update on the first B samples; `step` keys dropout. Returns the mean loss. */
-  trainStep(B: number, lr: number, step: number): number;
+  /**
+   * Forward, loss, backward and optimizer update on the first B samples; `step` keys dropout;
+   * `momentum` (null: the optimizer's own) is the schedule's momentum for the step. Returns the mean loss.
+   */
+  trainStep(B: number, lr: number, step: number, momentum?: number | null): number;
   /** Mean loss of the first B samples in inference mode, no update; with `probabilities`, P(dog) of each too. */
   evaluate(B: number, probabilities?: Float32Array): number;
   /** P(dog) of the first B samples into out[0..B). */
@@ -59,12 +62,12 @@ export function optimizerSpec(o: GradientOptimizerConfig): OptimizerSpec {
   }
 }
 
-/** Gradient descent in any of its forms: the engine's fused step at the scheduled learning rate. */
+/** Gradient descent in any of its forms: the engine's fused step at the scheduled learning rate (and momentum). */
 export function gradientMethod(engine: Engine, o: GradientOptimizerConfig, stepsPerEpoch: number, totalSteps: number): TrainMethod {
   engine.setOptimizer(optimizerSpec(o), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const lrAt = (step: number) => learningRateAt(o.lr, o.schedule, o.warmupSteps, step, stepsPerEpoch, totalSteps);
   return {
-    trainBatch: (n, step) => engine.trainStep(n, lrAt(step), step),
+    trainBatch: (n, step) => engine.trainStep(n, lrAt(step), step, momentumAt(o.schedule, step, totalSteps)),
     learningRate: lrAt,
     saveState() {
       const s = engine.getOptimizerState();
