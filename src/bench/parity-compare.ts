@@ -37,6 +37,12 @@ export interface Row {
   lossNoise: number;
   /** The largest ratio, over the steps, of the loss difference to the noise envelope (see compareRun). */
   lossOverNoise: number;
+  /** The first step (1-based) whose loss differs by more than LOSS_TOLERANCE: against PyTorch, and nudged (null: none). */
+  firstApart: number | null;
+  firstApartNoise: number | null;
+  /** The running maximum of the relative loss difference at steps GROWTH_STEPS: against PyTorch, and nudged. */
+  growth: number[];
+  growthNoise: number[];
   /** After the last step: the largest weight difference over its tensor's RMS, and the tensor. */
   weightDiff: number;
   weightWhere: string;
@@ -58,6 +64,9 @@ export function nudged(init: Float32Array): Float32Array {
   for (let i = 0; i < bits.length; i++) if (out[i] !== 0) bits[i]! ^= 1;
   return out;
 }
+
+/** The steps at which the growth of the differences is shown (those within the run). */
+export const GROWTH_STEPS = [1, 2, 3, 5, 10, 20, 50, 100, 200];
 
 /** The largest |a - b| / rms(b) over the slices, and the slice where it is. */
 function worstSlice(a: Float32Array, b: Float32Array, slices: readonly Slice[]): { diff: number; where: string } {
@@ -106,6 +115,11 @@ export function compareRun(name: string, nn: Side, torch: Side, noise: Side, man
     lossOverNoise = Math.max(lossOverNoise, diff / Math.max(envelope, Number.MIN_VALUE));
     if (!(diff <= Math.max(LOSS_TOLERANCE, NOISE_FACTOR * envelope))) lossPass = false;
   });
+  const firstAbove = (d: number[]): number | null => {
+    const i = d.findIndex((x) => !(x <= LOSS_TOLERANCE));
+    return i < 0 ? null : i + 1;
+  };
+  const runningMax = (d: number[]): number[] => GROWTH_STEPS.filter((s) => s <= d.length).map((s) => Math.max(...d.slice(0, s)));
   const weights = worstSlice(nn.params, torch.params, manifest.params);
   const stats = worstSlice(nn.stats, torch.stats, manifest.stats);
   const weightNoise = worstSlice(nn.params, noise.params, manifest.params).diff;
@@ -120,6 +134,10 @@ export function compareRun(name: string, nn: Side, torch: Side, noise: Side, man
     lossStep,
     lossNoise: envelope,
     lossOverNoise,
+    firstApart: firstAbove(diffs),
+    firstApartNoise: firstAbove(noises),
+    growth: runningMax(diffs),
+    growthNoise: runningMax(noises),
     weightDiff: weights.diff,
     weightWhere: weights.where,
     weightNoise,

@@ -54,7 +54,7 @@ import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../random/rng.ts';
 import { gradientMethod } from '../train/engine.ts';
 import { positiveOption } from './common.ts';
-import { compareRun, LOSS_TOLERANCE, NOISE_FACTOR, nudged, WEIGHT_TOLERANCE, type Side } from './parity-compare.ts';
+import { compareRun, GROWTH_STEPS, LOSS_TOLERANCE, NOISE_FACTOR, nudged, WEIGHT_TOLERANCE, type Side } from './parity-compare.ts';
 
 /**
  * The optimizers compared: each as its config section (the optimizer fields of nn-train's config).
@@ -263,6 +263,13 @@ async function main(argv: string[]): Promise<number> {
   for (const r of rows) {
     const cells = [r.name, e(r.lossDiff), r.lossStep, e(r.lossNoise), r.lossOverNoise.toFixed(2), e(r.weightDiff), r.weightWhere, e(r.weightNoise), e(r.statDiff), e(r.statNoise), r.pass ? 'pass' : 'FAIL'];
     process.stdout.write(cells.join('\t') + '\n');
+  }
+  // How the differences grow: nn-train against PyTorch beside nn-train against itself from the nudged weights.
+  const shown = GROWTH_STEPS.filter((s) => s <= manifest.steps);
+  say(`largest relative loss difference up to step ${shown.join(', ')} (first step above ${LOSS_TOLERANCE})`);
+  for (const r of rows) {
+    say(`  ${r.name.padEnd(16)} vs PyTorch  ${r.growth.map(e).join(' ')}  (${r.firstApart ?? '-'})`);
+    say(`  ${''.padEnd(16)} vs nudged   ${r.growthNoise.map(e).join(' ')}  (${r.firstApartNoise ?? '-'})`);
   }
   const tolerances = { loss: LOSS_TOLERANCE, weights: WEIGHT_TOLERANCE, noiseFactor: NOISE_FACTOR };
   process.stdout.write(JSON.stringify({ bench: 'parity', images: manifest.images, batch: manifest.batch, steps: manifest.steps, seed: manifest.seed, tolerances, runs: rows }) + '\n');
