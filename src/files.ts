@@ -3,7 +3,7 @@
  * before any work. No file format lives here (the model file and the checkpoint are in src/io).
  */
 import { constants } from 'node:buffer';
-import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from './errors.ts';
 
@@ -61,6 +61,45 @@ export function writeFileAtomic(target: string, data: string | Uint8Array | read
     }
   } catch {
     // Some file systems refuse fsync on a folder; the rename is still atomic.
+  }
+}
+
+/** writeFileAtomic's temporary files: `.NAME.PID.N.tmp`. */
+const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Removes from `dir` the temporary files of writeFileAtomic left by a process that is gone (killed
+ * between creating the file and renaming it). A file whose process still runs is another writer's,
+ * half written, and stays. Best effort: returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    const pid = TEMP_FILE.exec(name)?.[1];
+    if (pid === undefined || processIsAlive(Number(pid))) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+      removed.push(name);
+    } catch {
+      // not ours to insist on
+    }
+  }
+  return removed;
+}
+
+/** Whether a process with this id exists (signal 0 checks without sending; EPERM: it exists, not ours). */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -269,6 +269,7 @@ describe('nn-train, end to end', () => {
     const resumed = decodeCheckpoint(readFileSync(join(mid, 'last.json'), 'utf8'));
     expect([resumed.epoch, resumed.batch, resumed.step]).toEqual([at + 1, 0, (at + 1) * perEpoch]);
     expect(jsonLines(readFileSync(join(mid, 'metrics.jsonl'), 'utf8')).map((h) => h.epoch)).toEqual(Array.from({ length: at + 1 }, (_, k) => k + 1));
+    expect(readdirSync(mid).filter((f) => f.endsWith('.tmp'))).toEqual([]); // a killed write's temp file is gone after the resume
   }, 90_000);
 
   it('races several configs on the same data and seed: compare.svg and a table', async () => {

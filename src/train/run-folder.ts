@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { validateConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { describeFsError, UserError } from '../errors.ts';
-import { makeFolder, readTextFile, writeFileAtomic } from '../files.ts';
+import { makeFolder, readTextFile, removeStaleTempFiles, writeFileAtomic } from '../files.ts';
 import { ModelFormatError, type Model, writeModelFile } from '../io/model-file.ts';
 import { lossChartSvg } from '../report/loss-chart.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type EpochMetrics } from '../io/checkpoint.ts';
@@ -112,10 +112,14 @@ export class RunFolder {
     }
   }
 
-  /** Opens an existing run to resume it. */
+  /**
+   * Opens an existing run to resume it. A run killed while it wrote a file (kill -9, a power cut)
+   * left the file whole (see writeFileAtomic) and a temporary file beside it, removed here.
+   */
   static open(dir: string): RunFolder {
     if (!existsSync(dir)) throw new UserError(`${dir}: no such run folder to resume`);
     if (!existsSync(join(dir, RUN_FILES.checkpoint))) throw new UserError(`${dir}: holds no ${RUN_FILES.checkpoint} checkpoint to resume from`);
+    removeStaleTempFiles(dir);
     return new RunFolder(dir);
   }
 
