@@ -29,7 +29,7 @@ import { homedir, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DECODER_ID, bytesPerImage, type DecodeSettings } from './decode.ts';
 import { resizeOf } from './preprocessing.ts';
-import { makeFolder, writeFileAtomic } from '../files.ts';
+import { makeFolder, removeStaleTempFiles, writeFileAtomic } from '../files.ts';
 
 export const CACHE_MAGIC = 'NNTCACHE';
 export const CACHE_FORMAT_VERSION = 1;
@@ -198,5 +198,6 @@ export function writeCache(file: string, contents: CacheContents): void {
   prefix.writeBigUInt64LE(BigInt(labels.length + pixels.length), 16);
   createHash('sha256').update(json).update(labels).update(pixels).digest().copy(prefix, 24);
   makeFolder(dirname(file));
+  removeStaleTempFiles(dirname(file)); // a cache write killed midway left a temp file as large as a cache
   writeFileAtomic(file, [prefix, json, labels, pixels]);
 }
