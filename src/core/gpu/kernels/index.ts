@@ -1,0 +1,34 @@
+/** Every WGSL kernel of the GPU core by name: one file each, <name>.wgsl.ts. */
+import activationBackward from './activation-backward.wgsl.ts';
+import activationForward from './activation-forward.wgsl.ts';
+import adam from './adam.wgsl.ts';
+import denseForward from './dense-forward.wgsl.ts';
+import denseInputGrad from './dense-input-grad.wgsl.ts';
+import denseWeightGrad from './dense-weight-grad.wgsl.ts';
+import loss from './loss.wgsl.ts';
+import momentum from './momentum.wgsl.ts';
+import nesterov from './nesterov.wgsl.ts';
+import normFinal from './norm-final.wgsl.ts';
+import normPartial from './norm-partial.wgsl.ts';
+import rmsprop from './rmsprop.wgsl.ts';
+import sgd from './sgd.wgsl.ts';
+import weightDecay from './weight-decay.wgsl.ts';
+
+export const WGSL = {
+  'dense-forward': denseForward,
+  'dense-weight-grad': denseWeightGrad,
+  'dense-input-grad': denseInputGrad,
+  'activation-forward': activationForward,
+  'activation-backward': activationBackward,
+  loss,
+  'weight-decay': weightDecay,
+  'norm-partial': normPartial,
+  'norm-final': normFinal,
+  sgd,
+  momentum,
+  nesterov,
+  rmsprop,
+  adam,
+} as const;
+
+export type KernelName = keyof typeof WGSL;

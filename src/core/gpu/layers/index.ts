@@ -1,0 +1,15 @@
+/**
+ * The GPU parts of the layer kinds, keyed by the `gpu` names of the layer registry
+ * (src/nn/layers/registry.ts): a name without its part, or a part no entry names, does not compile.
+ */
+import type { GpuPartName } from '../../../nn/layers/registry.ts';
+import { activationGpu } from './activation.ts';
+import type { GpuLayerPart } from './context.ts';
+import { denseGpu } from './dense.ts';
+import { flattenGpu } from './flatten.ts';
+
+export const GPU_LAYERS: { readonly [N in GpuPartName]: GpuLayerPart } = {
+  dense: denseGpu,
+  activation: activationGpu,
+  flatten: flattenGpu,
+};
