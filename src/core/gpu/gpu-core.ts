@@ -254,6 +254,9 @@ export class GpuCore implements Core {
         // a broken device: the thread is ended below all the same
       }
     }
+    // The GPU thread has destroyed its device before answering Close, so it is outside any Dawn
+    // call now (ending a thread inside one is fatal to the process). Dawn's instance would keep it
+    // alive: it is ended here.
     await this.worker.terminate();
   }
 

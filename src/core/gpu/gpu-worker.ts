@@ -166,7 +166,14 @@ async function main(data: GpuWorkerData): Promise<void> {
         return true;
       }
       case P.Command.Close: {
+        // Everything is destroyed before the answer: the calling thread may end this thread after it,
+        // and ending it inside a Dawn call is fatal to the process.
         await Promise.all(inFlight);
+        parentPort!.removeAllListeners('message');
+        net.destroy();
+        for (const b of lossStaging) b.destroy();
+        logitStaging.destroy();
+        device.destroy();
         return false;
       }
       default:
@@ -207,11 +214,6 @@ async function main(data: GpuWorkerData): Promise<void> {
     Atomics.store(ctl, P.DONE, seq);
     Atomics.notify(ctl, P.DONE);
   }
-  parentPort!.removeAllListeners('message');
-  net.destroy();
-  for (const b of lossStaging) b.destroy();
-  logitStaging.destroy();
-  device.destroy();
 }
 
 main(workerData as GpuWorkerData).catch((err: Error) => {
