@@ -39,6 +39,8 @@ export class GpuNetwork {
   readonly scalars: GPUBuffer;
   private readonly step: GPUBuffer;
   private readonly stepData = new ArrayBuffer(STEP_BYTES);
+  private readonly stepWords = new Uint32Array(this.stepData);
+  private readonly stepFloats = new Float32Array(this.stepData);
   private readonly runs: GpuLayerRun[];
   private readonly dLogits: GPUBuffer;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -127,8 +129,8 @@ export class GpuNetwork {
 
   /** Writes the Step uniform: batch size, parameter count, the optimizer's constants (8). */
   writeStep(B: number, constants: ArrayLike<number>): void {
-    const u = new Uint32Array(this.stepData);
-    const f = new Float32Array(this.stepData);
+    const u = this.stepWords;
+    const f = this.stepFloats;
     u[0] = B;
     u[1] = this.plan.paramCount;
     for (let i = 0; i < 8; i++) f[4 + i] = constants[i] ?? 0;
