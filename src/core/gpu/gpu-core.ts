@@ -62,7 +62,7 @@ export async function createGpuCore(options: CoreOptions, plan: NetworkPlan, ass
     logits: sab(options.maxBatch),
     losses: sab(2 * P.LOSS_RING, 8),
   };
-  const data: GpuWorkerData = { network: options.network, maxBatch: options.maxBatch, loss: options.loss, shared };
+  const data: GpuWorkerData = { network: options.network, maxBatch: options.maxBatch, loss: options.loss, seed: options.seed ?? 0, shared };
   const worker = new Worker(pathToFileURL(join(assetDir, 'gpu', 'gpu-worker.js')), { workerData: data });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
@@ -178,11 +178,11 @@ export class GpuCore implements Core {
     checkBatch(B, this.maxBatch);
     checkLearningRate(lr);
     const optimizer = this.requireOptimizer();
-    void step; // keys dropout's masks: no GPU layer draws any yet
     optimizer.beginStep(momentum);
     optimizer.stepConstants(lr, this.constants);
     this.args.set(this.constants, P.ARG_CONSTANTS);
     this.args[P.ARG_LR] = lr;
+    this.ctl[P.STEP] = step;
     this.call(P.Command.Train, this.uploads(), B);
     this.submitted++;
     this.deviceNewer |= P.PARAMS | P.STATE | P.STATS | P.GRADS;
@@ -207,7 +207,7 @@ export class GpuCore implements Core {
   gradient(B: number, step = 0): number {
     this.check();
     checkBatch(B, this.maxBatch);
-    void step;
+    this.ctl[P.STEP] = step;
     this.call(P.Command.Gradient, this.uploads(), B);
     this.deviceNewer |= P.GRADS;
     return this.args[P.ARG_RESULT]!;

@@ -70,6 +70,8 @@ export class GpuNetwork {
     this.step = this.buffer(STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const ctx: GpuContext = {
       device,
+      maxBatch,
+      storage: (count) => floats(count),
       step: this.step,
       params: this.params,
       grads: this.grads,
@@ -77,7 +79,7 @@ export class GpuNetwork {
       bind: (pipeline, buffers) => this.bind(pipeline, buffers),
       uniform: (words) => {
         const b = this.buffer(Math.max(16, words.length * 4), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-        device.queue.writeBuffer(b, 0, new Uint32Array(words));
+        device.queue.writeBuffer(b, 0, Uint32Array.from(words));
         return b;
       },
     };
@@ -127,12 +129,14 @@ export class GpuNetwork {
     this.device.queue.writeBuffer(this.scalars, 0, new Float32Array([0, NaN, 1, 0]));
   }
 
-  /** Writes the Step uniform: batch size, parameter count, the optimizer's constants (8). */
-  writeStep(B: number, constants: ArrayLike<number>): void {
+  /** Writes the Step uniform: batch size, parameter count, dropout's seed and step, the optimizer's constants (8). */
+  writeStep(B: number, constants: ArrayLike<number>, seed: number, step: number): void {
     const u = this.stepWords;
     const f = this.stepFloats;
     u[0] = B;
     u[1] = this.plan.paramCount;
+    u[2] = seed >>> 0;
+    u[3] = step >>> 0;
     for (let i = 0; i < 8; i++) f[4 + i] = constants[i] ?? 0;
     f[12] = this.weightDecay;
     f[13] = this.clipNorm;
@@ -143,7 +147,7 @@ export class GpuNetwork {
   encodeTraining(B: number, update: boolean, staging: GPUBuffer): GPUCommandBuffer {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    for (const run of this.runs) run.forward(pass, B);
+    for (const run of this.runs) run.forward(pass, B, 'train');
     pass.setPipeline(this.lossPipeline);
     pass.setBindGroup(0, this.lossGroup);
     pass.dispatchWorkgroups(1);
@@ -179,7 +183,7 @@ export class GpuNetwork {
   encodeInference(B: number, staging: GPUBuffer): GPUCommandBuffer {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    for (const run of this.runs) run.forward(pass, B);
+    for (const run of this.runs) run.forward(pass, B, 'infer');
     pass.end();
     encoder.copyBufferToBuffer(this.logits, 0, staging, 0, B * 4);
     return encoder.finish();

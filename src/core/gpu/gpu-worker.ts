@@ -22,6 +22,8 @@ export interface GpuWorkerData {
   network: NetworkSpec;
   maxBatch: number;
   loss: LossName;
+  /** Seed of dropout's masks. */
+  seed: number;
   shared: P.SharedArrays;
 }
 
@@ -96,7 +98,7 @@ async function main(data: GpuWorkerData): Promise<void> {
   };
   const stepArgs = (B: number) => {
     for (let i = 0; i < 8; i++) constants[i] = args[P.ARG_CONSTANTS + i]!;
-    net.writeStep(B, constants);
+    net.writeStep(B, constants, data.seed, ctl[P.STEP]!);
   };
 
   async function run(cmd: number, B: number, flags: number): Promise<boolean> {
@@ -145,7 +147,7 @@ async function main(data: GpuWorkerData): Promise<void> {
       case P.Command.Infer: {
         uploads(flags);
         upload(net.input, shared.input, B * inputSize);
-        net.writeStep(B, constants);
+        net.writeStep(B, constants, data.seed, 0);
         device.queue.submit([net.encodeInference(B, logitStaging)]);
         await logitStaging.mapAsync(GPUMapMode.READ, 0, B * 4);
         shared.logits.set(new Float32Array(logitStaging.getMappedRange(0, B * 4), 0, B));

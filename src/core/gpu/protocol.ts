@@ -22,6 +22,8 @@ export const SETTLED = 6;
 export const TEXT_LENGTH = 7;
 /** The GPU thread is up (1) or failed to start (2). */
 export const READY = 8;
+/** The training step's number, which keys dropout's masks (with the seed). */
+export const STEP = 9;
 export const CONTROL_WORDS = 16;
 
 /** The message area (UTF-8), after the control words. */

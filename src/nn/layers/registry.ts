@@ -74,7 +74,7 @@ export const LAYERS = {
   avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: null },
   globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: null },
   batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm'], onnx: 'batchnorm', gpu: null },
-  dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: null },
+  dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: 'dropout' },
   flatten: { reference: flatten, cpu: 'flatten', kernels: [], onnx: 'flatten', gpu: 'flatten' },
   ...activationEntries(),
 } as const satisfies { readonly [T in LayerType]: LayerEntry<T> };

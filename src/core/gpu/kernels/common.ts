@@ -8,8 +8,8 @@ export const STEP_STRUCT = /* wgsl */ `
 struct Step {
   batch: u32,
   count: u32,
-  _pad0: u32,
-  _pad1: u32,
+  seed: u32,
+  index: u32,
   k: array<vec4f, 2>,
   decay: f32,
   clip: f32,
@@ -35,6 +35,23 @@ fn sigmoid(z: f32) -> f32 {
   let e = exp(z);
   return e / (1.0 + e);
 }
+`;
+
+/**
+ * The counter-based noise of src/random/noise.ts, in 32-bit integer arithmetic (u32 products wrap
+ * as Math.imul's do): the same bits as the CPU core's for the same (seed, step, layer, index).
+ */
+export const NOISE = /* wgsl */ `
+fn mix32(v: u32) -> u32 {
+  var x = v;
+  x = x ^ (x >> 16u);
+  x = x * 0x7feb352du;
+  x = x ^ (x >> 15u);
+  x = x * 0x846ca68bu;
+  return x ^ (x >> 16u);
+}
+fn noiseKey(seed: u32, stepIndex: u32, layer: u32) -> u32 { return mix32(mix32(mix32(seed) + stepIndex) + layer); }
+fn noiseBits(key: u32, index: u32) -> u32 { return mix32(key ^ mix32(index)); }
 `;
 
 /** "No bias" in a layer's uniform. */

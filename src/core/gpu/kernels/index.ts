@@ -5,6 +5,8 @@ import adam from './adam.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
 import denseInputGrad from './dense-input-grad.wgsl.ts';
 import denseWeightGrad from './dense-weight-grad.wgsl.ts';
+import dropoutBackward from './dropout-backward.wgsl.ts';
+import dropoutForward from './dropout-forward.wgsl.ts';
 import loss from './loss.wgsl.ts';
 import momentum from './momentum.wgsl.ts';
 import nesterov from './nesterov.wgsl.ts';
@@ -20,6 +22,8 @@ export const WGSL = {
   'dense-input-grad': denseInputGrad,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
+  'dropout-forward': dropoutForward,
+  'dropout-backward': dropoutBackward,
   loss,
   'weight-decay': weightDecay,
   'norm-partial': normPartial,

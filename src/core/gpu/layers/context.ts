@@ -7,6 +7,8 @@ import type { KernelName } from '../kernels/index.ts';
 
 export interface GpuContext {
   readonly device: GPUDevice;
+  /** The largest batch: buffers a layer keeps per sample hold this many. */
+  readonly maxBatch: number;
   /** The per-step uniform (Step in kernels/common.ts), binding 0 of every kernel. */
   readonly step: GPUBuffer;
   readonly params: GPUBuffer;
@@ -15,8 +17,10 @@ export interface GpuContext {
   pipeline(kernel: KernelName, constants?: Record<string, number>): GPUComputePipeline;
   /** A bind group giving binding i the buffer at i (binding 0: the step uniform). */
   bind(pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup;
-  /** A uniform buffer holding these u32 words (a layer's fixed sizes and offsets). */
-  uniform(words: readonly number[]): GPUBuffer;
+  /** A uniform buffer holding these 32-bit words (a layer's fixed sizes and offsets; floats as their bits). */
+  uniform(words: readonly number[] | Uint32Array): GPUBuffer;
+  /** A storage buffer of this many float32 values (what a layer keeps for its backward pass). */
+  storage(floats: number): GPUBuffer;
 }
 
 /** A layer's activations on the GPU: its input x and output y, their gradients dx (null for layer 0) and dy. */
@@ -28,7 +32,8 @@ export interface GpuLayerBuffers {
 }
 
 export interface GpuLayerRun {
-  forward(pass: GPUComputePassEncoder, B: number): void;
+  /** 'train': batch statistics and dropout masks; 'infer': running statistics, no dropout. */
+  forward(pass: GPUComputePassEncoder, B: number, mode: 'train' | 'infer'): void;
   /** dy -> parameter gradients (overwritten) and dx when there is one. */
   backward(pass: GPUComputePassEncoder, B: number): void;
 }
