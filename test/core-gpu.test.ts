@@ -147,6 +147,34 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, () => {
     for (let s = 0; s < 8; s++) expect(Math.abs(q[s]! - p[s]!)).toBeLessThan(1e-4);
   });
 
+  it('convolutions (3 and odd channel counts, 3x3 same, 3x3 stride 2 valid, 1x1, 2x2 stride 2 same; odd sizes, partial batches): 100 steps of losses within 1e-3', async () => {
+    const network: NetworkSpec = {
+      input: { height: 7, width: 6, channels: 3 },
+      layers: [
+        { type: 'conv', filters: 5, kernel: 3, stride: 1, padding: 'same', bias: false },
+        { type: 'relu' },
+        { type: 'conv', filters: 4, kernel: 3, stride: 2, padding: 'valid', bias: true },
+        { type: 'tanh' },
+        { type: 'conv', filters: 3, kernel: 1, stride: 1, padding: 'same', bias: true },
+        { type: 'conv', filters: 2, kernel: 2, stride: 2, padding: 'same', bias: true },
+        { type: 'flatten' },
+        { type: 'dense', units: 1, bias: true },
+      ],
+    };
+    const [cpu, gpu] = await pair(network);
+    const d = data(7 * 6 * 3);
+    // Every parameter's gradient first (a partial batch of 6): float32 rounding apart, the same.
+    load(cpu, d, [0, 6], 7 * 6 * 3);
+    load(gpu, d, [0, 6], 7 * 6 * 3);
+    expect(Math.abs(gpu.gradient(6) - cpu.gradient(6))).toBeLessThan(1e-6);
+    for (const s of cpu.plan.params) expect(normwiseError(gpu.grads, cpu.grads, s.offset, s.offset + s.length), `layer ${s.layer} ${s.name}`).toBeLessThan(1e-5);
+    for (const c of [cpu, gpu]) c.setOptimizer({ type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false }, { weightDecay: 1e-3, clipNorm: 1 });
+    const expected = trainSteps(cpu, d, 100, 0.1);
+    expect(expected[99]!).toBeLessThan(expected[0]! * 0.9);
+    expect(maxRelative(trainSteps(gpu, d, 100, 0.1), expected)).toBeLessThan(1e-3);
+    expect(normwiseError(gpu.params, cpu.params)).toBeLessThan(1e-3);
+  });
+
   it('predicts within 1e-4 of the CPU core with every activation, batch 1 and a partial batch, before and after training', async () => {
     const network = net(['relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu'], [9, 6, 5, 4, 3]);
     const [cpu, gpu] = await pair(network, 7);
@@ -216,9 +244,9 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, () => {
 
 describe('the GPU core without a GPU', () => {
   it('refuses a network with a layer kind it lacks before starting, naming the kind and the layer', async () => {
-    const network: NetworkSpec = { input: { height: 6, width: 6, channels: 1 }, layers: [{ type: 'relu' }, { type: 'conv', filters: 2, kernel: 3, stride: 1, padding: 'same', bias: true }, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }] };
+    const network: NetworkSpec = { input: { height: 6, width: 6, channels: 1 }, layers: [{ type: 'relu' }, { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 }, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }] };
     const err = await createCore({ network, maxBatch: 2, loss: 'bce', device: 'gpu', assetDir: coreAssets() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GpuLayerError);
-    expect((err as Error).message).toMatch(/^layers\[1\]: the GPU core does not run "conv" layers yet/);
+    expect((err as Error).message).toMatch(/^layers\[1\]: the GPU core does not run "batchnorm" layers yet/);
   });
 });

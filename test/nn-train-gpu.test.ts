@@ -120,9 +120,9 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
   });
 
   it('refuses a network with a layer kind the GPU core lacks, before training: exit 2 naming it', () => {
-    const config = writeConfig('conv', { model: { layers: [{ type: 'conv', filters: 2, kernel: 3 }, { type: 'flatten' }, { type: 'dense', units: 1 }] } });
-    const r = run(TRAIN, ['--config', config, '--device', 'gpu', '--out', join(dir, 'conv')]);
+    const config = writeConfig('norm', { model: { layers: [{ type: 'conv', filters: 2, kernel: 3 }, { type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 1 }] } });
+    const r = run(TRAIN, ['--config', config, '--device', 'gpu', '--out', join(dir, 'norm')]);
     expect(r.code).toBe(2);
-    expect(ownLines(r.stderr)).toEqual(['nn-train: model.layers[0]: the GPU core does not run "conv" layers yet; use --device cpu']);
+    expect(ownLines(r.stderr)).toEqual(['nn-train: model.layers[1]: the GPU core does not run "batchnorm" layers yet; use --device cpu']);
   });
 });

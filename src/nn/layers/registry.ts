@@ -69,7 +69,7 @@ function activationEntries(): { readonly [A in ActivationLayerType]: ActivationE
 
 export const LAYERS = {
   dense: { reference: dense, cpu: 'dense', kernels: ['forward', 'combine'], onnx: 'dense', gpu: 'dense' },
-  conv: { reference: conv, cpu: 'conv', kernels: ['conv', 'conv-winograd'], onnx: 'conv', gpu: null },
+  conv: { reference: conv, cpu: 'conv', kernels: ['conv', 'conv-winograd'], onnx: 'conv', gpu: 'conv' },
   maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: null },
   avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: null },
   globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: null },

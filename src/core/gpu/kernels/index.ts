@@ -2,6 +2,9 @@
 import activationBackward from './activation-backward.wgsl.ts';
 import activationForward from './activation-forward.wgsl.ts';
 import adam from './adam.wgsl.ts';
+import convForward from './conv-forward.wgsl.ts';
+import convInputGrad from './conv-input-grad.wgsl.ts';
+import convWeightGrad from './conv-weight-grad.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
 import denseInputGrad from './dense-input-grad.wgsl.ts';
 import denseWeightGrad from './dense-weight-grad.wgsl.ts';
@@ -20,6 +23,9 @@ export const WGSL = {
   'dense-forward': denseForward,
   'dense-weight-grad': denseWeightGrad,
   'dense-input-grad': denseInputGrad,
+  'conv-forward': convForward,
+  'conv-weight-grad': convWeightGrad,
+  'conv-input-grad': convInputGrad,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
   'dropout-forward': dropoutForward,

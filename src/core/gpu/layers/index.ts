@@ -5,12 +5,14 @@
 import type { GpuPartName } from '../../../nn/layers/registry.ts';
 import { activationGpu } from './activation.ts';
 import type { GpuLayerPart } from './context.ts';
+import { convGpu } from './conv.ts';
 import { denseGpu } from './dense.ts';
 import { dropoutGpu } from './dropout.ts';
 import { flattenGpu } from './flatten.ts';
 
 export const GPU_LAYERS: { readonly [N in GpuPartName]: GpuLayerPart } = {
   dense: denseGpu,
+  conv: convGpu,
   activation: activationGpu,
   flatten: flattenGpu,
   dropout: dropoutGpu,
