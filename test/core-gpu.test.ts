@@ -92,7 +92,8 @@ async function pair(network: NetworkSpec, maxBatch = 8, loss: 'bce' | 'mse' = 'b
   return [cpu, gpu];
 }
 
-describe.runIf(runGpu)(`the GPU core (${needs})`, () => {
+// Lavapipe on 2 shared vCPUs: a core starts in about 0.4 s and a test takes about 1 s, but the whole suite runs beside it.
+describe.runIf(runGpu)(`the GPU core (${needs})`, { timeout: 60_000 }, () => {
   it('finds an adapter (in CI a missing one is a failure, not a skip)', () => {
     expect(adapter, `no WebGPU adapter: ${'missing' in found ? found.missing : ''}; CI installs one with src/tools/install-lavapipe.sh`).not.toBeNull();
   });
@@ -173,6 +174,33 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, () => {
     expect(expected[99]!).toBeLessThan(expected[0]! * 0.9);
     expect(maxRelative(trainSteps(gpu, d, 100, 0.1), expected)).toBeLessThan(1e-3);
     expect(normwiseError(gpu.params, cpu.params)).toBeLessThan(1e-3);
+  });
+
+  it('max, average and global average pooling (odd sizes, overlapping and gapped windows, ties): gradients within 1e-5, 100 steps within 1e-3', async () => {
+    const network: NetworkSpec = {
+      input: { height: 9, width: 7, channels: 3 },
+      layers: [
+        { type: 'conv', filters: 4, kernel: 3, stride: 1, padding: 'same', bias: true },
+        { type: 'relu' }, // zeros: ties inside the max windows
+        { type: 'maxpool', size: 3, stride: 2 }, // overlapping windows
+        { type: 'avgpool', size: 2, stride: 1 },
+        { type: 'maxpool', size: 1, stride: 2 }, // gaps between windows
+        { type: 'conv', filters: 3, kernel: 1, stride: 1, padding: 'same', bias: true },
+        { type: 'globalavgpool' },
+        { type: 'dense', units: 1, bias: true },
+      ],
+    };
+    const [cpu, gpu] = await pair(network);
+    const size = 9 * 7 * 3;
+    const d = data(size);
+    load(cpu, d, [8, 5], size);
+    load(gpu, d, [8, 5], size);
+    expect(Math.abs(gpu.gradient(5) - cpu.gradient(5))).toBeLessThan(1e-6);
+    for (const s of cpu.plan.params) expect(normwiseError(gpu.grads, cpu.grads, s.offset, s.offset + s.length), `layer ${s.layer} ${s.name}`).toBeLessThan(1e-5);
+    for (const c of [cpu, gpu]) c.setOptimizer({ type: 'sgd' });
+    const expected = trainSteps(cpu, d, 100, 0.1);
+    expect(expected[99]!).toBeLessThan(expected[0]! * 0.95);
+    expect(maxRelative(trainSteps(gpu, d, 100, 0.1), expected)).toBeLessThan(1e-3);
   });
 
   it('predicts within 1e-4 of the CPU core with every activation, batch 1 and a partial batch, before and after training', async () => {

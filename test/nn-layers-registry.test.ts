@@ -33,7 +33,7 @@ describe('the layer registry', () => {
     const named = new Set(LAYER_TYPES.map((type) => LAYERS[type].gpu).filter((g) => g !== null));
     expect([...named].sort()).toEqual([...parts].sort());
     // The kinds the GPU core runs today (the rest are refused before training, by name).
-    expect(LAYER_TYPES.filter((type) => LAYERS[type].gpu === null)).toEqual(['maxpool', 'avgpool', 'globalavgpool', 'batchnorm']);
+    expect(LAYER_TYPES.filter((type) => LAYERS[type].gpu === null)).toEqual(['batchnorm']);
     const gpuKernels = join(kernels, '..', 'gpu', 'kernels');
     const files = readdirSync(gpuKernels).filter((f) => f.endsWith('.wgsl.ts')).map((f) => f.slice(0, -'.wgsl.ts'.length));
     expect(files.sort()).toEqual(Object.keys(WGSL).sort());

@@ -60,7 +60,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => removeTempDir(dir));
 
-describe('--device gpu without an adapter', () => {
+describe('--device gpu without an adapter', { timeout: 60_000 }, () => {
   it('nn-train: exit 2, one line saying what was looked for and how to get one', () => {
     const r = run(TRAIN, ['--config', writeConfig('no-adapter'), '--device', 'gpu', '--out', join(dir, 'never')], NO_ADAPTER);
     expect(r.code).toBe(2);
@@ -82,7 +82,7 @@ describe('--device gpu without an adapter', () => {
   });
 });
 
-describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a WebGPU adapter'})`, () => {
+describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a WebGPU adapter'})`, { timeout: 120_000 }, () => {
   it('trains as the CPU does: each epoch\'s losses within 1e-3, the adapter in the metrics; nn-eval agrees within 1e-4', () => {
     const config = writeConfig('both');
     const cpu = run(TRAIN, ['--config', config, '--json', '--out', join(dir, 'on-cpu')]);

@@ -70,9 +70,9 @@ function activationEntries(): { readonly [A in ActivationLayerType]: ActivationE
 export const LAYERS = {
   dense: { reference: dense, cpu: 'dense', kernels: ['forward', 'combine'], onnx: 'dense', gpu: 'dense' },
   conv: { reference: conv, cpu: 'conv', kernels: ['conv', 'conv-winograd'], onnx: 'conv', gpu: 'conv' },
-  maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: null },
-  avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: null },
-  globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: null },
+  maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: 'maxpool' },
+  avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: 'avgpool' },
+  globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: 'globalavgpool' },
   batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm'], onnx: 'batchnorm', gpu: null },
   dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: 'dropout' },
   flatten: { reference: flatten, cpu: 'flatten', kernels: [], onnx: 'flatten', gpu: 'flatten' },

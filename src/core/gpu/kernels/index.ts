@@ -2,6 +2,12 @@
 import activationBackward from './activation-backward.wgsl.ts';
 import activationForward from './activation-forward.wgsl.ts';
 import adam from './adam.wgsl.ts';
+import avgpoolBackward from './avgpool-backward.wgsl.ts';
+import avgpoolForward from './avgpool-forward.wgsl.ts';
+import globalavgpoolBackward from './globalavgpool-backward.wgsl.ts';
+import globalavgpoolForward from './globalavgpool-forward.wgsl.ts';
+import maxpoolBackward from './maxpool-backward.wgsl.ts';
+import maxpoolForward from './maxpool-forward.wgsl.ts';
 import convForward from './conv-forward.wgsl.ts';
 import convInputGrad from './conv-input-grad.wgsl.ts';
 import convWeightGrad from './conv-weight-grad.wgsl.ts';
@@ -28,6 +34,12 @@ export const WGSL = {
   'conv-input-grad': convInputGrad,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
+  'maxpool-forward': maxpoolForward,
+  'maxpool-backward': maxpoolBackward,
+  'avgpool-forward': avgpoolForward,
+  'avgpool-backward': avgpoolBackward,
+  'globalavgpool-forward': globalavgpoolForward,
+  'globalavgpool-backward': globalavgpoolBackward,
   'dropout-forward': dropoutForward,
   'dropout-backward': dropoutBackward,
   loss,

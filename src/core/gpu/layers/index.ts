@@ -9,6 +9,8 @@ import { convGpu } from './conv.ts';
 import { denseGpu } from './dense.ts';
 import { dropoutGpu } from './dropout.ts';
 import { flattenGpu } from './flatten.ts';
+import { globalavgpoolGpu } from './globalavgpool.ts';
+import { avgpoolGpu, maxpoolGpu } from './pool.ts';
 
 export const GPU_LAYERS: { readonly [N in GpuPartName]: GpuLayerPart } = {
   dense: denseGpu,
@@ -16,4 +18,7 @@ export const GPU_LAYERS: { readonly [N in GpuPartName]: GpuLayerPart } = {
   activation: activationGpu,
   flatten: flattenGpu,
   dropout: dropoutGpu,
+  maxpool: maxpoolGpu,
+  avgpool: avgpoolGpu,
+  globalavgpool: globalavgpoolGpu,
 };
