@@ -119,10 +119,20 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
     expect(Math.abs(r[0]!.trainLoss - s[2]!.trainLoss) / s[2]!.trainLoss).toBeLessThan(1e-3);
   });
 
-  it('refuses a network with a layer kind the GPU core lacks, before training: exit 2 naming it', () => {
-    const config = writeConfig('norm', { model: { layers: [{ type: 'conv', filters: 2, kernel: 3 }, { type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 1 }] } });
-    const r = run(TRAIN, ['--config', config, '--device', 'gpu', '--out', join(dir, 'norm')]);
-    expect(r.code).toBe(2);
-    expect(ownLines(r.stderr)).toEqual(['nn-train: model.layers[1]: the GPU core does not run "batchnorm" layers yet; use --device cpu']);
+  it('trains a small CNN (conv, batch norm, max pool, dropout) as the CPU does', () => {
+    const config = writeConfig('cnn', {
+      model: { layers: [{ type: 'conv', filters: 4, kernel: 3, bias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'maxpool' }, { type: 'flatten' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 1 }] },
+      optimizer: { type: 'momentum', lr: 0.05, beta: 0.9 },
+      training: { batchSize: 8, epochs: 2, seed: 5 },
+    });
+    const cpu = run(TRAIN, ['--config', config, '--json', '--out', join(dir, 'cnn-cpu')]);
+    const gpu = run(TRAIN, ['--config', config, '--json', '--device', 'gpu', '--out', join(dir, 'cnn-gpu')]);
+    expect(gpu.code, gpu.stderr).toBe(0);
+    const [c, g] = [epochs(cpu.stdout), epochs(gpu.stdout)];
+    expect(g).toHaveLength(2);
+    for (let e = 0; e < 2; e++) {
+      expect(Math.abs(g[e]!.trainLoss - c[e]!.trainLoss) / c[e]!.trainLoss).toBeLessThan(1e-3);
+      expect(Math.abs(g[e]!.valLoss - c[e]!.valLoss) / c[e]!.valLoss).toBeLessThan(1e-3);
+    }
   });
 });

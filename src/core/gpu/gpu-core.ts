@@ -209,7 +209,7 @@ export class GpuCore implements Core {
     checkBatch(B, this.maxBatch);
     this.ctl[P.STEP] = step;
     this.call(P.Command.Gradient, this.uploads(), B);
-    this.deviceNewer |= P.GRADS;
+    this.deviceNewer |= P.GRADS | P.STATS; // training mode: batch norm's running statistics move too
     return this.args[P.ARG_RESULT]!;
   }
 

@@ -75,6 +75,7 @@ export class GpuNetwork {
       step: this.step,
       params: this.params,
       grads: this.grads,
+      stats: this.stats,
       pipeline: (kernel, constants) => this.pipeline(kernel, constants),
       bind: (pipeline, buffers) => this.bind(pipeline, buffers),
       uniform: (words) => {

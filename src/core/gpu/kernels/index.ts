@@ -3,6 +3,11 @@ import activationBackward from './activation-backward.wgsl.ts';
 import activationForward from './activation-forward.wgsl.ts';
 import adam from './adam.wgsl.ts';
 import avgpoolBackward from './avgpool-backward.wgsl.ts';
+import batchnormInfer from './batchnorm-infer.wgsl.ts';
+import batchnormInputGrad from './batchnorm-input-grad.wgsl.ts';
+import batchnormNormalize from './batchnorm-normalize.wgsl.ts';
+import batchnormStats from './batchnorm-stats.wgsl.ts';
+import batchnormSums from './batchnorm-sums.wgsl.ts';
 import avgpoolForward from './avgpool-forward.wgsl.ts';
 import globalavgpoolBackward from './globalavgpool-backward.wgsl.ts';
 import globalavgpoolForward from './globalavgpool-forward.wgsl.ts';
@@ -34,6 +39,11 @@ export const WGSL = {
   'conv-input-grad': convInputGrad,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
+  'batchnorm-stats': batchnormStats,
+  'batchnorm-normalize': batchnormNormalize,
+  'batchnorm-infer': batchnormInfer,
+  'batchnorm-sums': batchnormSums,
+  'batchnorm-input-grad': batchnormInputGrad,
   'maxpool-forward': maxpoolForward,
   'maxpool-backward': maxpoolBackward,
   'avgpool-forward': avgpoolForward,

@@ -13,6 +13,8 @@ export interface GpuContext {
   readonly step: GPUBuffer;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
+  /** Batch norm's running statistics (cut by the plan). */
+  readonly stats: GPUBuffer;
   /** The pipeline of a kernel (with its pipeline constants), compiled once. */
   pipeline(kernel: KernelName, constants?: Record<string, number>): GPUComputePipeline;
   /** A bind group giving binding i the buffer at i (binding 0: the step uniform). */

@@ -5,6 +5,7 @@
 import type { GpuPartName } from '../../../nn/layers/registry.ts';
 import { activationGpu } from './activation.ts';
 import type { GpuLayerPart } from './context.ts';
+import { batchnormGpu } from './batchnorm.ts';
 import { convGpu } from './conv.ts';
 import { denseGpu } from './dense.ts';
 import { dropoutGpu } from './dropout.ts';
@@ -21,4 +22,5 @@ export const GPU_LAYERS: { readonly [N in GpuPartName]: GpuLayerPart } = {
   maxpool: maxpoolGpu,
   avgpool: avgpoolGpu,
   globalavgpool: globalavgpoolGpu,
+  batchnorm: batchnormGpu,
 };
