@@ -53,6 +53,7 @@ describe('nn-eval command line', () => {
       batchSize: 64,
       workers: null,
       kernel: 'auto',
+      device: 'cpu',
       tta: false,
       quiet: false,
       progress: true,

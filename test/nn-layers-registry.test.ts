@@ -1,6 +1,8 @@
 // The layer registry (src/nn/layers/registry.ts) and the parts the compiler cannot check: the
 // kernel files an entry names (AssemblyScript), the kernel files the build writes, initialisation
 // by each activation's own rule, and the config schema taking every activation.
+import { GPU_LAYERS } from '../src/core/gpu/layers/index.ts';
+import { WGSL } from '../src/core/gpu/kernels/index.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +23,20 @@ describe('the layer registry', () => {
     expect(files.filter((f) => !named.has(f) && !SHARED_KERNEL_FILES.includes(f))).toEqual([]);
   });
 
-  it('has every activation but linear as a layer, and no GPU part yet', () => {
+  it('has every activation but linear as a layer, each with the GPU core\'s activation part', () => {
     expect(ACTIVATION_LAYER_TYPES).toEqual(ACTIVATION_NAMES.filter((name) => name !== 'linear'));
-    for (const type of ACTIVATION_LAYER_TYPES) expect(LAYERS[type]).toMatchObject({ cpu: 'activation', onnx: type });
-    for (const type of LAYER_TYPES) expect(LAYERS[type].gpu).toBeNull();
+    for (const type of ACTIVATION_LAYER_TYPES) expect(LAYERS[type]).toMatchObject({ cpu: 'activation', onnx: type, gpu: 'activation' });
+  });
+
+  it('names a GPU part only where src/core/gpu/layers has one, and the GPU kernels are one file each', () => {
+    const parts = new Set(Object.keys(GPU_LAYERS));
+    const named = new Set(LAYER_TYPES.map((type) => LAYERS[type].gpu).filter((g) => g !== null));
+    expect([...named].sort()).toEqual([...parts].sort());
+    // Every kind runs on the GPU (a kind added without its GPU part would be refused before training, by name).
+    expect(LAYER_TYPES.filter((type) => LAYERS[type].gpu === null)).toEqual([]);
+    const gpuKernels = join(kernels, '..', 'gpu', 'kernels');
+    const files = readdirSync(gpuKernels).filter((f) => f.endsWith('.wgsl.ts')).map((f) => f.slice(0, -'.wgsl.ts'.length));
+    expect(files.sort()).toEqual(Object.keys(WGSL).sort());
   });
 
   it('the build writes the kernel files the core loads', async () => {

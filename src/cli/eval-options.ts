@@ -10,6 +10,7 @@
 import { NN_TRAIN_VERSION } from '../version.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KERNEL_CHOICES, type KernelChoice } from '../core/kernels.ts';
+import { DEVICE_CHOICES, type DeviceChoice } from './device.ts';
 import { UserError } from '../errors.ts';
 import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
 import { parseOrHelp } from './common.ts';
@@ -29,6 +30,7 @@ export interface EvalArgs {
   /** Threads of the core, or null for nn-eval's share of the cores (src/eval/decode-inputs.ts, evalCoreSplit). */
   workers: number | null;
   kernel: KernelChoice;
+  device: DeviceChoice;
   /** Average each image's prediction with that of its mirror image. */
   tta: boolean;
   quiet: boolean;
@@ -111,6 +113,7 @@ function buildProgram(): Command {
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
     .addOption(new Option('--workers <n>', 'threads of the core (default: half the cores, rounded up; decoder processes get the others)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNEL_CHOICES).default('auto'))
+    .addOption(new Option('--device <name>', 'where the network runs: cpu, gpu (WebGPU; exit 2 without an adapter) or auto (a hardware GPU if there is one)').choices(DEVICE_CHOICES).default('cpu'))
     .optionsGroup('Display:')
     .option('-q, --quiet', 'print only errors on stderr (no summary, no skipped-file lines)')
     .option('--no-progress', 'no progress line on stderr')
@@ -159,6 +162,7 @@ export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
       batchSize: opts.batchSize as number,
       workers: (opts.workers as number | undefined) ?? null,
       kernel: opts.kernel as KernelChoice,
+      device: opts.device as DeviceChoice,
       tta: Boolean(opts.tta),
       quiet: Boolean(opts.quiet),
       progress: opts.progress as boolean,

@@ -27,6 +27,8 @@ import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
 import { dieOnStopSignals } from './signals.ts';
 import { parseEvalCli, type EvalArgs } from './eval-options.ts';
+import { resolveDevice } from './device.ts';
+import { planNetwork } from '../nn/plan.ts';
 
 export async function main(argv: string[]): Promise<number> {
   ignoreStderrErrors();
@@ -138,6 +140,16 @@ function writeOut(text: string): Promise<void> | void {
 async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   const started = performance.now();
   // The heavy parts (sharp, the core's workers) load only once the command line and model are good.
+  const device = await resolveDevice(args.device);
+  if (device.device === 'gpu') {
+    const { checkGpuLayers, GpuLayerError } = await import('../core/gpu/gpu-core.ts');
+    try {
+      checkGpuLayers(planNetwork(model.network));
+    } catch (err) {
+      if (err instanceof GpuLayerError) throw new UserError(`${args.model}: ${err.message}`);
+      throw err;
+    }
+  }
   const { planInputs, plannedCount, inputItems, listImageFolder, labelOfFile } = await import('../eval/inputs.ts');
   const { createFormatter } = await import('../eval/formats.ts');
   const { MetricsAccumulator } = await import('../eval/metrics.ts');
@@ -179,6 +191,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
     maxBatch: args.batchSize,
     loss: 'bce',
     kernel: args.kernel,
+    device: device.device,
     warmUp: 'inference',
     workers: split.coreThreads,
   }).then((core) => {

@@ -67,9 +67,9 @@ export function resolveRun(args: TrainArgs): { config: Config; name: string; fol
     const stored = validateConfig(withLegacyResize(checkpoint.config), source);
     const config = args.configs[0] ? loadConfigFile(args.configs[0], args.overrides) : validateConfig(stored, source, args.overrides);
     // Only a longer run and another thread count may differ: everything else would change the result.
-    const differences = describeConfigDifferences(stored, config, ['training.epochs', 'training.workers', 'out']);
+    const differences = describeConfigDifferences(stored, config, ['training.epochs', 'training.workers', 'training.device', 'out']);
     if (differences.length > 0) {
-      throw new UserError(`${args.resume}: cannot resume with a different config (${differences.join('; ')}); only --epochs (larger) and --workers may change`);
+      throw new UserError(`${args.resume}: cannot resume with a different config (${differences.join('; ')}); only --epochs (larger), --workers and --device may change`);
     }
     if (config.training.epochs < checkpoint.epoch) {
       throw new UserError(`${args.resume}: --epochs ${config.training.epochs} is fewer than the ${checkpoint.epoch} epochs already trained`);
@@ -109,7 +109,7 @@ async function trainOne(args: TrainArgs): Promise<number> {
     }
     return EXIT.ok;
   }
-  await checkNetworkFits(run.config);
+  const device = await checkNetworkFits(run.config);
   const folder = run.folder ?? (run.config.out !== null ? RunFolder.create(run.config.out) : RunFolder.createUnique(defaultRunDir(run.name)));
   if (!run.resume) folder.writeConfig(run.config);
   const reporter = makeReporter(args);
@@ -143,6 +143,7 @@ async function trainOne(args: TrainArgs): Promise<number> {
       signal: interrupt.signal,
       createEngine: engineFactory(args.kernel),
       createMethod: methodFactory(),
+      device: device.description,
     }).catch((err: unknown): TrainResult => {
       // Stopped while loading the images or starting the core: nothing was trained.
       if (interrupt.signal.aborted && err === interrupt.signal.reason) {

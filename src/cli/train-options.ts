@@ -40,6 +40,7 @@ export const OVERRIDE_FLAGS: readonly OverrideFlag[] = [
   { flags: '--lr <x>', path: 'optimizer.lr', parse: numberOrString, group: 'training' },
   { flags: '--seed <n>', path: 'training.seed', parse: numberOrString, group: 'training' },
   { flags: '--workers <n>', path: 'training.workers', parse: numberOrString, group: 'training' },
+  { flags: '--device <name>', path: 'training.device', parse: (v) => v, group: 'training' },
   { flags: '--out <dir>', path: 'out', parse: (v) => v, group: 'output' },
 ];
 

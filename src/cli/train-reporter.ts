@@ -191,7 +191,10 @@ export class TrainReporter {
         this.line(
           `${c.bold(e.resumed ? 'resuming' : 'training')} ${e.name}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
             `${e.optimizer}, batch ${e.batchSize} (${e.batchesPerEpoch} per epoch), epochs ${e.firstEpoch}-${e.epochs}, ` +
-            `${e.workers} worker${e.workers === 1 ? '' : 's'} (${e.kernel} kernels) -> ${e.runDir}`,
+            (e.kernel.startsWith('webgpu')
+              ? `on ${e.device ?? e.kernel}`
+              : (e.device !== undefined && e.device !== 'cpu' ? `on ${e.device}, ` : '') + `${e.workers} worker${e.workers === 1 ? '' : 's'} (${e.kernel} kernels)`) +
+            ` -> ${e.runDir}`,
         );
         this.startEpoch();
         return;

@@ -15,19 +15,22 @@ import type { Engine } from '../train/engine.ts';
 import { createGeneticMethod } from '../train/genetic-method.ts';
 import type { TrainOptions, TrainResult } from '../train/loop.ts';
 import { STOP_SIGNALS, dieBySignal, type StopSignal } from './signals.ts';
+import { planNetwork } from '../nn/plan.ts';
+import { resolveDevice, type ResolvedDevice } from './device.ts';
 import type { KernelChoice, TrainArgs } from './train-options.ts';
 
 export function configName(path: string): string {
   return basename(path, extname(path)) || 'run';
 }
 
-/** The gradient core, loaded lazily (workers, WebAssembly). */
+/** The gradient core, loaded lazily (workers, WebAssembly; WebGPU for training.device gpu or auto). */
 export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'] {
   return async (network: NetworkSpec, maxBatch: number, config: Config): Promise<Engine> => {
     const { createCore } = await import('../core/index.ts');
     const workers = config.training.workers; // at most the core's MAX_THREADS (validateConfig)
+    const { device } = await resolveDevice(config.training.device, 'training.device');
     try {
-      return await createCore({ network, maxBatch, loss: config.loss, kernel, seed: config.training.seed, ...(workers ? { workers } : {}) });
+      return await createCore({ network, maxBatch, loss: config.loss, kernel, device, seed: config.training.seed, ...(workers ? { workers } : {}) });
     } catch (err) {
       // Every argument of createCore comes from the config, so a RangeError (the buffers of this
       // network and batch do not fit in WebAssembly's 4 GiB) is a config error: exit 2.
@@ -42,9 +45,19 @@ export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'
  * configured batch size cannot fit in the gradient core's 4 GiB. (A batch of "full" is known only
  * once the images are counted; createCore checks it then.)
  */
-export async function checkNetworkFits(config: Config): Promise<void> {
+export async function checkNetworkFits(config: Config): Promise<ResolvedDevice> {
+  const device = await resolveDevice(config.training.device, 'training.device');
+  if (device.device === 'gpu') {
+    const { checkGpuLayers, GpuLayerError } = await import('../core/gpu/gpu-core.ts');
+    try {
+      checkGpuLayers(planNetwork(networkSpec(config)));
+    } catch (err) {
+      if (err instanceof GpuLayerError) throw new UserError(`model.${err.message}`);
+      throw err;
+    }
+  }
   const { batchSize, workers } = config.training;
-  if (batchSize === 'full') return;
+  if (batchSize === 'full' || device.device === 'gpu') return device;
   const { checkCoreMemory } = await import('../core/index.ts');
   try {
     // Validation batches hold up to 256 images (train/loop.ts).
@@ -53,6 +66,7 @@ export async function checkNetworkFits(config: Config): Promise<void> {
     if (err instanceof RangeError) throw new UserError(`training.batchSize: ${err.message}`);
     throw err;
   }
+  return device;
 }
 
 /** Methods other than gradient descent: the genetic algorithm. */

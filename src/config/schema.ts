@@ -207,6 +207,10 @@ const trainingSchema = z
     patience: positiveInt().nullable().default(null).describe('stop after this many epochs without a better validation loss, or null'),
     seed: z.int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random choice (init, split, shuffle, augmentation)'),
     workers: positiveInt(MAX_THREADS).nullable().default(null).describe('threads of the gradient core, or null for one per core'),
+    device: z
+      .enum(['cpu', 'gpu', 'auto'])
+      .default('cpu')
+      .describe('where the network runs: cpu (the WebAssembly core), gpu (WebGPU, through the optional package webgpu: exit 2 without an adapter), auto (a hardware GPU if there is one, else cpu); model files and checkpoints do not depend on it'),
   })
   .prefault({});
 

@@ -41,6 +41,10 @@ import { computeLayout } from './layout.ts';
 export async function createCore(options: CoreOptions): Promise<Core> {
   checkOptions(options);
   const plan = planNetwork(options.network);
+  if (options.device === 'gpu') {
+    const { createGpuCore } = await import('./gpu/gpu-core.ts');
+    return createGpuCore(options, plan, options.assetDir ?? defaultAssetDir());
+  }
   const kernel = options.kernel ?? 'auto';
   if (kernel !== 'js') {
     const core = await createWasmCore(options, plan, kernel, options.workers ?? defaultWorkers(), options.assetDir ?? defaultAssetDir());
@@ -72,6 +76,7 @@ function checkOptions(o: CoreOptions): void {
   if (!(KERNEL_CHOICES as readonly unknown[]).includes(o.kernel ?? 'auto')) {
     throw new RangeError(`createCore: kernel must be one of ${KERNEL_CHOICES.join(', ')}, got ${String(o.kernel)}`);
   }
+  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'gpu') throw new RangeError(`createCore: device must be cpu or gpu, got ${String(o.device)}`);
   if (o.loss !== 'bce' && o.loss !== 'mse') throw new RangeError(`createCore: loss must be bce or mse, got ${String(o.loss)}`);
 }
 

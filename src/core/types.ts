@@ -17,6 +17,11 @@ export interface CoreOptions {
   loss: LossName;
   /** Threads that compute, the calling thread included (default: os.availableParallelism()). */
   workers?: number;
+  /**
+   * 'cpu' (default): the WebAssembly core (or the TypeScript one, per `kernel`); 'gpu': the WebGPU
+   * core (src/core/gpu), which needs the optional package webgpu and an adapter.
+   */
+  device?: 'cpu' | 'gpu';
   /** 'auto' (default): relaxed-SIMD FMA if the runtime has it, else plain SIMD, else 'js'. */
   kernel?: KernelChoice;
   /** Seed of dropout's masks (with the step number of each training call). Default 0. */
@@ -56,8 +61,8 @@ export interface RegularizationOptions {
 }
 
 export interface Core {
-  /** The kernels in use: 'relaxed-simd', 'simd' or 'js'. */
-  readonly kernel: KernelName;
+  /** The kernels in use: 'relaxed-simd', 'simd' or 'js'; the GPU core's 'webgpu: <adapter>'. */
+  readonly kernel: KernelName | `webgpu: ${string}`;
   /** Threads that compute, the calling thread included (1 for 'js'). */
   readonly workers: number;
   readonly plan: NetworkPlan;
@@ -98,6 +103,12 @@ export interface Core {
   getOptimizerState(): OptimizerState;
   /** Restores a state from getOptimizerState (or from a src/optim optimizer of the same spec). */
   setOptimizerState(state: OptimizerState): void;
+  /**
+   * Only on a core that runs ahead of its results (the GPU core), whose trainStep returns NaN at
+   * once: the losses of the steps trained since the last call, in step order, of those whose result
+   * has come back, or of all of them with `wait`. lastGradientNorm is that of the last one given.
+   */
+  takeLosses?(wait: boolean, into: (loss: number) => void): void;
   /** Stops the workers. The core cannot be used afterwards. */
   close(): Promise<void>;
 }

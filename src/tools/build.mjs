@@ -20,6 +20,7 @@ const product = present([
   'src/cli/nn-plot.ts',
   'src/cli/nn-export.ts',
   'src/core/worker.ts',
+  'src/core/gpu/gpu-worker.ts',
   'src/data/decode-child.ts',
   'src/data/demo.ts',
 ]);

@@ -30,6 +30,12 @@ export interface Engine {
   predict(B: number, out: Float32Array): void;
   getOptimizerState(): OptimizerState;
   setOptimizerState(state: OptimizerState): void;
+  /**
+   * Only on an engine whose trainStep returns NaN at once and delivers each step's loss later (the
+   * GPU core): the losses that have come back since the last call, in step order (all of them,
+   * waiting, with `wait`).
+   */
+  takeLosses?(wait: boolean, into: (loss: number) => void): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +47,11 @@ export interface TrainMethod {
   learningRate(step: number): number | null;
   saveState(): SavedState;
   loadState(state: SavedState): void;
+  /**
+   * Present when trainBatch returns NaN and the losses arrive later (Engine.takeLosses): the loop
+   * then counts each loss when it comes, in batch order.
+   */
+  takeLosses?(wait: boolean, into: (loss: number) => void): void;
   /** Numbers to report at the end of an epoch (and reset), e.g. the genetic algorithm's fitness. */
   epochExtra?(): Record<string, number>;
   /** Numbers of the last batch, shown with the progress (the genetic algorithm's generation). */
@@ -68,6 +79,7 @@ export function gradientMethod(engine: Engine, o: GradientOptimizerConfig, steps
   const lrAt = (step: number) => learningRateAt(o.lr, o.schedule, o.warmupSteps, step, stepsPerEpoch, totalSteps);
   return {
     trainBatch: (n, step) => engine.trainStep(n, lrAt(step), step, momentumAt(o.schedule, step, totalSteps)),
+    ...(engine.takeLosses ? { takeLosses: (wait: boolean, into: (loss: number) => void) => engine.takeLosses!(wait, into) } : {}),
     learningRate: lrAt,
     saveState() {
       const s = engine.getOptimizerState();

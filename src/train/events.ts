@@ -37,6 +37,8 @@ export type TrainEvent =
       optimizer: string;
       kernel: string;
       workers: number;
+      /** Where the network runs, in words (--device): "gpu, <adapter>", "cpu (auto: ...)". */
+      device?: string;
       resumed: boolean;
     }
   | {

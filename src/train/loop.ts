@@ -43,6 +43,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Creates the gradient core; tests may pass the single-thread kernel. */
   createEngine: (network: NetworkSpec, maxBatch: number, config: Config) => Promise<Engine>;
+  /** Where the network runs, in words, for the start line ("gpu, nvidia nvidia-h200"; absent: not said). */
+  device?: string;
   /** Builds a method for optimizer types the loop does not know itself (the genetic algorithm). */
   createMethod?: (engine: Engine, config: Config, plan: NetworkPlan, rng: Rng) => TrainMethod;
 }
@@ -182,20 +184,32 @@ function announce(run: Run): void {
     optimizer: config.optimizer.type,
     kernel: engine.kernel,
     workers: engine.workers,
+    ...(opts.device !== undefined ? { device: opts.device } : {}),
     resumed: opts.resume != null,
   });
 }
 
-/** The rest of the current epoch's batches; stops early on divergence or when asked to (then checkpoints). */
+/**
+ * The rest of the current epoch's batches; stops early on divergence or when asked to (then
+ * checkpoints). With a method whose losses come back late (the GPU core runs a few steps ahead of
+ * its results), each loss is counted when it arrives, against the batch it belongs to, and all are
+ * in before a checkpoint or the end of the epoch.
+ */
 async function trainEpoch(run: Run): Promise<Stop> {
   const { engine, method, at, batches } = run;
   batches.start(at.epoch);
   const epochStart = performance.now() - at.partial.seconds * 1000;
-  for (; at.batch < run.batchesPerEpoch; at.batch++) {
-    const n = batches.fill(at.batch, engine.input, engine.labels);
-    const loss = method.trainBatch(n, at.step);
-    if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) return { status: 'diverged', message: divergedMessage(run, loss) };
-    at.step++;
+  const late = method.takeLosses ? method : null;
+  /** Images of each batch whose loss has not come back yet, oldest first. */
+  const pending: number[] = [];
+  let pendingBatch = at.batch;
+  let stop: Stop = null;
+  const account = (loss: number, n: number, batch: number): void => {
+    if (stop !== null) return;
+    if (!Number.isFinite(loss) || loss > DIVERGED_LOSS) {
+      stop = { status: 'diverged', message: divergedMessage(run, loss) };
+      return;
+    }
     at.partial.lossSum += loss * n;
     at.partial.images += n;
     at.partial.seconds = (performance.now() - epochStart) / 1000;
@@ -203,20 +217,37 @@ async function trainEpoch(run: Run): Promise<Stop> {
     run.opts.onEvent({
       event: 'batch',
       epoch: at.epoch + 1,
-      batch: at.batch + 1,
+      batch: batch + 1,
       batches: run.batchesPerEpoch,
       loss,
       smoothedLoss: run.smoothing.push(loss),
       imagesPerSecond: at.partial.images / Math.max(at.partial.seconds, 1e-9),
       ...(extra ? { extra } : {}),
     });
+  };
+  const arrived = (loss: number) => account(loss, pending.shift()!, pendingBatch++);
+  for (; at.batch < run.batchesPerEpoch; at.batch++) {
+    const n = batches.fill(at.batch, engine.input, engine.labels);
+    const loss = method.trainBatch(n, at.step);
+    at.step++;
+    if (late) {
+      pending.push(n);
+      late.takeLosses!(false, arrived);
+    } else {
+      account(loss, n, at.batch);
+    }
+    if (stop !== null) return stop;
     await yieldToEventLoop(); // lets Ctrl-C and progress redraws through
     if (run.opts.shouldStop?.() && at.batch + 1 < run.batchesPerEpoch) {
+      late?.takeLosses!(true, arrived);
+      if (stop !== null) return stop;
       at.batch++;
       run.opts.folder.writeCheckpoint(checkpoint(run));
       return { status: 'interrupted' };
     }
   }
+  late?.takeLosses!(true, arrived);
+  if (stop !== null) return stop;
   at.partial.seconds = (performance.now() - epochStart) / 1000;
   return null;
 }

@@ -116,7 +116,9 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
       if (batch === 0) batches.start(Math.floor(step / batches.perEpoch));
       const n = batches.fill(batch, engine.input, engine.labels);
       const lr = minLr * (maxLr / minLr) ** (step / Math.max(1, steps - 1));
-      const loss = engine.trainStep(n, lr, step);
+      let loss = engine.trainStep(n, lr, step);
+      // The GPU core's loss comes back later: the finder needs each one before the next rate.
+      engine.takeLosses?.(true, (value) => (loss = value));
       const smooth = smoothing.push(loss);
       result.lrs.push(lr);
       result.losses.push(loss);

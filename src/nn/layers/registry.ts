@@ -6,7 +6,9 @@
  *   cpu        the gradient core's driver: CPU_DRIVERS[cpu], src/core/layers/<cpu>.ts
  *   kernels    the WebAssembly kernel files the driver calls: src/core/kernels/<name>.as.ts
  *   onnx       its ONNX nodes: ONNX_NODES[onnx] in src/export/onnx.ts
- *   gpu        its GPU kernels: not yet (null for every kind; the GPU core fills this slot)
+ *   gpu        the GPU core's part: GPU_LAYERS[gpu] in src/core/gpu/layers/index.ts, whose WGSL kernels
+ *              are src/core/gpu/kernels/<name>.wgsl.ts; null: the GPU core does not run this kind yet
+ *              (it refuses such a network before training, naming the kind)
  *
  * Why the table sits here, at the bottom: everything that handles layers reads it (the planner and
  * initialisation in src/nn, the gradient core in src/core, the ONNX export, the config loader), and
@@ -41,8 +43,8 @@ export interface LayerEntry<T extends LayerType> {
   readonly cpu: string;
   readonly kernels: readonly string[];
   readonly onnx: string;
-  /** Not yet: no kind has GPU kernels. The GPU core gives this slot a type and fills it for every kind. */
-  readonly gpu: null;
+  /** The GPU core's part for this kind (GPU_LAYERS[gpu]), or null where it has none yet. */
+  readonly gpu: string | null;
 }
 
 /** The entry of an activation layer: its reference from ACTIVATIONS, the shared driver and kernel file, ONNX nodes by its name. */
@@ -51,6 +53,7 @@ interface ActivationEntry<A extends ActivationLayerType> extends Omit<LayerEntry
   readonly cpu: 'activation';
   readonly kernels: readonly ['activation'];
   readonly onnx: A;
+  readonly gpu: 'activation';
 }
 
 function activationEntries(): { readonly [A in ActivationLayerType]: ActivationEntry<A> } {
@@ -59,20 +62,20 @@ function activationEntries(): { readonly [A in ActivationLayerType]: ActivationE
     cpu: 'activation',
     kernels: ['activation'],
     onnx: type,
-    gpu: null,
+    gpu: 'activation',
   });
   return Object.fromEntries(ACTIVATION_LAYER_TYPES.map((type) => [type, entry(type)])) as { [A in ActivationLayerType]: ActivationEntry<A> };
 }
 
 export const LAYERS = {
-  dense: { reference: dense, cpu: 'dense', kernels: ['forward', 'combine'], onnx: 'dense', gpu: null },
-  conv: { reference: conv, cpu: 'conv', kernels: ['conv', 'conv-winograd'], onnx: 'conv', gpu: null },
-  maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: null },
-  avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: null },
-  globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: null },
-  batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm'], onnx: 'batchnorm', gpu: null },
-  dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: null },
-  flatten: { reference: flatten, cpu: 'flatten', kernels: [], onnx: 'flatten', gpu: null },
+  dense: { reference: dense, cpu: 'dense', kernels: ['forward', 'combine'], onnx: 'dense', gpu: 'dense' },
+  conv: { reference: conv, cpu: 'conv', kernels: ['conv', 'conv-winograd'], onnx: 'conv', gpu: 'conv' },
+  maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: 'maxpool' },
+  avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: 'avgpool' },
+  globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: 'globalavgpool' },
+  batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm'], onnx: 'batchnorm', gpu: 'batchnorm' },
+  dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: 'dropout' },
+  flatten: { reference: flatten, cpu: 'flatten', kernels: [], onnx: 'flatten', gpu: 'flatten' },
   ...activationEntries(),
 } as const satisfies { readonly [T in LayerType]: LayerEntry<T> };
 
@@ -84,6 +87,9 @@ export const LAYER_TYPES = Object.keys(LAYERS) as LayerType[];
 /** The names of the core's drivers, and the layer types each one runs. */
 export type CpuDriverName = Entries[LayerType]['cpu'];
 export type TypesOfDriver<D extends CpuDriverName> = { [T in LayerType]: Entries[T]['cpu'] extends D ? T : never }[LayerType];
+
+/** The names of the GPU core's parts (null: the kind has none yet). */
+export type GpuPartName = Exclude<Entries[LayerType]['gpu'], null>;
 
 /** The names of the ONNX parts, and the layer types each one exports. */
 export type OnnxPartName = Entries[LayerType]['onnx'];
