@@ -97,6 +97,14 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, { timeout: 60_000 }, () => {
     expect(adapter, `no WebGPU adapter: ${'missing' in found ? found.missing : ''}; CI installs one with src/tools/install-lavapipe.sh`).not.toBeNull();
   });
 
+  it('refuses, before making a buffer, a maxBatch whose buffers exceed the adapter\'s limits (a RangeError naming the buffer)', async () => {
+    // 64x64x32 floats of conv output a sample (512 KiB): one image more than the limit allows.
+    const limit = 'limits' in found ? Math.min(found.limits.maxStorageBufferBindingSize, found.limits.maxBufferSize) : 128 * 2 ** 20;
+    const network: NetworkSpec = { input: { height: 64, width: 64, channels: 3 }, layers: [{ type: 'conv', filters: 32, kernel: 3, stride: 1, padding: 'same', bias: false }, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }] };
+    const maxBatch = Math.floor(limit / (512 * 1024)) + 1;
+    await expect(make(network, 'gpu', maxBatch)).rejects.toThrow(new RangeError(`GPU core: the GPU buffer for layers[0] (conv) output needs ${((maxBatch * 512) / 1024).toFixed(1)} MiB (${maxBatch * 512 * 1024} bytes) at batch ${maxBatch}, over the adapter's limit of ${(limit / 2 ** 20).toFixed(1)} MiB (${limit} bytes, ${found && 'limits' in found && found.limits.maxBufferSize < found.limits.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize'}); a batch of at most ${maxBatch - 1} fits`));
+  });
+
   for (const o of OPTIMIZERS) {
     it(`${o.name}: the loss of each of 100 steps within 1e-3 relative of the CPU core's, and the weights`, async () => {
       const network = net();

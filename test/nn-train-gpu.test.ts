@@ -4,7 +4,7 @@
 // that moves from the GPU to the CPU on resume. Outside CI those are skipped, visibly, without an
 // adapter; with CI set they run and fail.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeAdapter, findAdapter } from '../src/core/gpu/adapter.ts';
@@ -117,6 +117,24 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
     const [r, s] = [epochs(resumed.stdout), epochs(straight.stdout)];
     expect(r.map((e) => e.epoch)).toEqual([3]);
     expect(Math.abs(r[0]!.trainLoss - s[2]!.trainLoss) / s[2]!.trainLoss).toBeLessThan(1e-3);
+  });
+
+  it('a batch whose buffers exceed the adapter\'s limit is refused before training: exit 2, one line with the buffer, sizes and a batch that fits', () => {
+    // A 3x3 conv of 32 filters on 64x64 images: 512 KiB of output a sample; one image over the limit.
+    const limit = 'limits' in found ? Math.min(found.limits.maxStorageBufferBindingSize, found.limits.maxBufferSize) : 128 * 2 ** 20;
+    const fits = Math.floor(limit / (512 * 1024));
+    const config = writeConfig('too-big', {
+      data: { train: images, width: 64, height: 64, channels: 3, validation: 0.25, cache: join(dir, 'cache') },
+      model: { layers: [{ type: 'conv', filters: 32, kernel: 3, bias: false }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 1 }] },
+      training: { batchSize: fits + 1, epochs: 1, seed: 5 },
+    });
+    const out = join(dir, 'too-big-run');
+    const r = run(TRAIN, ['--config', config, '--device', 'gpu', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(ownLines(r.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^nn-train: training\\.batchSize: the GPU buffer for layers\\[0\\] \\(conv\\) output needs [\\d.]+ MiB \\(${(fits + 1) * 512 * 1024} bytes\\) at batch ${fits + 1}, over the adapter's limit of [\\d.]+ MiB \\(${limit} bytes, max\\w+\\); a batch of at most ${fits} fits$`)),
+    ]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('trains a small CNN (conv, batch norm, max pool, dropout) as the CPU does', () => {

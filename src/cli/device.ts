@@ -6,6 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { GpuAdapterInfo } from '../core/gpu/adapter.ts';
+import type { GpuBufferLimits } from '../core/gpu/memory.ts';
 
 export const DEVICE_CHOICES = ['cpu', 'gpu', 'auto'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
@@ -13,6 +14,8 @@ export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 export interface ResolvedDevice {
   device: 'cpu' | 'gpu';
   adapter: GpuAdapterInfo | null;
+  /** The adapter's limits on one buffer (the GPU core asks for them): what a batch must fit in. */
+  limits: GpuBufferLimits | null;
   /** For the start line: "gpu, nvidia nvidia-h200", "cpu (auto: only a software adapter, ...)". */
   description: string;
 }
@@ -30,14 +33,14 @@ export function resolveDevice(choice: DeviceChoice, what = '--device'): Promise<
 }
 
 async function lookUp(choice: DeviceChoice, what: string): Promise<ResolvedDevice> {
-  if (choice === 'cpu') return { device: 'cpu', adapter: null, description: 'cpu' };
+  if (choice === 'cpu') return { device: 'cpu', adapter: null, limits: null, description: 'cpu' };
   const { findAdapter, describeAdapter, GPU_HELP } = await import('../core/gpu/adapter.ts');
   const result = await findAdapter();
   if (choice === 'gpu') {
     if ('missing' in result) throw new UserError(`${what} gpu: ${result.missing}; ${GPU_HELP}`);
-    return { device: 'gpu', adapter: result.info, description: `gpu, ${describeAdapter(result.info)}` };
+    return { device: 'gpu', adapter: result.info, limits: result.limits, description: `gpu, ${describeAdapter(result.info)}` };
   }
-  if ('missing' in result) return { device: 'cpu', adapter: null, description: `cpu (auto: ${result.missing})` };
-  if (result.info.software) return { device: 'cpu', adapter: null, description: `cpu (auto: the only GPU adapter is a software one, ${describeAdapter(result.info)})` };
-  return { device: 'gpu', adapter: result.info, description: `gpu (auto), ${describeAdapter(result.info)}` };
+  if ('missing' in result) return { device: 'cpu', adapter: null, limits: null, description: `cpu (auto: ${result.missing})` };
+  if (result.info.software) return { device: 'cpu', adapter: null, limits: null, description: `cpu (auto: the only GPU adapter is a software one, ${describeAdapter(result.info)})` };
+  return { device: 'gpu', adapter: result.info, limits: result.limits, description: `gpu (auto), ${describeAdapter(result.info)}` };
 }

@@ -143,12 +143,16 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   const device = await resolveDevice(args.device);
   if (device.device === 'gpu') {
     const { checkGpuLayers, GpuLayerError } = await import('../core/gpu/gpu-core.ts');
+    const plan = planNetwork(model.network);
     try {
-      checkGpuLayers(planNetwork(model.network));
+      checkGpuLayers(plan);
     } catch (err) {
       if (err instanceof GpuLayerError) throw new UserError(`${args.model}: ${err.message}`);
       throw err;
     }
+    const { checkGpuMemory, describeShortfall } = await import('../core/gpu/memory.ts');
+    const shortfall = device.limits ? checkGpuMemory(plan, args.batchSize, device.limits) : null;
+    if (shortfall) throw new UserError(`--batch-size: ${describeShortfall(shortfall)}`);
   }
   const { planInputs, plannedCount, inputItems, listImageFolder, labelOfFile } = await import('../eval/inputs.ts');
   const { createFormatter } = await import('../eval/formats.ts');

@@ -42,18 +42,31 @@ export function engineFactory(kernel: KernelChoice): TrainOptions['createEngine'
 
 /**
  * Refuses, before any image is decoded or any file written, a network whose buffers at the
- * configured batch size cannot fit in the gradient core's 4 GiB. (A batch of "full" is known only
+ * configured batch size cannot fit in the gradient core's 4 GiB (on the GPU: in the adapter's
+ * limit on one buffer, src/core/gpu/memory.ts). (A batch of "full" is known only
  * once the images are counted; createCore checks it then.)
  */
 export async function checkNetworkFits(config: Config): Promise<ResolvedDevice> {
   const device = await resolveDevice(config.training.device, 'training.device');
   if (device.device === 'gpu') {
     const { checkGpuLayers, GpuLayerError } = await import('../core/gpu/gpu-core.ts');
+    const plan = planNetwork(networkSpec(config));
     try {
-      checkGpuLayers(planNetwork(networkSpec(config)));
+      checkGpuLayers(plan);
     } catch (err) {
       if (err instanceof GpuLayerError) throw new UserError(`model.${err.message}`);
       throw err;
+    }
+    // Validation batches hold up to 256 images (train/loop.ts); "full" is checked by the core once counted.
+    const { batchSize } = config.training;
+    if (batchSize !== 'full' && device.limits) {
+      const { checkGpuMemory, describeShortfall } = await import('../core/gpu/memory.ts');
+      const B = Math.max(batchSize, 256);
+      const shortfall = checkGpuMemory(plan, B, device.limits);
+      if (shortfall) {
+        const why = B > batchSize ? ' (validation batches hold 256 images)' : '';
+        throw new UserError(`training.batchSize: ${describeShortfall(shortfall)}${why}`);
+      }
     }
   }
   const { batchSize, workers } = config.training;

@@ -4,6 +4,8 @@
  * GPU paths (`--device gpu|auto`): `npm ci --omit=optional` and every CPU path work without it.
  */
 
+import type { GpuBufferLimits } from './memory.ts';
+
 /** What an adapter says about itself (GPUAdapterInfo), and whether it is a software one. */
 export interface GpuAdapterInfo {
   vendor: string;
@@ -54,14 +56,15 @@ export function adapterInfo(adapter: GPUAdapter): GpuAdapterInfo {
  * The adapter Dawn offers by default (asked with no options: `forceFallbackAdapter` finds nothing
  * on lavapipe), or why there is none. Nothing stays open: the GPU object is dropped, so Node can exit.
  */
-export async function findAdapter(): Promise<{ info: GpuAdapterInfo } | { missing: string }> {
+export async function findAdapter(): Promise<{ info: GpuAdapterInfo; limits: GpuBufferLimits } | { missing: string }> {
   const loaded = await loadWebgpu();
   if ('missing' in loaded) return loaded;
   let gpu: GPU | null = loaded.module.create([]);
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { missing: 'no WebGPU adapter found' };
-    return { info: adapterInfo(adapter) };
+    const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
+    return { info: adapterInfo(adapter), limits: { maxStorageBufferBindingSize, maxBufferSize } };
   } finally {
     gpu = null;
   }

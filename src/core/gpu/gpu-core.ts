@@ -73,6 +73,8 @@ export async function createGpuCore(options: CoreOptions, plan: NetworkPlan, ass
   const ctl = new Int32Array(shared.control);
   if (ctl[P.READY] !== 1) {
     await worker.terminate();
+    // 3: the batch's buffers exceed the adapter's limits, a RangeError like the CPU core's 4 GiB.
+    if (ctl[P.READY] === 3) throw new RangeError(`GPU core: ${P.readText(shared.control)}`);
     throw new CoreError(`GPU core: ${P.readText(shared.control)}`);
   }
   const adapter = JSON.parse(P.readText(shared.control)) as GpuAdapterInfo;

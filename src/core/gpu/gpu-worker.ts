@@ -16,6 +16,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import { GRADIENT_OPTIMIZER_TYPES } from '../../optim/spec.ts';
 import { adapterInfo, loadWebgpu } from './adapter.ts';
 import { GpuNetwork } from './gpu-network.ts';
+import { checkGpuMemory, describeShortfall } from './memory.ts';
 import * as P from './protocol.ts';
 
 export interface GpuWorkerData {
@@ -30,6 +31,9 @@ export interface GpuWorkerData {
 /** Atomics.waitAsync (Node 16+; not in the ES2022 typings). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
+/** The network's buffers at this batch exceed the adapter's limits (READY 3: the caller's error, not the GPU's). */
+class TooBig extends Error {}
+
 /** Staging buffers for losses in flight: the GPU thread waits for the oldest when all are busy. */
 const RING = 8;
 
@@ -41,6 +45,9 @@ async function main(data: GpuWorkerData): Promise<void> {
   if (!adapter) throw new Error('no WebGPU adapter found');
   const info = adapterInfo(adapter);
   const plan = planNetwork(data.network);
+  // A batch whose buffers exceed the adapter's limits is refused before any buffer is made.
+  const shortfall = checkGpuMemory(plan, data.maxBatch, adapter.limits);
+  if (shortfall) throw new TooBig(describeShortfall(shortfall));
   const device = await adapter.requestDevice({
     // Ask for the adapter's own limits where a tensor is larger than the defaults (128 MiB per binding).
     requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
@@ -221,6 +228,6 @@ async function main(data: GpuWorkerData): Promise<void> {
 main(workerData as GpuWorkerData).catch((err: Error) => {
   const s = (workerData as GpuWorkerData).shared;
   P.writeText(s.control, err.message);
-  Atomics.store(new Int32Array(s.control), P.READY, 2);
+  Atomics.store(new Int32Array(s.control), P.READY, err instanceof TooBig ? 3 : 2);
   parentPort!.postMessage('failed');
 });

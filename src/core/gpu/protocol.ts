@@ -20,7 +20,7 @@ export const FLAGS = 4;
 export const STATUS = 5;
 export const SETTLED = 6;
 export const TEXT_LENGTH = 7;
-/** The GPU thread is up (1) or failed to start (2). */
+/** The GPU thread is up (1), failed to start (2), or refused a batch too big for the adapter (3). */
 export const READY = 8;
 /** The training step's number, which keys dropout's masks (with the seed). */
 export const STEP = 9;
