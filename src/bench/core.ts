@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --model mlp|cnn] [--data DIR] [--workers N] [--kernel K] [--runs R]`: the
- * gradient core's speed on a reference network, batch 64: the MLP 12288-256-64-1 (default) or the
+ * `npm run bench [-- --model mlp|cnn] [--data DIR] [--workers N] [--kernel K] [--runs R] [--batch N]
+ * [--device cpu|gpu]`: the gradient core's speed on a reference network, batch 64 (or N): the MLP 12288-256-64-1 (default) or the
  * reference CNN (--model cnn: input 64x64x3; 4 blocks of [conv 3x3 same, no bias -> batch norm ->
  * ReLU -> max pool 2x2] with 32, 64, 128, 256 filters; flatten 4x4x256; dense 256 -> ReLU -> dense 1;
  * about 0.12 GFLOP forward and 0.37 GFLOP per training image). pytorch_reference.py measures the
@@ -20,6 +20,9 @@
  * 3. Inference images/s (forward and sigmoid), same batches.
  * 4. MLP only: training with leaky ReLU (momentum and Adam): no zero gradients, the core's worst
  *    case (the dense kernels skip the zeros that ReLU leaves in dZ).
+ * With --device gpu, the GPU core (src/core/gpu) instead: 1. becomes per-layer milliseconds from
+ *    timestamp queries (core-gpu-layers.ts; skipped, saying so, on an adapter without them), 2. and
+ *    3. the same figures, the clock stopped only once the GPU has finished the steps; no 4.
  * Each figure is the median of R runs (default 7 runs of 20 steps for the MLP, of 4 for the CNN).
  * Human-readable lines go to stderr; stdout gets one JSON object (the last line of the output).
  * Run it alone (e.g. under `flock /tmp/bench.lock`): other processes on the cores skew it.
@@ -35,9 +38,11 @@ import { shapeSize } from '../nn/shape.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { createCore, defaultWorkers, type Core, type KernelChoice } from '../core/index.ts';
 import { coreLayer } from '../core/layers/index.ts';
-import { median } from './common.ts';
+import { median, positiveOption } from './common.ts';
+import { gpuLayerTimes } from './core-gpu-layers.ts';
 
-const B = 64;
+/** The batch size (--batch; 64 by default, as pytorch_reference.py). */
+let B = 64;
 const INPUT = { height: 64, width: 64, channels: 3 };
 const MLP: NetworkSpec = { input: INPUT, layers: denseStack([256, 64], 'relu') };
 const CNN: NetworkSpec = {
@@ -180,12 +185,16 @@ async function measureTraining(
     core.trainStep(B, lr, k);
     k = (k + 1) % BATCHES;
   };
+  // The GPU core's trainStep returns once the step is submitted: the clock stops when its losses are back.
+  const settle = () => core.takeLosses?.(true, () => {});
   for (let i = 0; i < 5; i++) step();
+  settle();
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
     await new Promise((resolve) => setImmediate(resolve)); // as the training loop yields between batches
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) step();
+    settle();
     rates.push((steps * B * 1000) / (performance.now() - t0));
   }
   return { rate: median(rates) };
@@ -214,8 +223,13 @@ async function main(): Promise<void> {
       kernel: { type: 'string', default: 'auto' },
       runs: { type: 'string' },
       model: { type: 'string', default: 'mlp' },
+      batch: { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
     },
   });
+  if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error(`--device: expected cpu or gpu, found ${JSON.stringify(values.device)}`);
+  B = positiveOption('batch', values.batch, 64);
+  if (values.device === 'gpu') return benchGpu(values.model!, values.data, values.runs);
   if (!(values.model! in MODELS)) throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(values.model)}`);
   const modelName = values.model as keyof typeof MODELS;
   const model = MODELS[modelName];
@@ -309,3 +323,48 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench: ${(err as Error).message}\n`);
   process.exitCode = 1;
 });
+
+/** --device gpu: per-layer milliseconds (timestamp queries), training images/s per optimizer, inference images/s on the GPU core. */
+async function benchGpu(modelOption: string, dataDir: string | undefined, runsOption: string | undefined): Promise<void> {
+  if (!(modelOption in MODELS)) throw new Error(`--model: expected mlp or cnn, found ${JSON.stringify(modelOption)}`);
+  const modelName = modelOption as keyof typeof MODELS;
+  const model = MODELS[modelName];
+  const runs = positiveOption('runs', runsOption, 7);
+  const batches = await loadBatches(dataDir);
+  say(`nn-train GPU core benchmark: ${model.name}, batch ${B}, ${batches.source}; machine ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}`);
+  const layers = await gpuLayerTimes(model.network, B, batches.inputs[0]!, batches.labels[0]!, runs);
+  const core = await createCore({ network: model.network, maxBatch: B, loss: 'bce', device: 'gpu' });
+  try {
+    say(`device: ${core.kernel}`);
+    if ('skipped' in layers) say(`\nper layer: skipped (${layers.skipped})`);
+    else {
+      say(`\nper layer, one SGD training step at batch ${B}, each layer in a compute pass of its own, from timestamp queries, median of ${runs} steps`);
+      const ms = (x: number) => x.toFixed(3).padStart(8);
+      core.plan.layers.forEach((layer, l) => say(`  [${String(l).padStart(2)}] ${describeLayer(layer.spec).padEnd(42)} forward ${ms(layers.forwardMs[l]!)} ms   backward ${ms(layers.backwardMs[l]!)} ms`));
+      say(`  loss ${ms(layers.lossMs)} ms, SGD update ${ms(layers.updateMs)} ms`);
+    }
+    say(`\ntraining, batch ${B}, ${batches.source} in memory, median of ${runs} runs of ${model.steps} steps (timed until the GPU has finished them)`);
+    const train: Record<string, number> = {};
+    for (const [name, spec, lr] of OPTIMIZERS) {
+      const r = await measureTraining(core, spec, lr, batches, runs, model.steps);
+      train[name] = r.rate;
+      say(`  ${name.padEnd(10)} lr ${lr.toExponential(0).padEnd(5)} ${r.rate.toFixed(0).padStart(7)} images/s ${((B * 1000) / r.rate).toFixed(2).padStart(8)} ms per batch`);
+    }
+    const inference = await measureInference(core, batches, runs, model.steps * 2);
+    say(`\ninference (forward and sigmoid; one readback per batch), batch ${B}: ${inference.toFixed(0)} images/s`);
+    const round3 = (x: number) => Math.round(x * 1000) / 1000;
+    const result = {
+      model: modelName,
+      device: 'gpu',
+      kernel: core.kernel,
+      batch: B,
+      layerMs: 'skipped' in layers ? null : { forward: layers.forwardMs.map(round3), backward: layers.backwardMs.map(round3), loss: round3(layers.lossMs), update: round3(layers.updateMs) },
+      layerMsSkipped: 'skipped' in layers ? layers.skipped : null,
+      trainImagesPerSecond: Object.fromEntries(Object.entries(train).map(([k, v]) => [k, Math.round(v)])),
+      inferenceImagesPerSecond: Math.round(inference),
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await core.close();
+  }
+}

@@ -180,6 +180,41 @@ export class GpuNetwork {
     return encoder.finish();
   }
 
+  /** Timestamp pairs encodeTimed writes: each layer's forward, the loss, each layer's backward, the update. */
+  get timedPasses(): number {
+    return 2 * this.runs.length + 2;
+  }
+
+  /**
+   * A training step as encodeTraining's (no decay or clipping), but each layer's forward, the loss,
+   * each layer's backward and the update in a compute pass of its own, with the pass's start and end
+   * written to `timestamps` (pair p at 2p, 2p + 1: forward of layer l at p = l, the loss at L,
+   * backward of layer l at L + 1 + l, the update at 2L + 1). For per-layer milliseconds (the bench).
+   */
+  encodeTimed(B: number, timestamps: GPUQuerySet): GPUCommandBuffer {
+    const encoder = this.device.createCommandEncoder();
+    const L = this.runs.length;
+    const timed = (pair: number, encode: (pass: GPUComputePassEncoder) => void) => {
+      const pass = encoder.beginComputePass({ timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 2 * pair, endOfPassWriteIndex: 2 * pair + 1 } });
+      encode(pass);
+      pass.end();
+    };
+    this.runs.forEach((run, l) => timed(l, (pass) => run.forward(pass, B, 'train')));
+    timed(L, (pass) => {
+      pass.setPipeline(this.lossPipeline);
+      pass.setBindGroup(0, this.lossGroup);
+      pass.dispatchWorkgroups(1);
+    });
+    for (let l = L - 1; l >= 0; l--) timed(L + 1 + l, (pass) => this.runs[l]!.backward(pass, B));
+    timed(2 * L + 1, (pass) => {
+      if (!this.optimizerPipeline || !this.optimizerGroup) throw new Error('GPU core: no optimizer set');
+      pass.setPipeline(this.optimizerPipeline);
+      pass.setBindGroup(0, this.optimizerGroup);
+      dispatch1d(pass, this.plan.paramCount);
+    });
+    return encoder.finish();
+  }
+
   /** Forward in inference mode; the B logits copied into `staging`. */
   encodeInference(B: number, staging: GPUBuffer): GPUCommandBuffer {
     const encoder = this.device.createCommandEncoder();
