@@ -14,6 +14,7 @@ import globalavgpoolForward from './globalavgpool-forward.wgsl.ts';
 import maxpoolBackward from './maxpool-backward.wgsl.ts';
 import maxpoolForward from './maxpool-forward.wgsl.ts';
 import convForward from './conv-forward.wgsl.ts';
+import convForwardTiled from './conv-forward-tiled.wgsl.ts';
 import convInputGrad from './conv-input-grad.wgsl.ts';
 import convWeightGrad from './conv-weight-grad.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
@@ -35,6 +36,7 @@ export const WGSL = {
   'dense-weight-grad': denseWeightGrad,
   'dense-input-grad': denseInputGrad,
   'conv-forward': convForward,
+  'conv-forward-tiled': convForwardTiled,
   'conv-weight-grad': convWeightGrad,
   'conv-input-grad': convInputGrad,
   'activation-forward': activationForward,

@@ -1,9 +1,18 @@
-/** Convolution on the GPU (direct): kernels conv-forward, conv-weight-grad, conv-input-grad. */
+/**
+ * Convolution on the GPU: forward by conv-forward-tiled (an implicit matrix product in 64 x 64 tiles)
+ * when the layer has at least TILED_MIN_FILTERS filters, else by the direct conv-forward (one thread
+ * per output: a tile of 64 filters would leave most of its threads idle); conv-weight-grad and
+ * conv-input-grad (direct) for the backward pass.
+ */
 import { convGeometry } from '../../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../../nn/plan.ts';
 import { NONE } from '../kernels/common.ts';
+import { CONV_TILE_F, CONV_TILE_M } from '../kernels/conv-forward-tiled.wgsl.ts';
 import { dispatch1d, type GpuLayerPart } from './context.ts';
+
+/** The fewest filters for which the tiled forward kernel is chosen. */
+export const TILED_MIN_FILTERS = 8;
 
 export const convGpu: GpuLayerPart = {
   prepare(layer, ctx, { x, y, dx, dy }) {
@@ -11,7 +20,8 @@ export const convGpu: GpuLayerPart = {
     const weights = layer.params.find((p) => p.name === 'weights')!;
     const bias = layer.params.find((p) => p.name === 'bias');
     const dims = ctx.uniform([g.H, g.W, g.C, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, weights.offset, bias ? bias.offset : NONE]);
-    const forward = ctx.pipeline('conv-forward');
+    const tiled = g.F >= TILED_MIN_FILTERS;
+    const forward = ctx.pipeline(tiled ? 'conv-forward-tiled' : 'conv-forward');
     const weightGrad = ctx.pipeline('conv-weight-grad');
     const inputGrad = dx ? ctx.pipeline('conv-input-grad') : null;
     const forwardGroup = ctx.bind(forward, [ctx.step, dims, x, ctx.params, y]);
@@ -22,7 +32,12 @@ export const convGpu: GpuLayerPart = {
       forward(pass, B) {
         pass.setPipeline(forward);
         pass.setBindGroup(0, forwardGroup);
-        dispatch1d(pass, B * g.Ho * g.Wo * g.F);
+        if (tiled) {
+          // Tiles of 64 rows (outputs) in rows of at most 65,535 workgroups, by tiles of 64 filters.
+          const tiles = Math.ceil((B * g.Ho * g.Wo) / CONV_TILE_M);
+          const x = Math.min(tiles, 65535);
+          pass.dispatchWorkgroups(x, Math.ceil(tiles / x), Math.ceil(g.F / CONV_TILE_F));
+        } else dispatch1d(pass, B * g.Ho * g.Wo * g.F);
       },
       backward(pass, B) {
         pass.setPipeline(weightGrad);
