@@ -17,6 +17,7 @@ import convForward from './conv-forward.wgsl.ts';
 import convForwardTiled from './conv-forward-tiled.wgsl.ts';
 import convInputGrad from './conv-input-grad.wgsl.ts';
 import convWeightGrad from './conv-weight-grad.wgsl.ts';
+import convWeightGradTiled from './conv-weight-grad-tiled.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
 import denseInputGrad from './dense-input-grad.wgsl.ts';
 import denseWeightGrad from './dense-weight-grad.wgsl.ts';
@@ -38,6 +39,7 @@ export const WGSL = {
   'conv-forward': convForward,
   'conv-forward-tiled': convForwardTiled,
   'conv-weight-grad': convWeightGrad,
+  'conv-weight-grad-tiled': convWeightGradTiled,
   'conv-input-grad': convInputGrad,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,

@@ -1,14 +1,16 @@
 /**
- * Convolution on the GPU: forward by conv-forward-tiled (an implicit matrix product in 64 x 64 tiles)
- * when the layer has at least TILED_MIN_FILTERS filters, else by the direct conv-forward (one thread
- * per output: a tile of 64 filters would leave most of its threads idle); conv-weight-grad and
- * conv-input-grad (direct) for the backward pass.
+ * Convolution on the GPU: the forward pass and the parameter gradients by conv-forward-tiled and
+ * conv-weight-grad-tiled (implicit matrix products in 64 x 64 tiles) when the layer has at least
+ * TILED_MIN_FILTERS filters, else by the direct conv-forward and conv-weight-grad (one thread per
+ * output: a tile of 64 filters would leave most of its threads idle); the input gradient by the
+ * direct conv-input-grad.
  */
 import { convGeometry } from '../../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../../nn/plan.ts';
 import { NONE } from '../kernels/common.ts';
 import { CONV_TILE_F, CONV_TILE_M } from '../kernels/conv-forward-tiled.wgsl.ts';
+import { CONV_WGRAD_TILE } from '../kernels/conv-weight-grad-tiled.wgsl.ts';
 import { dispatch1d, type GpuLayerPart } from './context.ts';
 
 /** The fewest filters for which the tiled forward kernel is chosen. */
@@ -22,7 +24,7 @@ export const convGpu: GpuLayerPart = {
     const dims = ctx.uniform([g.H, g.W, g.C, g.Ho, g.Wo, g.F, g.k, g.stride, g.padTop, g.padLeft, weights.offset, bias ? bias.offset : NONE]);
     const tiled = g.F >= TILED_MIN_FILTERS;
     const forward = ctx.pipeline(tiled ? 'conv-forward-tiled' : 'conv-forward');
-    const weightGrad = ctx.pipeline('conv-weight-grad');
+    const weightGrad = ctx.pipeline(tiled ? 'conv-weight-grad-tiled' : 'conv-weight-grad');
     const inputGrad = dx ? ctx.pipeline('conv-input-grad') : null;
     const forwardGroup = ctx.bind(forward, [ctx.step, dims, x, ctx.params, y]);
     const weightGroup = ctx.bind(weightGrad, [ctx.step, dims, x, dy, ctx.grads]);
@@ -42,7 +44,9 @@ export const convGpu: GpuLayerPart = {
       backward(pass, B) {
         pass.setPipeline(weightGrad);
         pass.setBindGroup(0, weightGroup);
-        dispatch1d(pass, g.F * K + (bias ? g.F : 0));
+        // Tiled: 64 filters by 64 columns (the K weights of a filter, and its bias as one more).
+        if (tiled) pass.dispatchWorkgroups(Math.ceil(g.F / CONV_WGRAD_TILE), Math.ceil((K + (bias ? 1 : 0)) / CONV_WGRAD_TILE));
+        else dispatch1d(pass, g.F * K + (bias ? g.F : 0));
         if (inputGrad && inputGroup) {
           pass.setPipeline(inputGrad);
           pass.setBindGroup(0, inputGroup);
