@@ -183,7 +183,7 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, { timeout: 60_000 }, () => {
     expect(normwiseError(gpu.params, cpu.params)).toBeLessThan(1e-3);
   });
 
-  it('the tiled convolution forward and weight gradient (8 filters or more: 9, 67 over two tiles of 64, 8; K = 9, 81, 67, not multiples of 16; 1 channel, stride 2 valid): gradients within 1e-5, 100 steps within 1e-3', async () => {
+  it('the tiled convolution kernels (8 filters or channels or more: 9, 67 over two tiles of 64, 8 filters; K = 9, 81, 67, not multiples of 16; 1 channel, stride 2 valid; input gradients of 9 and 67 channels): gradients within 1e-5, 100 steps within 1e-3', async () => {
     const network: NetworkSpec = {
       input: { height: 9, width: 7, channels: 1 },
       layers: [

@@ -16,6 +16,7 @@ import maxpoolForward from './maxpool-forward.wgsl.ts';
 import convForward from './conv-forward.wgsl.ts';
 import convForwardTiled from './conv-forward-tiled.wgsl.ts';
 import convInputGrad from './conv-input-grad.wgsl.ts';
+import convInputGradTiled from './conv-input-grad-tiled.wgsl.ts';
 import convWeightGrad from './conv-weight-grad.wgsl.ts';
 import convWeightGradTiled from './conv-weight-grad-tiled.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
@@ -41,6 +42,7 @@ export const WGSL = {
   'conv-weight-grad': convWeightGrad,
   'conv-weight-grad-tiled': convWeightGradTiled,
   'conv-input-grad': convInputGrad,
+  'conv-input-grad-tiled': convInputGradTiled,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
   'batchnorm-stats': batchnormStats,

@@ -2,8 +2,9 @@
  * Convolution on the GPU: the forward pass and the parameter gradients by conv-forward-tiled and
  * conv-weight-grad-tiled (implicit matrix products in 64 x 64 tiles) when the layer has at least
  * TILED_MIN_FILTERS filters, else by the direct conv-forward and conv-weight-grad (one thread per
- * output: a tile of 64 filters would leave most of its threads idle); the input gradient by the
- * direct conv-input-grad.
+ * output: a tile of 64 filters would leave most of its threads idle); the input gradient by
+ * conv-input-grad-tiled when the input has at least TILED_MIN_CHANNELS channels, else by the direct
+ * conv-input-grad.
  */
 import { convGeometry } from '../../../nn/layers/conv.ts';
 import type { ConvSpec } from '../../../nn/layers/spec.ts';
@@ -11,10 +12,13 @@ import type { PlannedLayer } from '../../../nn/plan.ts';
 import { NONE } from '../kernels/common.ts';
 import { CONV_TILE_F, CONV_TILE_M } from '../kernels/conv-forward-tiled.wgsl.ts';
 import { CONV_WGRAD_TILE } from '../kernels/conv-weight-grad-tiled.wgsl.ts';
+import { CONV_IGRAD_TILE_C, CONV_IGRAD_TILE_M } from '../kernels/conv-input-grad-tiled.wgsl.ts';
 import { dispatch1d, type GpuLayerPart } from './context.ts';
 
-/** The fewest filters for which the tiled forward kernel is chosen. */
+/** The fewest filters for which the tiled forward and weight-gradient kernels are chosen. */
 export const TILED_MIN_FILTERS = 8;
+/** The fewest input channels for which the tiled input-gradient kernel is chosen (its tile's columns). */
+export const TILED_MIN_CHANNELS = 8;
 
 export const convGpu: GpuLayerPart = {
   prepare(layer, ctx, { x, y, dx, dy }) {
@@ -25,7 +29,8 @@ export const convGpu: GpuLayerPart = {
     const tiled = g.F >= TILED_MIN_FILTERS;
     const forward = ctx.pipeline(tiled ? 'conv-forward-tiled' : 'conv-forward');
     const weightGrad = ctx.pipeline(tiled ? 'conv-weight-grad-tiled' : 'conv-weight-grad');
-    const inputGrad = dx ? ctx.pipeline('conv-input-grad') : null;
+    const tiledInput = g.C >= TILED_MIN_CHANNELS;
+    const inputGrad = dx ? ctx.pipeline(tiledInput ? 'conv-input-grad-tiled' : 'conv-input-grad') : null;
     const forwardGroup = ctx.bind(forward, [ctx.step, dims, x, ctx.params, y]);
     const weightGroup = ctx.bind(weightGrad, [ctx.step, dims, x, dy, ctx.grads]);
     const inputGroup = inputGrad && dx ? ctx.bind(inputGrad, [ctx.step, dims, dy, ctx.params, dx]) : null;
@@ -50,7 +55,11 @@ export const convGpu: GpuLayerPart = {
         if (inputGrad && inputGroup) {
           pass.setPipeline(inputGrad);
           pass.setBindGroup(0, inputGroup);
-          dispatch1d(pass, B * g.H * g.W * g.C);
+          if (tiledInput) {
+            const tiles = Math.ceil((B * g.H * g.W) / CONV_IGRAD_TILE_M);
+            const x = Math.min(tiles, 65535);
+            pass.dispatchWorkgroups(x, Math.ceil(tiles / x), Math.ceil(g.C / CONV_IGRAD_TILE_C));
+          } else dispatch1d(pass, B * g.H * g.W * g.C);
         }
       },
     };
