@@ -3,7 +3,7 @@
  * batches, trained 200 steps by nn-train's gradient core and by PyTorch; the loss of every step and
  * the weights after the last one must agree.
  *
- *   npm run bench:parity -- --data DIR [--python "CMD"] [--config configs/cnn.json] [--images 1280]
+ *   npm run bench:parity -- --data DIR [--python "CMD"] [--config configs/shared-recipe/baseline.json] [--images 1280]
  *       [--batch 64] [--steps 200] [--out runs/parity] [--workers N] [--kernel auto|js] [--seed 1]
  *       [--skip-python]
  *
@@ -209,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string', default: 'configs/cnn.json' },
+      config: { type: 'string', default: 'configs/shared-recipe/baseline.json' },
       data: { type: 'string' },
       images: { type: 'string' },
       batch: { type: 'string' },
