@@ -56,3 +56,29 @@ fn noiseBits(key: u32, index: u32) -> u32 { return mix32(key ^ mix32(index)); }
 
 /** "No bias" in a layer's uniform. */
 export const NONE = 0xffffffff;
+
+/**
+ * An optimizer's update, one thread per weight: what every optimizer kernel shares (the weights,
+ * the gradients, the scalars whose [2] is clipping's factor, `states` state buffers s0, s1, ...),
+ * around `body`, the optimizer's own formula for weight i, which reads `g` (the gradient scaled by
+ * clipping's factor, 1 without clipping, as it is read) and its step constants.
+ */
+export function optimizerKernel(states: number, body: string): string {
+  const stateBindings = Array.from({ length: states }, (_, k) => `@group(0) @binding(${4 + k}) var<storage, read_write> s${k}: array<f32>;`).join('\n');
+  return /* wgsl */ `
+${STEP_STRUCT}
+${FLAT_INDEX}
+@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(2) var<storage, read> grads: array<f32>;
+@group(0) @binding(3) var<storage, read> scalars: array<f32>;
+${stateBindings}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let i = flatIndex(gid, nw);
+  if (i >= step.count) { return; }
+  let g = grads[i] * scalars[2];
+${body}
+}
+`;
+}

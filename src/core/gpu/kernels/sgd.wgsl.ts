@@ -1,19 +1,8 @@
-import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
+import { optimizerKernel } from './common.ts';
 
 /** SGD (src/optim/sgd.ts): w = w - lr g. Constants: lr. */
-export default /* wgsl */ `
-${STEP_STRUCT}
-${FLAT_INDEX}
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
-@group(0) @binding(2) var<storage, read> grads: array<f32>;
-@group(0) @binding(3) var<storage, read> scalars: array<f32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = flatIndex(gid, nw);
-  if (i >= step.count) { return; }
-  // The gradient scaled by clipping's factor (1 without clipping), as it is read.
-  let g = grads[i] * scalars[2];
-  params[i] = params[i] - stepConstant(0u) * g;
-}
-`;
+export default optimizerKernel(
+  0,
+  /* wgsl */ `
+  params[i] = params[i] - stepConstant(0u) * g;`,
+);
