@@ -1,5 +1,5 @@
 import { STEP_STRUCT } from './common.ts';
-import { CONV_STRUCT } from './conv-common.ts';
+import { CONV_GATHER, CONV_STRUCT } from './conv-common.ts';
 
 /** Outputs (rows: samples x positions) and filters a workgroup computes, and the depth of one step along K. */
 export const CONV_TILE_M = 64;
@@ -29,21 +29,7 @@ const TK = ${TILE_K}u;
 var<workgroup> As: array<f32, ${TILE_K * CONV_TILE_M}>; // [TK][TM]
 var<workgroup> Ws: array<f32, ${TILE_K * CONV_TILE_F}>; // [TK][TF]
 
-/** A[m, kk]: the input value under filter tap kk for output row m, or 0 in the padding. */
-fn gather(m: u32, kk: u32) -> f32 {
-  let c = i32(kk % u32(L.C));
-  let tap = i32(kk / u32(L.C));
-  let kx = tap % L.k;
-  let ky = tap / L.k;
-  let pos = i32(m);
-  let ox = pos % L.Wo;
-  let oy = (pos / L.Wo) % L.Ho;
-  let n = pos / (L.Wo * L.Ho);
-  let iy = oy * L.stride - L.padTop + ky;
-  let ix = ox * L.stride - L.padLeft + kx;
-  if (iy < 0 || iy >= L.H || ix < 0 || ix >= L.W) { return 0.0; }
-  return x[((n * L.H + iy) * L.W + ix) * L.C + c];
-}
+${CONV_GATHER}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32) {

@@ -1,5 +1,5 @@
 import { STEP_STRUCT } from './common.ts';
-import { CONV_STRUCT } from './conv-common.ts';
+import { CONV_GATHER, CONV_STRUCT } from './conv-common.ts';
 
 /** Filters and weight columns (kk, and the bias) a workgroup computes. */
 export const CONV_WGRAD_TILE = 64;
@@ -26,21 +26,11 @@ const TM = ${TILE_M}u;
 var<workgroup> Ds: array<f32, ${TILE_M * CONV_WGRAD_TILE}>; // [TM][T]: dY[m, f]
 var<workgroup> As: array<f32, ${TILE_M * CONV_WGRAD_TILE}>; // [TM][T]: A[m, kk]
 
-/** A[m, kk] for kk < K: the input value under tap kk for output row m, or 0 in the padding; 1 for kk = K (the bias). */
-fn gather(m: u32, kk: u32, K: u32) -> f32 {
+${CONV_GATHER}
+/** A's column kk, with one more column of ones at kk = K for the bias. */
+fn gatherWithBias(m: u32, kk: u32, K: u32) -> f32 {
   if (kk == K) { return 1.0; }
-  let c = i32(kk % u32(L.C));
-  let tap = i32(kk / u32(L.C));
-  let kx = tap % L.k;
-  let ky = tap / L.k;
-  let pos = i32(m);
-  let ox = pos % L.Wo;
-  let oy = (pos / L.Wo) % L.Ho;
-  let n = pos / (L.Wo * L.Ho);
-  let iy = oy * L.stride - L.padTop + ky;
-  let ix = ox * L.stride - L.padLeft + kx;
-  if (iy < 0 || iy >= L.H || ix < 0 || ix >= L.W) { return 0.0; }
-  return x[((n * L.H + iy) * L.W + ix) * L.C + c];
+  return gather(m, kk);
 }
 
 @compute @workgroup_size(16, 16)
@@ -63,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       var a = 0.0;
       if (m0 + ml < M) {
         if (f0 + col < F) { d = dy[(m0 + ml) * F + f0 + col]; }
-        if (c0 + col < columns) { a = gather(m0 + ml, c0 + col, K); }
+        if (c0 + col < columns) { a = gatherWithBias(m0 + ml, c0 + col, K); }
       }
       Ds[ml * T + col] = d;
       As[ml * T + col] = a;
