@@ -117,6 +117,12 @@ describe('model file', () => {
         doc.weights.data = '@@@@' + doc.weights.data.slice(4);
         return JSON.stringify(doc);
       }, /weights\.data: is not valid base64/],
+      ['a character base64 does not have, mid-way (which a decoder would skip)', () => {
+        const doc = good();
+        const d = doc.weights.data;
+        doc.weights.data = d.slice(0, 20) + '.' + d.slice(20, -4) + d.slice(-3);
+        return JSON.stringify(doc);
+      }, /weights\.data: is not valid base64/],
       ['statistics of another network', () => {
         const doc = good();
         doc.statistics = encodeFloats(new Float32Array(4));

@@ -50,7 +50,7 @@ describe('nn-eval command line', () => {
       threshold: 0.5,
       clip: 0.005,
       metrics: null,
-      batchSize: 64,
+      batchSize: 16,
       workers: null,
       kernel: 'auto',
       device: 'cpu',

@@ -11,13 +11,15 @@
  *                     preprocessing (the speed does not depend on the weights), written to a temporary folder
  *   --runs N          end-to-end runs (default 5); the figures are medians
  *   --batch-size N    passed to nn-eval (default: nn-eval's own)
+ *   --batch-sizes LIST  several batch sizes, e.g. 8,16,32,64: each round runs this checkout's nn-eval
+ *                     once per size, alternating (how nn-eval's default was chosen); one line per size
  *   --workers N       passed to nn-eval (default: nn-eval's own)
  *   --compare DIR     another checkout (built) of nn-train: its bin/nn-eval.js runs too, alternating
  *                     with this one's, so both see the same load on a shared machine
  *   --no-parts        skip the decode-only and inference-only measurements
  *
  * Progress on stderr; a table and, last, one JSON line on stdout:
- *   {"bench":"eval","images":N,"runs":R,"batchSize":B|null,"imagesPerSecond":X,"compareImagesPerSecond":Y|null,
+ *   {"bench":"eval","images":N,"runs":R,"batchSize":B|null,"imagesPerSecond":X,"compareImagesPerSecond":Y|null,"bySize":{B:X}|null,
  *    "decodeImagesPerSecond":D,"inferImagesPerSecond":I,"model":"..."}
  */
 import { spawn } from 'node:child_process';
@@ -119,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       runs: { type: 'string' },
       'batch-size': { type: 'string' },
+      'batch-sizes': { type: 'string' },
       workers: { type: 'string' },
       compare: { type: 'string' },
       'no-parts': { type: 'boolean', default: false },
@@ -128,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.data === undefined) throw new UserError('give the folder of images: --data DIR');
   const runs = positive('runs', values.runs, 5);
   const batchSize = values['batch-size'] === undefined ? null : positive('batch-size', values['batch-size'], 1);
+  const sweep = values['batch-sizes'] === undefined ? [] : values['batch-sizes'].split(',').map((b) => positive('batch-sizes', b.trim(), 1));
+  if (sweep.length > 0 && (batchSize !== null || values.compare !== undefined)) throw new UserError('--batch-sizes goes without --batch-size and --compare');
   const workers = values.workers === undefined ? undefined : positive('workers', values.workers, 1);
   const found = await findImages(values.data);
   const paths = found.files.map((f) => f.path);
@@ -141,14 +146,16 @@ async function main(argv: string[]): Promise<number> {
     const args = [modelPath, values.data, '--quiet', '--no-progress'];
     if (batchSize !== null) args.push('--batch-size', String(batchSize));
     if (workers !== undefined) args.push('--workers', String(workers));
-    const commands: { name: string; script: string }[] = [{ name: 'this checkout', script: join(ROOT, 'bin', 'nn-eval.js') }];
-    if (values.compare !== undefined) commands.push({ name: values.compare, script: join(resolve(values.compare), 'bin', 'nn-eval.js') });
+    const ours = join(ROOT, 'bin', 'nn-eval.js');
+    const commands: { name: string; script: string; args: string[] }[] =
+      sweep.length > 0 ? sweep.map((b) => ({ name: `batch ${b}`, script: ours, args: [...args, '--batch-size', String(b)] })) : [{ name: 'this checkout', script: ours, args }];
+    if (values.compare !== undefined) commands.push({ name: values.compare, script: join(resolve(values.compare), 'bin', 'nn-eval.js'), args });
     process.stderr.write(`bench:eval: ${paths.length} images from ${values.data}, model ${modelName}, nn-eval ${args.slice(2).join(' ')}, ${runs} runs${commands.length > 1 ? ' each, alternating' : ''}\n`);
 
     const rates: number[][] = commands.map(() => []);
     for (let r = 0; r < runs; r++) {
       for (const [c, command] of commands.entries()) {
-        const { seconds, lines } = await timeCommand(command.script, args);
+        const { seconds, lines } = await timeCommand(command.script, command.args);
         if (lines !== paths.length) throw new Error(`${command.name}: ${lines} lines of output for ${paths.length} images`);
         rates[c]!.push(paths.length / seconds);
         process.stderr.write(`  run ${r + 1}, ${command.name}: ${seconds.toFixed(2)} s, ${Math.round(paths.length / seconds)} images/s\n`);
@@ -170,12 +177,17 @@ async function main(argv: string[]): Promise<number> {
       runs,
       batchSize: B,
       imagesPerSecond: Math.round(median(rates[0]!)),
-      compareImagesPerSecond: commands.length > 1 ? Math.round(median(rates[1]!)) : null,
+      compareImagesPerSecond: values.compare !== undefined ? Math.round(median(rates[1]!)) : null,
+      bySize: sweep.length > 0 ? Object.fromEntries(sweep.map((b, i) => [b, Math.round(median(rates[i]!))])) : null,
       decodeImagesPerSecond: decodeRate === null ? null : Math.round(decodeRate),
       inferImagesPerSecond: inferRate === null ? null : Math.round(inferRate),
       model: modelName,
     };
-    process.stdout.write(`nn-eval end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
+    if (sweep.length > 0) {
+      for (const [i, command] of commands.entries()) process.stdout.write(`nn-eval end to end, ${command.name}, fresh start (median of ${runs})\t${Math.round(median(rates[i]!))} images/s\n`);
+    } else {
+      process.stdout.write(`nn-eval end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
+    }
     if (result.compareImagesPerSecond !== null) process.stdout.write(`${values.compare}'s nn-eval, same runs interleaved\t${result.compareImagesPerSecond} images/s\n`);
     if (decodeRate !== null) process.stdout.write(`decoding alone (median of 3)\t${result.decodeImagesPerSecond} images/s\n`);
     if (inferRate !== null) process.stdout.write(`inference alone, batch ${B} (median of 3)\t${result.inferImagesPerSecond} images/s\n`);

@@ -45,12 +45,13 @@ export const EVAL_DEFAULTS = {
   format: 'tsv' as FormatName,
   threshold: 0.5,
   clip: 0.005,
-  /** Measured end to end with configs/cnn.json's network on 2,000 photos of 200x200, interleaved,
-   * medians of 3 fresh starts (2 vCPUs, shared and noisy, load 13-15): batches of 32, 64, 128 and
-   * 256 took 6.1, 6.8, 6.5 and 6.8 s, all within the noise; the CPU time was 5.8, 5.9, 5.8 and
-   * 6.2 s. 64 is in the flat part, and its core holds a quarter of 256's memory (0.46 GiB, not 1.7).
-   * A slow producer on stdin does not wait for a full batch (see src/eval/predict.ts). */
-  batchSize: 64,
+  /** Measured end to end (/tmp/inter.sh-style interleaving of fresh starts, medians of 7; 2 vCPUs,
+   * shared) with a trained configs/cnn.json model on 2,000 photos of 200x200: batches of 8, 16, 32
+   * and 64 took 4.27, 4.11, 4.20 and 4.47 s. Small batches keep the activations of a layer in the
+   * caches (cnn.json's first layer at batch 64: 32 MB) and touch less new memory at start-up; below
+   * 16 the per-batch costs take over. A slow producer on stdin does not wait for a full batch (see
+   * src/eval/predict.ts). */
+  batchSize: 16,
 };
 
 /** Largest batch accepted: 1024 images of 64x64x3 floats are 50 MB of input buffer. */

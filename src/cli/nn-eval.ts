@@ -188,9 +188,11 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   }
 
   // The core starts (workers, kernel warm-up) while the first batch decodes; a core that only
-  // predicts warms up the inference pass alone.
+  // predicts warms up the inference pass alone. It starts one turn of the event loop later, once the
+  // loop below has started the decoder processes: their start-up (a Node process loading sharp)
+  // then runs on another core while the kernels compile and warm up, which holds this thread.
   const split = evalCoreSplit(args.workers);
-  const engine = createCore({
+  const engine = new Promise((resolve) => setImmediate(resolve)).then(() => createCore({
     network: model.network,
     maxBatch: args.batchSize,
     loss: 'bce',
@@ -198,7 +200,7 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
     device: device.device,
     warmUp: 'inference',
     workers: split.coreThreads,
-  }).then((core) => {
+  })).then((core) => {
     core.params.set(model.params);
     core.stats.set(model.stats);
     return core;

@@ -73,6 +73,7 @@ export interface KernelExports {
   ): void;
   batchnormInferScale(gamma: number, runVar: number, epsilon: number, C: number, scale: number): void;
   batchnormNormalize(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
+  batchnormNormalizeRelu(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
   batchnormBackwardBlocks(x: number, dy: number, mean: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
   batchnormBackwardCoefficients(
     partials: number, C: number, M: number, blocks: number, gamma: number, mean: number, invstd: number, dgamma: number, dbeta: number,

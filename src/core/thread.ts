@@ -13,6 +13,7 @@
  */
 import type { NetworkPlan } from '../nn/plan.ts';
 import type { KernelExports } from './kernels.ts';
+import { fuseReluForInference } from './layers/fusion.ts';
 import { coreLayer, type PreparedLayer } from './layers/index.ts';
 import type { CoreLayout } from './layout.ts';
 import { share, type ParamRange } from './split.ts';
@@ -34,6 +35,8 @@ export function updateShare(layout: CoreLayout, t: number, T: number): ParamRang
 export class ThreadRunner {
   /** Every layer prepared for this thread (layers/driver.ts): nothing is worked out again per batch. */
   private readonly layers: PreparedLayer[];
+  /** Per layer: its inference pass is done by the layer before it (layers/fusion.ts), so it has no job. */
+  readonly skippedInInference: readonly boolean[];
   private readonly threadCount: number;
   private readonly splitUpdate: ParamRange[];
   private readonly soloUpdate: ParamRange[];
@@ -51,7 +54,10 @@ export class ThreadRunner {
   ) {
     const T = layout.threadCount;
     this.threadCount = T;
-    this.layers = plan.layers.map((l, i) => coreLayer(l.spec).prepare(k, l, layout.layers[thread]![i]!));
+    const addresses = layout.layers[thread]!;
+    const fused = fuseReluForInference(plan, plan.layers.map((l, i) => coreLayer(l.spec).prepare(k, l, addresses[i]!)), addresses);
+    this.layers = fused.layers;
+    this.skippedInInference = fused.skipped;
     this.splitUpdate = updateShare(layout, thread, T);
     this.soloUpdate = updateShare(layout, 0, 1);
     this.splitBlocks = share(layout.normBlocks.length, thread, T);

@@ -162,7 +162,7 @@ export class WasmCore implements Core {
     this.loss = LOSSES[options.loss];
     const drivers = plan.layers.map((l) => coreLayer(l.spec));
     this.trainSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.forwardSteps(l, 'train'));
-    this.inferSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.forwardSteps(l, 'infer'));
+    this.inferSteps = Int32Array.from(plan.layers, (l, i) => (this.runner.skippedInInference[i] ? 0 : drivers[i]!.forwardSteps(l, 'infer')));
     this.backwardSteps = Int32Array.from(plan.layers, (l, i) => drivers[i]!.backwardSteps(l));
     const minWork = options.minSplitWork ?? DEFAULT_MIN_SPLIT_WORK;
     const threaded = layout.threadCount > 1;

@@ -103,8 +103,10 @@ export function encodeFloats(values: Float32Array): FloatBufferJson {
 export function decodeFloats(buffer: FloatBufferJson, expected: number, field: string, what: string): Float32Array {
   if (buffer.count !== expected) throw new ModelFormatError(`${field}.count`, `the network needs ${expected} ${what}, the file says ${buffer.count}`);
   const { data } = buffer;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) throw new ModelFormatError(`${field}.data`, 'is not valid base64');
   const bytes = Buffer.from(data, 'base64');
+  // Buffer.from skips what is not base64, so the check is the round trip: base64 as written (padded,
+  // no stray bits) encodes back to itself. A tenth of a regular expression's time on megabytes.
+  if (bytes.toString('base64') !== data) throw new ModelFormatError(`${field}.data`, 'is not valid base64');
   if (bytes.length !== expected * 4) {
     throw new ModelFormatError(`${field}.data`, `holds ${bytes.length} bytes, expected ${expected * 4} (${expected} float32)`);
   }

@@ -197,16 +197,32 @@ export function batchnormInferScale(gamma: usize, runVar: usize, epsilon: f64, C
 
 /** y = (x - centre) scale + shift for rows [r0, r1) (training: hi and the shift with lo folded in; inference: running mean, beta). */
 export function batchnormNormalize(x: usize, y: usize, C: i32, r0: i32, r1: i32, centre: usize, scale: usize, shift: usize): void {
+  normalizeRows(x, y, C, r0, r1, centre, scale, shift, false);
+}
+
+/**
+ * Inference with the ReLU after the batch norm folded in (src/core/layers/fusion.ts):
+ * y = relu((x - centre) scale + shift), the ReLU exactly as activation.as.ts computes it
+ * (z > 0 ? z : 0), so the result is bit-identical to the two passes.
+ */
+export function batchnormNormalizeRelu(x: usize, y: usize, C: i32, r0: i32, r1: i32, centre: usize, scale: usize, shift: usize): void {
+  normalizeRows(x, y, C, r0, r1, centre, scale, shift, true);
+}
+
+@inline function normalizeRows(x: usize, y: usize, C: i32, r0: i32, r1: i32, centre: usize, scale: usize, shift: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * C);
     const yr = at(y, r * C);
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      v128.store(yr + o, madd(f32x4.sub(v128.load(xr + o), v128.load(centre + o)), v128.load(scale + o), v128.load(shift + o)));
+      const v = madd(f32x4.sub(v128.load(xr + o), v128.load(centre + o)), v128.load(scale + o), v128.load(shift + o));
+      v128.store(yr + o, relu ? v128.and(v, f32x4.gt(v, zero)) : v);
     }
     for (; c < C; c++) {
-      store<f32>(at(yr, c), (load<f32>(at(xr, c)) - load<f32>(at(centre, c))) * load<f32>(at(scale, c)) + load<f32>(at(shift, c)));
+      const v = (load<f32>(at(xr, c)) - load<f32>(at(centre, c))) * load<f32>(at(scale, c)) + load<f32>(at(shift, c));
+      store<f32>(at(yr, c), relu ? (v > 0 ? v : 0) : v);
     }
   }
 }

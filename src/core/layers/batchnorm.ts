@@ -10,6 +10,7 @@
  *                            to get the statistics, thread 0 also keeps mean and invstd for
  *                            backward and updates the running statistics; threads share the rows of y
  *   forward, infer   one step: each thread takes the running statistics, shares the rows of y
+ *                    (with a ReLU after it, the ReLU's output: inferWithRelu, see fusion.ts)
  *   backward         step 0: threads share the blocks (sums of dy and dy (x - mean))
  *                    step 1: every thread adds all partials; thread 0 writes dgamma and dbeta;
  *                            threads share the rows of dx
@@ -94,6 +95,11 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
           );
           k.batchnormNormalize(x, y, C, r0, r1, threadMean, scaleShift, scaleShift + 4 * C);
         }
+      },
+      inferWithRelu(B, reluY, t, T) {
+        const M = B * P;
+        k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
+        k.batchnormNormalizeRelu(x, reluY, C, cut(M, t, T, ROW_ALIGN), cut(M, t + 1, T, ROW_ALIGN), runningMean, scaleShift, beta);
       },
       backward(B, step, t, T) {
         const M = B * P;

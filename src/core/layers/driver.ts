@@ -65,6 +65,11 @@ export interface PreparedLayer {
   forward(B: number, mode: Mode, noiseKey: number, step: number, t: number, T: number): void;
   /** Thread t of T's part of backward step `step`: parameter gradients (overwritten) and dx when the addresses have one. */
   backward(B: number, step: number, t: number, T: number): void;
+  /**
+   * Kinds that can do the work of a ReLU after them in inference (fusion.ts): thread t of T's part
+   * of the inference pass (one step) with the ReLU applied, written to `y`, the ReLU's output.
+   */
+  inferWithRelu?(B: number, y: number, t: number, T: number): void;
 }
 
 export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
