@@ -79,6 +79,22 @@ describe('decoder processes', () => {
     expect(await waitUntil(() => pids.every((p) => !isAlive(p)))).toBe(true);
   });
 
+  it('started before the stream (nn-eval): taken over when it decodes in processes, closed when it decodes here', async () => {
+    const started = new DecoderPool(script, 2);
+    const startedPids = started.pids();
+    let pids: number[] = [];
+    const pooled = await collect(paths, { processes: 2, decoderScript: script, started, onPool: (p) => (pids = p) });
+    expect(pids).toEqual(startedPids); // no new processes
+    expect(pooled.filter((o) => o.reason === null)).toHaveLength(55);
+    expect(await waitUntil(() => startedPids.every((p) => !isAlive(p)))).toBe(true);
+
+    const unused = new DecoderPool(script, 1);
+    const unusedPids = unused.pids();
+    const here = await collect(paths.slice(0, 10), { processes: 0, decoderScript: script, started: unused, onPool: () => expect.fail('no pool') });
+    expect(here).toHaveLength(10);
+    expect(await waitUntil(() => unusedPids.every((p) => !isAlive(p)))).toBe(true);
+  });
+
   it('end when the consumer stops early', async () => {
     let pids: number[] = [];
     for await (const o of decodeImages(paths, settings, { processes: 2, decoderScript: script, onPool: (p) => (pids = p) })) {

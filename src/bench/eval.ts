@@ -176,7 +176,8 @@ async function main(argv: string[]): Promise<number> {
       images: paths.length,
       runs,
       batchSize: B,
-      imagesPerSecond: Math.round(median(rates[0]!)),
+      // With --batch-sizes: nn-eval's default batch, if it was one of them (bySize has them all).
+      imagesPerSecond: sweep.length === 0 ? Math.round(median(rates[0]!)) : sweep.includes(B) ? Math.round(median(rates[sweep.indexOf(B)]!)) : null,
       compareImagesPerSecond: values.compare !== undefined ? Math.round(median(rates[1]!)) : null,
       bySize: sweep.length > 0 ? Object.fromEntries(sweep.map((b, i) => [b, Math.round(median(rates[i]!))])) : null,
       decodeImagesPerSecond: decodeRate === null ? null : Math.round(decodeRate),

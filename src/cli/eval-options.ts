@@ -45,12 +45,12 @@ export const EVAL_DEFAULTS = {
   format: 'tsv' as FormatName,
   threshold: 0.5,
   clip: 0.005,
-  /** Measured end to end (/tmp/inter.sh-style interleaving of fresh starts, medians of 7; 2 vCPUs,
-   * shared) with a trained configs/cnn.json model on 2,000 photos of 200x200: batches of 8, 16, 32
-   * and 64 took 4.27, 4.11, 4.20 and 4.47 s. Small batches keep the activations of a layer in the
-   * caches (cnn.json's first layer at batch 64: 32 MB) and touch less new memory at start-up; below
-   * 16 the per-batch costs take over. A slow producer on stdin does not wait for a full batch (see
-   * src/eval/predict.ts). */
+  /** Measured with `npm run bench:eval -- --data DIR --batch-sizes 8,16,32,64` (fresh starts, the
+   * sizes alternating) on 2,000 photos of 200x200 with configs/cnn.json's network, 2 vCPUs, shared:
+   * 423, 431, 441 and 405 images/s (medians of 5). 16 and 32 are within the noise, ahead of 64: small batches keep
+   * a layer's activations in the caches (cnn.json's first layer at batch 64: 32 MB) and touch less
+   * new memory at start-up; 16 holds half of 32's. A slow producer on stdin does not wait for a full
+   * batch (see src/eval/predict.ts). */
   batchSize: 16,
 };
 

@@ -21,8 +21,8 @@ import { isImageName } from '../data/find.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
 import { checkOutputFile, writeFileAtomic } from '../files.ts';
-import { readModelFileOrRunFolder } from '../io/model-file.ts';
 import type { Model } from '../io/model-file.ts';
+import type { DecoderPool } from '../data/decode-pool.ts';
 import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
 import { dieOnStopSignals } from './signals.ts';
@@ -42,11 +42,15 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(parsed.text);
         return EXIT.ok;
       }
-      const model = readModel(parsed.args.model);
-      if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
+      // Before the model is read: the decoder processes start up meanwhile (src/eval/decode-inputs.ts).
+      const { evalCoreSplit, startDecodersEarly } = await import('../eval/decode-inputs.ts');
+      const decoders = startDecodersEarly(parsed.args.inputs, evalCoreSplit(parsed.args.workers).decoderProcesses);
       try {
-        return await evaluate(parsed.args, model);
+        const model = await readModel(parsed.args.model);
+        if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
+        return await evaluate(parsed.args, model, decoders);
       } finally {
+        decoders?.close(); // closed already if decoding ran (the stream took them over)
         // Paths on stdin: stop reading, so an early end never waits for the producer.
         if (parsed.args.inputs.includes('-')) process.stdin.destroy();
       }
@@ -82,7 +86,9 @@ function failOnStdoutErrors(): void {
  * Reads the model file (a run folder gets a pointer to its model.json); a folder of images or an
  * image given first (the model was forgotten) gets a reminder of the argument order.
  */
-function readModel(path: string): Model {
+async function readModel(path: string): Promise<Model> {
+  // zod, which checks the file, takes a tenth of a second to load: after the decoders have started.
+  const { readModelFileOrRunFolder } = await import('../io/model-file.ts');
   try {
     return readModelFileOrRunFolder(path);
   } catch (err) {
@@ -137,7 +143,7 @@ function writeOut(text: string): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
-async function evaluate(args: EvalArgs, model: Model): Promise<number> {
+async function evaluate(args: EvalArgs, model: Model, decoders: DecoderPool | null): Promise<number> {
   const started = performance.now();
   // The heavy parts (sharp, the core's workers) load only once the command line and model are good.
   const device = await resolveDevice(args.device);
@@ -208,7 +214,11 @@ async function evaluate(args: EvalArgs, model: Model): Promise<number> {
   engine.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   try {
     await writeOut(formatter.header());
-    const decoded = decodeInputs(checkedItems(), model.preprocessing, { expected: total, ...evalDecoding(args.batchSize, split.decoderProcesses) });
+    const decoded = decodeInputs(checkedItems(), model.preprocessing, {
+      expected: total,
+      ...evalDecoding(args.batchSize, split.decoderProcesses),
+      ...(decoders !== null ? { started: decoders } : {}),
+    });
     for await (const batch of predictBatches(decoded, model.preprocessing, engine, args.batchSize, { tta: args.tta })) {
       for (const s of batch.skipped) {
         metrics.skip(s.path, s.reason);

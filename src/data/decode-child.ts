@@ -3,7 +3,7 @@
  * It answers DecodeRequest messages on its IPC channel with DecodeReply messages, and exits when the
  * parent goes away. Not a command for people: started only by DecoderPool.
  */
-import { bytesPerImage, decodeImageBytes, ImageDecodeError, readImageFileSync } from './decode.ts';
+import { bytesPerImage, decodeImageBytes, ImageDecodeError, loadSharp, readImageFileSync } from './decode.ts';
 import type { DecodeReply, DecodeRequest, DecoderReady } from './decode-pool.ts';
 
 /** Images in flight: one in sharp (on the single libuv thread), the next read and queued meanwhile. */
@@ -46,6 +46,9 @@ if (process.send === undefined) {
       if (process.connected) process.send!(reply);
     });
   });
+  // sharp loads now, not on the first image: a process started early (nn-eval) is ready to decode
+  // by the time the first paths arrive.
+  void loadSharp();
   const ready: DecoderReady = { ready: true };
   process.send(ready);
 }

@@ -48,6 +48,12 @@ export interface DecodeImagesOptions {
   decoderScript?: string | null;
   /** Called with the pool's process ids once started (benchmarks sample their memory). */
   onPool?: (pids: number[]) => void;
+  /**
+   * Decoder processes the caller started earlier (nn-eval starts them before it reads the model, so
+   * that their start-up runs meanwhile on another core). The stream takes them over: it uses them
+   * when it decides on processes, and closes them in any case when it ends.
+   */
+  started?: DecoderPool;
 }
 
 /** One input of the stream: a file to decode, or one already known to be unusable (reason set: passed on in place). */
@@ -181,7 +187,7 @@ export async function* decodeStream<T extends StreamInput>(
     const count = options.expected ?? seen;
     const processes = decoderProcessCount(count, { ...options, decoderScript: script });
     if (processes > 0 && script !== null) {
-      pool = new DecoderPool(script, processes);
+      pool = options.started ?? new DecoderPool(script, processes);
       ahead = Math.max(1, options.ahead ?? (processes * 2 + 1) * POOL_CHUNK);
       readAhead = Math.max(READ_AHEAD, ahead);
       poolDecided = true;
@@ -275,6 +281,7 @@ export async function* decodeStream<T extends StreamInput>(
   } finally {
     stopped = true;
     (pool as DecoderPool | null)?.close();
+    options.started?.close(); // when the stream decoded in this process instead
     notifyReader();
     // The source's own clean-up; its errors no longer matter.
     if (!inputDone) void Promise.resolve(asyncSource?.return?.() ?? syncSource?.return?.()).catch(() => {});

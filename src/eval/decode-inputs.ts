@@ -5,7 +5,9 @@
  * processes working ahead of the consumer while the core predicts.
  */
 import { decodeSettingsOf } from '../data/decode.ts';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { builtDecoderScript, DecoderPool } from '../data/decode-pool.ts';
 import { decodeStream, type DecodeImagesOptions } from '../data/decode-stream.ts';
 import type { Preprocessing } from '../data/preprocessing.ts';
 import type { InputImage, InputItem } from './inputs.ts';
@@ -16,7 +18,7 @@ export type DecodedInput =
   /** Every input read so far has been handed out and the source has nothing new yet. */
   | { kind: 'idle' };
 
-export interface DecodeInputsOptions extends Pick<DecodeImagesOptions, 'processes' | 'autoProcesses' | 'concurrency' | 'ahead' | 'decoderScript'> {
+export interface DecodeInputsOptions extends Pick<DecodeImagesOptions, 'processes' | 'autoProcesses' | 'concurrency' | 'ahead' | 'decoderScript' | 'started'> {
   /** Number of inputs when known in advance (a folder), or null (stdin). */
   expected: number | null;
 }
@@ -33,6 +35,27 @@ const IDLE: DecodedInput = { kind: 'idle' };
 export function evalCoreSplit(coreThreads: number | null, cores = availableParallelism()): { coreThreads: number; decoderProcesses: number } {
   const threads = coreThreads ?? Math.ceil(cores / 2);
   return { coreThreads: threads, decoderProcesses: Math.max(1, cores - threads) };
+}
+
+/**
+ * nn-eval's decoder processes, started before anything else is read (the model, the folders), when
+ * the inputs may well be many images (a folder, or paths on stdin): a Node process loading sharp
+ * takes a good tenth of a second, which then runs on another core while this one reads the model
+ * and compiles the kernels. Null when decoding would happen in this process anyway. The decoding
+ * stream takes them over (`started`): it closes them when it decodes here after all (few images).
+ */
+export function startDecodersEarly(inputs: readonly string[], decoderProcesses: number): DecoderPool | null {
+  const script = builtDecoderScript();
+  if (script === null || availableParallelism() < 2) return null;
+  const many = inputs.some((input) => {
+    if (input === '-') return true;
+    try {
+      return statSync(input).isDirectory();
+    } catch {
+      return false; // reported when the inputs are resolved
+    }
+  });
+  return many ? new DecoderPool(script, decoderProcesses) : null;
 }
 
 /**
