@@ -137,6 +137,58 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
     expect(existsSync(out)).toBe(false);
   });
 
+  it('the race, the learning-rate finder and the genetic algorithm run on it as on the CPU', () => {
+    // Epoch events after each run's start event, by run name.
+    const byRun = (stdout: string) => {
+      const runs: Record<string, number[][]> = {};
+      let name = '';
+      for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
+        const e = JSON.parse(line) as Record<string, any>;
+        if (e.event === 'start') name = e.name;
+        if (e.event === 'epoch') (runs[name] ??= []).push([e.trainLoss, e.valLoss, e.kernel.startsWith('webgpu: ') ? 1 : 0]);
+      }
+      return runs;
+    };
+    const close = (a: number, b: number) => Math.abs(a - b) / Math.abs(b) < 1e-3;
+
+    const race = [writeConfig('race-adam'), writeConfig('race-momentum', { optimizer: { type: 'momentum', lr: 0.05, beta: 0.9 } })].flatMap((c) => ['--config', c]);
+    const [raceCpu, raceGpu] = ['cpu', 'gpu'].map((device) => run(TRAIN, [...race, '--device', device, '--json', '--out', join(dir, `race-${device}`)]));
+    expect(raceGpu!.code, raceGpu!.stderr).toBe(0);
+    const [rc, rg] = [byRun(raceCpu!.stdout), byRun(raceGpu!.stdout)];
+    expect(Object.keys(rg).sort()).toEqual(['race-adam', 'race-momentum']);
+    for (const name of Object.keys(rg)) {
+      expect(rg[name]).toHaveLength(3);
+      rg[name]!.forEach(([train, val, onGpu], e) => {
+        expect(onGpu, `${name} epoch ${e + 1} on the GPU`).toBe(1);
+        expect(close(train!, rc[name]![e]![0]!) && close(val!, rc[name]![e]![1]!), `${name} epoch ${e + 1}`).toBe(true);
+      });
+    }
+
+    const finder = ['cpu', 'gpu'].map((device) => {
+      const r = run(TRAIN, ['--config', writeConfig('find'), '--find-lr', '--device', device, '--json', '--out', join(dir, `find-${device}`)]);
+      expect(r.code, r.stderr).toBe(0);
+      const found = JSON.parse(r.stdout.split('\n').find((l) => l.includes('"lr-find"'))!) as { suggestion: number; batches: number; ended: string };
+      return { ...found, stderr: r.stderr };
+    });
+    expect(finder[1]!.stderr).toMatch(/on webgpu: /);
+    expect(finder[1]!.batches).toBe(finder[0]!.batches);
+    expect(finder[1]!.ended).toBe(finder[0]!.ended);
+    // The rates step by a factor of about 1.1 a batch: the same suggestion, or the next rate at most.
+    expect(Math.abs(Math.log(finder[1]!.suggestion / finder[0]!.suggestion))).toBeLessThan(Math.log(1.2));
+
+    const genetic = writeConfig('genetic', {
+      model: { hidden: [6], activation: 'relu' },
+      optimizer: { type: 'genetic', population: 12, elite: 2 },
+      training: { batchSize: 32, epochs: 3, seed: 5 },
+    });
+    const [gc, gg] = ['cpu', 'gpu'].map((device) => byRun(run(TRAIN, ['--config', genetic, '--device', device, '--json', '--out', join(dir, `genetic-${device}`)]).stdout).genetic!);
+    expect(gg).toHaveLength(3);
+    gg!.forEach(([train, val, onGpu], e) => {
+      expect(onGpu).toBe(1);
+      expect(close(train!, gc![e]![0]!) && close(val!, gc![e]![1]!), `generation ${e + 1}`).toBe(true);
+    });
+  });
+
   it('trains a small CNN (conv, batch norm, max pool, dropout) as the CPU does', () => {
     const config = writeConfig('cnn', {
       model: { layers: [{ type: 'conv', filters: 4, kernel: 3, bias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'maxpool' }, { type: 'flatten' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 1 }] },
