@@ -8,6 +8,7 @@ import type { LayerSpec, NetworkSpec } from '../src/nn/layers/spec.ts';
 import { initParams } from '../src/nn/init.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
 import { Rng } from '../src/random/rng.ts';
+import { weightGradSplits } from '../src/core/gpu/layers/conv.ts';
 import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
 
 const found = await findAdapter();
@@ -216,6 +217,34 @@ describe.runIf(runGpu)(`the GPU core (${needs})`, { timeout: 60_000 }, () => {
     expect(expected[99]!).toBeLessThan(expected[0]! * 0.9);
     const got = trainSteps(gpu, d, 100, 0.05);
     expect(maxRelative(got, expected)).toBeLessThan(1e-3);
+  });
+
+  it('the tiled weight gradient split over the rows of a batch (32x32 outputs, 8 and a partial 5 images: 4 splits, the last empty): gradients within 1e-5, the same bits twice', async () => {
+    const network: NetworkSpec = {
+      input: { height: 32, width: 32, channels: 3 },
+      layers: [
+        { type: 'conv', filters: 16, kernel: 3, stride: 1, padding: 'same', bias: true },
+        { type: 'relu' },
+        { type: 'maxpool', size: 2, stride: 2 },
+        { type: 'conv', filters: 8, kernel: 3, stride: 1, padding: 'same', bias: false },
+        { type: 'flatten' },
+        { type: 'dense', units: 1, bias: true },
+      ],
+    };
+    expect(weightGradSplits(8 * 32 * 32, 16, 28)).toEqual({ splits: 4, rows: 2048 });
+    expect(weightGradSplits(8 * 16 * 16, 8, 72)).toEqual({ splits: 1, rows: 0 });
+    const [cpu, gpu] = await pair(network);
+    const size = 32 * 32 * 3;
+    const d = data(size);
+    for (const B of [8, 5]) {
+      load(cpu, d, [0, B], size);
+      load(gpu, d, [0, B], size);
+      expect(Math.abs(gpu.gradient(B) - cpu.gradient(B))).toBeLessThan(1e-6);
+      for (const s of cpu.plan.params) expect(normwiseError(gpu.grads, cpu.grads, s.offset, s.offset + s.length), `batch ${B}, layer ${s.layer} ${s.name}`).toBeLessThan(1e-5);
+      const first = Float32Array.from(gpu.grads);
+      gpu.gradient(B);
+      expect(new Uint32Array(gpu.grads.buffer.slice(0))).toEqual(new Uint32Array(first.buffer));
+    }
   });
 
   it('max, average and global average pooling (odd sizes, overlapping and gapped windows, ties): gradients within 1e-5, 100 steps within 1e-3', async () => {

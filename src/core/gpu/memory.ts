@@ -7,7 +7,8 @@
  * adapter's own values of both). The buffers that grow with the batch are the input batch and, per
  * layer that is not a flatten, its output and its gradient (batch norm's x-hat, dropout's mask and
  * max pooling's winners are the output's size or smaller): B x (values per sample) x 4 bytes. The
- * others (parameters, gradients, optimizer state, running statistics) do not depend on it.
+ * others (parameters, gradients, optimizer state, running statistics) do not depend on it; a conv
+ * layer's partial sums of its weight gradient are at most 16 MiB (layers/conv.ts), under any limit.
  */
 import { LAYERS } from '../../nn/layers/registry.ts';
 import type { NetworkPlan } from '../../nn/plan.ts';

@@ -18,6 +18,7 @@ import convForwardTiled from './conv-forward-tiled.wgsl.ts';
 import convInputGrad from './conv-input-grad.wgsl.ts';
 import convInputGradTiled from './conv-input-grad-tiled.wgsl.ts';
 import convWeightGrad from './conv-weight-grad.wgsl.ts';
+import convWeightGradSum from './conv-weight-grad-sum.wgsl.ts';
 import convWeightGradTiled from './conv-weight-grad-tiled.wgsl.ts';
 import denseForward from './dense-forward.wgsl.ts';
 import denseInputGrad from './dense-input-grad.wgsl.ts';
@@ -41,6 +42,7 @@ export const WGSL = {
   'conv-forward-tiled': convForwardTiled,
   'conv-weight-grad': convWeightGrad,
   'conv-weight-grad-tiled': convWeightGradTiled,
+  'conv-weight-grad-sum': convWeightGradSum,
   'conv-input-grad': convInputGrad,
   'conv-input-grad-tiled': convInputGradTiled,
   'activation-forward': activationForward,
