@@ -3,11 +3,13 @@ import activationBackward from './activation-backward.wgsl.ts';
 import activationForward from './activation-forward.wgsl.ts';
 import adam from './adam.wgsl.ts';
 import avgpoolBackward from './avgpool-backward.wgsl.ts';
+import batchnormBlocks from './batchnorm-blocks.wgsl.ts';
 import batchnormInfer from './batchnorm-infer.wgsl.ts';
 import batchnormInputGrad from './batchnorm-input-grad.wgsl.ts';
 import batchnormNormalize from './batchnorm-normalize.wgsl.ts';
 import batchnormStats from './batchnorm-stats.wgsl.ts';
 import batchnormSums from './batchnorm-sums.wgsl.ts';
+import batchnormSumsBlocks from './batchnorm-sums-blocks.wgsl.ts';
 import avgpoolForward from './avgpool-forward.wgsl.ts';
 import globalavgpoolBackward from './globalavgpool-backward.wgsl.ts';
 import globalavgpoolForward from './globalavgpool-forward.wgsl.ts';
@@ -47,9 +49,11 @@ export const WGSL = {
   'conv-input-grad-tiled': convInputGradTiled,
   'activation-forward': activationForward,
   'activation-backward': activationBackward,
+  'batchnorm-blocks': batchnormBlocks,
   'batchnorm-stats': batchnormStats,
   'batchnorm-normalize': batchnormNormalize,
   'batchnorm-infer': batchnormInfer,
+  'batchnorm-sums-blocks': batchnormSumsBlocks,
   'batchnorm-sums': batchnormSums,
   'batchnorm-input-grad': batchnormInputGrad,
   'maxpool-forward': maxpoolForward,

@@ -1,0 +1,36 @@
+import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
+import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+
+/**
+ * Batch norm's batch statistics, step 1 (training): one thread per block b of rows and channel c,
+ * S_b = sum x and Q_b = sum (x - S_b / n_b)^2 over the block's n_b rows, in row order, into
+ * partials[2 (b C + c)] and the next float; batchnorm-stats combines the blocks.
+ */
+export default /* wgsl */ `
+${STEP_STRUCT}
+${FLAT_INDEX}
+${BATCHNORM_STRUCT}
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partials: array<f32>;
+
+const R = ${BATCHNORM_BLOCK_ROWS}u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let idx = flatIndex(g, nw);
+  let M = step.batch * L.P;
+  let blocks = (M + R - 1u) / R;
+  if (idx >= blocks * L.C) { return; }
+  let b = idx / L.C;
+  let c = idx % L.C;
+  let first = b * R;
+  let last = min(M, first + R);
+  var sum = 0.0;
+  for (var i = first; i < last; i++) { sum = sum + x[i * L.C + c]; }
+  let mean = sum / f32(last - first);
+  var sq = 0.0;
+  for (var i = first; i < last; i++) { let d = x[i * L.C + c] - mean; sq = sq + d * d; }
+  partials[2u * idx] = sum;
+  partials[2u * idx + 1u] = sq;
+}
+`;

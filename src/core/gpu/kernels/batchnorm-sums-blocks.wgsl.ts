@@ -1,0 +1,38 @@
+import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
+import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+
+/**
+ * Batch norm backward, step 1: one thread per block b of rows and channel c, in row order,
+ * sum dy and sum dy xhat over the block into partials[2 (b C + c)] and the next float;
+ * batchnorm-sums adds the blocks.
+ */
+export default /* wgsl */ `
+${STEP_STRUCT}
+${FLAT_INDEX}
+${BATCHNORM_STRUCT}
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> xhat: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+
+const R = ${BATCHNORM_BLOCK_ROWS}u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let idx = flatIndex(g, nw);
+  let M = step.batch * L.P;
+  let blocks = (M + R - 1u) / R;
+  if (idx >= blocks * L.C) { return; }
+  let c = idx % L.C;
+  let first = (idx / L.C) * R;
+  let last = min(M, first + R);
+  var sumDy = 0.0;
+  var sumDyXhat = 0.0;
+  for (var i = first; i < last; i++) {
+    let d = dy[i * L.C + c];
+    sumDy = sumDy + d;
+    sumDyXhat = sumDyXhat + d * xhat[i * L.C + c];
+  }
+  partials[2u * idx] = sumDy;
+  partials[2u * idx + 1u] = sumDyXhat;
+}
+`;
