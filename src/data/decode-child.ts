@@ -47,8 +47,8 @@ if (process.send === undefined) {
     });
   });
   // sharp loads now, not on the first image: a process started early (nn-eval) is ready to decode
-  // by the time the first paths arrive.
-  void loadSharp();
+  // by the time the first paths arrive. A failure to load shows on the first image, as a reason.
+  loadSharp().catch(() => {});
   const ready: DecoderReady = { ready: true };
   process.send(ready);
 }
