@@ -1,5 +1,5 @@
 import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
-import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+import { BATCHNORM_BLOCKS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
 
 /**
  * Batch norm's batch statistics, step 1 (training): one thread per block b of rows and channel c,
@@ -12,24 +12,17 @@ ${FLAT_INDEX}
 ${BATCHNORM_STRUCT}
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
-
-const R = ${BATCHNORM_BLOCK_ROWS}u;
-
+${BATCHNORM_BLOCKS}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let idx = flatIndex(g, nw);
-  let M = step.batch * L.P;
-  let blocks = (M + R - 1u) / R;
-  if (idx >= blocks * L.C) { return; }
-  let b = idx / L.C;
-  let c = idx % L.C;
-  let first = b * R;
-  let last = min(M, first + R);
+  if (idx >= blockCount() * L.C) { return; }
+  let r = rowBlock(idx);
   var sum = 0.0;
-  for (var i = first; i < last; i++) { sum = sum + x[i * L.C + c]; }
-  let mean = sum / f32(last - first);
+  for (var i = r.first; i < r.last; i++) { sum = sum + x[i * L.C + r.c]; }
+  let mean = sum / f32(r.last - r.first);
   var sq = 0.0;
-  for (var i = first; i < last; i++) { let d = x[i * L.C + c] - mean; sq = sq + d * d; }
+  for (var i = r.first; i < r.last; i++) { let d = x[i * L.C + r.c] - mean; sq = sq + d * d; }
   partials[2u * idx] = sum;
   partials[2u * idx + 1u] = sq;
 }

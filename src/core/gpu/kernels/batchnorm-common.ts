@@ -15,3 +15,18 @@ struct BatchNorm { C: u32, P: u32, gammaOff: u32, betaOff: u32, meanOff: u32, va
  * bits every run, whatever the batch.
  */
 export const BATCHNORM_BLOCK_ROWS = 256;
+
+/**
+ * The blocks of rows, in WGSL (needs STEP_STRUCT and BATCHNORM_STRUCT): how many there are for the
+ * batch (blockCount), and the rows [first, last) and channel c of thread idx of a block kernel
+ * (one thread per block and channel, channels fastest).
+ */
+export const BATCHNORM_BLOCKS = /* wgsl */ `
+const R = ${BATCHNORM_BLOCK_ROWS}u;
+fn blockCount() -> u32 { return (step.batch * L.P + R - 1u) / R; }
+struct RowBlock { c: u32, first: u32, last: u32 }
+fn rowBlock(idx: u32) -> RowBlock {
+  let first = (idx / L.C) * R;
+  return RowBlock(idx % L.C, first, min(step.batch * L.P, first + R));
+}
+`;

@@ -1,5 +1,5 @@
 import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
-import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+import { BATCHNORM_BLOCKS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
 
 /**
  * Batch norm's batch statistics, step 2 (training): one thread per channel combines the blocks of
@@ -13,18 +13,16 @@ ${STEP_STRUCT}
 ${FLAT_INDEX}
 ${BATCHNORM_STRUCT}
 @group(0) @binding(2) var<storage, read> partials: array<f32>;
-
-const R = ${BATCHNORM_BLOCK_ROWS}u;
 @group(0) @binding(3) var<storage, read_write> batch: array<f32>;
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
-
+${BATCHNORM_BLOCKS}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let c = flatIndex(g, nw);
   if (c >= L.C) { return; }
   let M = step.batch * L.P;
   let m = f32(M);
-  let blocks = (M + R - 1u) / R;
+  let blocks = blockCount();
   var sum = 0.0;
   for (var b = 0u; b < blocks; b++) { sum = sum + partials[2u * (b * L.C + c)]; }
   let mean = sum / m;

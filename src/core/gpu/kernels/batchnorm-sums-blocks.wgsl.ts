@@ -1,5 +1,5 @@
 import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
-import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+import { BATCHNORM_BLOCKS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
 
 /**
  * Batch norm backward, step 1: one thread per block b of rows and channel c, in row order,
@@ -13,24 +13,18 @@ ${BATCHNORM_STRUCT}
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> xhat: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
-
-const R = ${BATCHNORM_BLOCK_ROWS}u;
-
+${BATCHNORM_BLOCKS}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let idx = flatIndex(g, nw);
-  let M = step.batch * L.P;
-  let blocks = (M + R - 1u) / R;
-  if (idx >= blocks * L.C) { return; }
-  let c = idx % L.C;
-  let first = (idx / L.C) * R;
-  let last = min(M, first + R);
+  if (idx >= blockCount() * L.C) { return; }
+  let r = rowBlock(idx);
   var sumDy = 0.0;
   var sumDyXhat = 0.0;
-  for (var i = first; i < last; i++) {
-    let d = dy[i * L.C + c];
+  for (var i = r.first; i < r.last; i++) {
+    let d = dy[i * L.C + r.c];
     sumDy = sumDy + d;
-    sumDyXhat = sumDyXhat + d * xhat[i * L.C + c];
+    sumDyXhat = sumDyXhat + d * xhat[i * L.C + r.c];
   }
   partials[2u * idx] = sumDy;
   partials[2u * idx + 1u] = sumDyXhat;

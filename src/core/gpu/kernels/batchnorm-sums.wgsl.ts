@@ -1,5 +1,5 @@
 import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
-import { BATCHNORM_BLOCK_ROWS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
+import { BATCHNORM_BLOCKS, BATCHNORM_STRUCT } from './batchnorm-common.ts';
 
 /**
  * Batch norm backward, step 2, per channel (one thread each): dbeta = sum dy and dgamma = sum dy
@@ -11,15 +11,12 @@ ${FLAT_INDEX}
 ${BATCHNORM_STRUCT}
 @group(0) @binding(2) var<storage, read> partials: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
-
-const R = ${BATCHNORM_BLOCK_ROWS}u;
-
+${BATCHNORM_BLOCKS}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let c = flatIndex(g, nw);
   if (c >= L.C) { return; }
-  let M = step.batch * L.P;
-  let blocks = (M + R - 1u) / R;
+  let blocks = blockCount();
   var sumDy = 0.0;
   var sumDyXhat = 0.0;
   for (var b = 0u; b < blocks; b++) {
