@@ -23,6 +23,7 @@ import { printable } from '../eval/formats.ts';
 import { checkOutputFile, writeFileAtomic } from '../files.ts';
 import type { Model } from '../io/model-file.ts';
 import type { DecoderPool } from '../data/decode-pool.ts';
+import type { CoreSplit } from '../eval/decode-inputs.ts';
 import { colorLevel, makeChalk, progressStyle } from '../report/color.ts';
 import { runCommand } from './common.ts';
 import { dieOnStopSignals } from './signals.ts';
@@ -44,11 +45,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       // Before the model is read: the decoder processes start up meanwhile (src/eval/decode-inputs.ts).
       const { evalCoreSplit, startDecodersEarly } = await import('../eval/decode-inputs.ts');
-      const decoders = startDecodersEarly(parsed.args.inputs, evalCoreSplit(parsed.args.workers).decoderProcesses);
+      const split = evalCoreSplit(parsed.args.workers);
+      const decoders = startDecodersEarly(parsed.args.inputs, split.decoderProcesses);
       try {
         const model = await readModel(parsed.args.model);
         if (parsed.args.metrics !== null) checkOutputFile(parsed.args.metrics, 'the metrics', parsed.args.model);
-        return await evaluate(parsed.args, model, decoders);
+        return await evaluate(parsed.args, model, split, decoders);
       } finally {
         decoders?.close(); // closed already if decoding ran (the stream took them over)
         // Paths on stdin: stop reading, so an early end never waits for the producer.
@@ -143,7 +145,8 @@ function writeOut(text: string): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
-async function evaluate(args: EvalArgs, model: Model, decoders: DecoderPool | null): Promise<number> {
+/** `split`: the core's threads and the decoder processes; `decoders`: those processes, started early (or null). */
+async function evaluate(args: EvalArgs, model: Model, split: CoreSplit, decoders: DecoderPool | null): Promise<number> {
   const started = performance.now();
   // The heavy parts (sharp, the core's workers) load only once the command line and model are good.
   const device = await resolveDevice(args.device);
@@ -174,7 +177,7 @@ async function evaluate(args: EvalArgs, model: Model, decoders: DecoderPool | nu
     for (const part of plan) if (part !== 'stdin') for (const item of part) if (item.kind === 'image') check.accept!(item.image.path);
   }
 
-  const { decodeInputs, evalCoreSplit, evalDecoding } = await import('../eval/decode-inputs.ts');
+  const { decodeInputs, evalDecoding } = await import('../eval/decode-inputs.ts');
   const { predictBatches } = await import('../eval/predict.ts');
   const { ProgressLine } = await import('../eval/progress.ts');
   const { createCore } = await import('../core/index.ts');
@@ -197,7 +200,6 @@ async function evaluate(args: EvalArgs, model: Model, decoders: DecoderPool | nu
   // predicts warms up the inference pass alone. It starts one turn of the event loop later, once the
   // loop below has started the decoder processes: their start-up (a Node process loading sharp)
   // then runs on another core while the kernels compile and warm up, which holds this thread.
-  const split = evalCoreSplit(args.workers);
   const engine = new Promise((resolve) => setImmediate(resolve)).then(() => createCore({
     network: model.network,
     maxBatch: args.batchSize,

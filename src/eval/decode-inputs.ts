@@ -25,6 +25,12 @@ export interface DecodeInputsOptions extends Pick<DecodeImagesOptions, 'processe
 
 const IDLE: DecodedInput = { kind: 'idle' };
 
+/** nn-eval's cores: the core's threads, and the decoder processes beside them. */
+export interface CoreSplit {
+  coreThreads: number;
+  decoderProcesses: number;
+}
+
 /**
  * How nn-eval shares the cores: half of them (rounded up) compute in the core, the others decode,
  * as decoder processes. Decoding and inference run at once, so more threads than cores only make
@@ -32,7 +38,7 @@ const IDLE: DecodedInput = { kind: 'idle' };
  * as fast as any other split, at the least CPU time (see EVAL_DEFAULTS for the figures).
  * `coreThreads` given (--workers): the decoders get the rest, one at least.
  */
-export function evalCoreSplit(coreThreads: number | null, cores = availableParallelism()): { coreThreads: number; decoderProcesses: number } {
+export function evalCoreSplit(coreThreads: number | null, cores = availableParallelism()): CoreSplit {
   const threads = coreThreads ?? Math.ceil(cores / 2);
   return { coreThreads: threads, decoderProcesses: Math.max(1, cores - threads) };
 }

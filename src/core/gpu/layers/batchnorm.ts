@@ -8,7 +8,7 @@
 import type { BatchNormSpec } from '../../../nn/layers/spec.ts';
 import type { PlannedLayer } from '../../../nn/plan.ts';
 import { BATCHNORM_BLOCK_ROWS } from '../kernels/batchnorm-common.ts';
-import { dispatch1d, type GpuLayerPart } from './context.ts';
+import { bindKernel, run1d, type GpuLayerPart } from './context.ts';
 
 export const batchnormGpu: GpuLayerPart = {
   prepare(layer, ctx, { x, y, dx, dy }) {
@@ -26,53 +26,26 @@ export const batchnormGpu: GpuLayerPart = {
     const xhat = ctx.storage(ctx.maxBatch * P * C);
     const blocks = (B: number) => Math.ceil((B * P) / BATCHNORM_BLOCK_ROWS);
     const partials = ctx.storage(2 * C * blocks(ctx.maxBatch));
-    const pipes = {
-      blocks: ctx.pipeline('batchnorm-blocks'),
-      stats: ctx.pipeline('batchnorm-stats'),
-      normalize: ctx.pipeline('batchnorm-normalize'),
-      infer: ctx.pipeline('batchnorm-infer'),
-      sumsBlocks: ctx.pipeline('batchnorm-sums-blocks'),
-      sums: ctx.pipeline('batchnorm-sums'),
-      inputGrad: ctx.pipeline('batchnorm-input-grad'),
-    };
-    const groups = {
-      blocks: ctx.bind(pipes.blocks, [ctx.step, dims, x, partials]),
-      stats: ctx.bind(pipes.stats, [ctx.step, dims, partials, batch, ctx.stats]),
-      normalize: ctx.bind(pipes.normalize, [ctx.step, dims, x, batch, ctx.params, xhat, y]),
-      infer: ctx.bind(pipes.infer, [ctx.step, dims, x, ctx.params, ctx.stats, y]),
-      sumsBlocks: ctx.bind(pipes.sumsBlocks, [ctx.step, dims, dy, xhat, partials]),
-      sums: ctx.bind(pipes.sums, [ctx.step, dims, partials, ctx.grads]),
-      inputGrad: dx ? ctx.bind(pipes.inputGrad, [ctx.step, dims, dy, xhat, batch, ctx.params, ctx.grads, dx]) : null,
+    const kernels = {
+      blocks: bindKernel(ctx, 'batchnorm-blocks', [ctx.step, dims, x, partials]),
+      stats: bindKernel(ctx, 'batchnorm-stats', [ctx.step, dims, partials, batch, ctx.stats]),
+      normalize: bindKernel(ctx, 'batchnorm-normalize', [ctx.step, dims, x, batch, ctx.params, xhat, y]),
+      infer: bindKernel(ctx, 'batchnorm-infer', [ctx.step, dims, x, ctx.params, ctx.stats, y]),
+      sumsBlocks: bindKernel(ctx, 'batchnorm-sums-blocks', [ctx.step, dims, dy, xhat, partials]),
+      sums: bindKernel(ctx, 'batchnorm-sums', [ctx.step, dims, partials, ctx.grads]),
+      inputGrad: dx ? bindKernel(ctx, 'batchnorm-input-grad', [ctx.step, dims, dy, xhat, batch, ctx.params, ctx.grads, dx]) : null,
     };
     return {
       forward(pass, B, mode) {
-        if (mode === 'infer') {
-          pass.setPipeline(pipes.infer);
-          pass.setBindGroup(0, groups.infer);
-          dispatch1d(pass, B * P * C);
-          return;
-        }
-        pass.setPipeline(pipes.blocks);
-        pass.setBindGroup(0, groups.blocks);
-        dispatch1d(pass, blocks(B) * C);
-        pass.setPipeline(pipes.stats);
-        pass.setBindGroup(0, groups.stats);
-        dispatch1d(pass, C);
-        pass.setPipeline(pipes.normalize);
-        pass.setBindGroup(0, groups.normalize);
-        dispatch1d(pass, B * P * C);
+        if (mode === 'infer') return run1d(pass, kernels.infer, B * P * C);
+        run1d(pass, kernels.blocks, blocks(B) * C);
+        run1d(pass, kernels.stats, C);
+        run1d(pass, kernels.normalize, B * P * C);
       },
       backward(pass, B) {
-        pass.setPipeline(pipes.sumsBlocks);
-        pass.setBindGroup(0, groups.sumsBlocks);
-        dispatch1d(pass, blocks(B) * C);
-        pass.setPipeline(pipes.sums);
-        pass.setBindGroup(0, groups.sums);
-        dispatch1d(pass, C);
-        if (!groups.inputGrad) return;
-        pass.setPipeline(pipes.inputGrad);
-        pass.setBindGroup(0, groups.inputGrad);
-        dispatch1d(pass, B * P * C);
+        run1d(pass, kernels.sumsBlocks, blocks(B) * C);
+        run1d(pass, kernels.sums, C);
+        if (kernels.inputGrad) run1d(pass, kernels.inputGrad, B * P * C);
       },
     };
   },

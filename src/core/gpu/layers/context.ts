@@ -53,3 +53,22 @@ export function dispatch1d(pass: GPUComputePassEncoder, count: number): void {
   const x = Math.min(groups, 65535);
   pass.dispatchWorkgroups(x, Math.ceil(groups / x));
 }
+
+/** A kernel with its buffers bound: what a dispatch needs. */
+export interface BoundKernel {
+  readonly pipeline: GPUComputePipeline;
+  readonly group: GPUBindGroup;
+}
+
+/** `kernel`'s pipeline (with its constants) and a bind group of `buffers` (binding i: buffers[i]). */
+export function bindKernel(ctx: GpuContext, kernel: KernelName, buffers: readonly GPUBuffer[], constants?: Record<string, number>): BoundKernel {
+  const pipeline = ctx.pipeline(kernel, constants);
+  return { pipeline, group: ctx.bind(pipeline, buffers) };
+}
+
+/** Runs a bound kernel on `count` threads (dispatch1d). */
+export function run1d(pass: GPUComputePassEncoder, k: BoundKernel, count: number): void {
+  pass.setPipeline(k.pipeline);
+  pass.setBindGroup(0, k.group);
+  dispatch1d(pass, count);
+}

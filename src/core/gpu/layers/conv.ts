@@ -14,7 +14,7 @@ import { NONE } from '../kernels/common.ts';
 import { CONV_TILE_F, CONV_TILE_M } from '../kernels/conv-forward-tiled.wgsl.ts';
 import { CONV_WGRAD_TILE, CONV_WGRAD_TILE_M } from '../kernels/conv-weight-grad-tiled.wgsl.ts';
 import { CONV_IGRAD_TILE_C, CONV_IGRAD_TILE_M } from '../kernels/conv-input-grad-tiled.wgsl.ts';
-import { dispatch1d, type GpuLayerPart } from './context.ts';
+import { bindKernel, dispatch1d, run1d, type GpuLayerPart } from './context.ts';
 
 /** The fewest filters for which the tiled forward and weight-gradient kernels are chosen. */
 export const TILED_MIN_FILTERS = 8;
@@ -53,8 +53,7 @@ export const convGpu: GpuLayerPart = {
     const forward = ctx.pipeline(tiled ? 'conv-forward-tiled' : 'conv-forward');
     const weightGrad = tiled ? ctx.pipeline('conv-weight-grad-tiled', { ROWS: split.rows }) : ctx.pipeline('conv-weight-grad');
     const partials = ctx.storage(split.splits > 1 ? split.splits * g.F * columns : 1);
-    const sumSplits = split.splits > 1 ? ctx.pipeline('conv-weight-grad-sum', { SPLITS: split.splits }) : null;
-    const sumGroup = sumSplits ? ctx.bind(sumSplits, [ctx.step, dims, partials, ctx.grads]) : null;
+    const sumSplits = split.splits > 1 ? bindKernel(ctx, 'conv-weight-grad-sum', [ctx.step, dims, partials, ctx.grads], { SPLITS: split.splits }) : null;
     const tiledInput = g.C >= TILED_MIN_CHANNELS;
     const inputGrad = dx ? ctx.pipeline(tiledInput ? 'conv-input-grad-tiled' : 'conv-input-grad') : null;
     const forwardGroup = ctx.bind(forward, [ctx.step, dims, x, ctx.params, y]);
@@ -78,11 +77,7 @@ export const convGpu: GpuLayerPart = {
         // splits of the rows; then the splits added up.
         if (tiled) pass.dispatchWorkgroups(Math.ceil(g.F / CONV_WGRAD_TILE), Math.ceil(columns / CONV_WGRAD_TILE), split.splits);
         else dispatch1d(pass, g.F * columns);
-        if (sumSplits && sumGroup) {
-          pass.setPipeline(sumSplits);
-          pass.setBindGroup(0, sumGroup);
-          dispatch1d(pass, g.F * columns);
-        }
+        if (sumSplits) run1d(pass, sumSplits, g.F * columns);
         if (inputGrad && inputGroup) {
           pass.setPipeline(inputGrad);
           pass.setBindGroup(0, inputGroup);
