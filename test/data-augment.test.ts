@@ -278,7 +278,7 @@ describe('the training loop\'s batches (EpochBatches) carry the augmentation', (
     let rows = 0;
     let changed = 0;
     for (let b = 0; b < batches.perEpoch; b++) {
-      const n = batches.fill(b, trained, labels);
+      const n = batches.fill(b, { input: trained, labels });
       fillBatch(prepared.source, order, b * B, n, plain, plainLabels, null);
       expect(labels).toEqual(plainLabels); // the same images, in the same order
       for (let r = 0; r < n; r++, rows++) if (firstDifference(trained.subarray(r * d, (r + 1) * d), plain.subarray(r * d, (r + 1) * d)) !== -1) changed++;

@@ -189,8 +189,9 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
     });
   });
 
-  it('trains a small CNN (conv, batch norm, max pool, dropout) as the CPU does', () => {
+  it('trains a small CNN (conv, batch norm, max pool, dropout) as the CPU does, from its images held on the GPU with flips, shifts and jitter', () => {
     const config = writeConfig('cnn', {
+      data: { train: images, width: 12, height: 12, channels: 3, validation: 0.25, cache: join(dir, 'cache'), flip: true, shift: 2, brightness: 0.2, contrast: 0.2 },
       model: { layers: [{ type: 'conv', filters: 4, kernel: 3, bias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'maxpool' }, { type: 'flatten' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 1 }] },
       optimizer: { type: 'momentum', lr: 0.05, beta: 0.9 },
       training: { batchSize: 8, epochs: 2, seed: 5 },
@@ -198,6 +199,9 @@ describe.runIf(runGpu)(`--device gpu (${adapter ? `on ${adapter}` : 'needs a Web
     const cpu = run(TRAIN, ['--config', config, '--json', '--out', join(dir, 'cnn-cpu')]);
     const gpu = run(TRAIN, ['--config', config, '--json', '--device', 'gpu', '--out', join(dir, 'cnn-gpu')]);
     expect(gpu.code, gpu.stderr).toBe(0);
+    const start = (stdout: string) => JSON.parse(stdout.split('\n').find((l) => l.includes('"event":"start"'))!) as { imagesOnDevice?: boolean };
+    expect(start(gpu.stdout).imagesOnDevice).toBe(true);
+    expect(start(cpu.stdout).imagesOnDevice).toBeUndefined();
     const [c, g] = [epochs(cpu.stdout), epochs(gpu.stdout)];
     expect(g).toHaveLength(2);
     for (let e = 0; e < 2; e++) {

@@ -22,7 +22,10 @@
  *    case (the dense kernels skip the zeros that ReLU leaves in dZ).
  * With --device gpu, the GPU core (src/core/gpu) instead: 1. becomes per-layer milliseconds from
  *    timestamp queries (core-gpu-layers.ts; skipped, saying so, on an adapter without them), 2. and
- *    3. the same figures, the clock stopped only once the GPU has finished the steps; no 4.
+ *    3. the same figures, the clock stopped only once the GPU has finished the steps; no 4.; then
+ *    5. Adam training as nn-train runs it on a GPU: 2,048 images (72x72, random or from --data)
+ *    held on the GPU, each batch described in rows (configs/cnn.json's augmentation: flips, shifts
+ *    of 4, brightness and contrast) by the calling thread and formed by the GPU.
  * Each figure is the median of R runs (default 7 runs of 20 steps for the MLP, of 4 for the CNN).
  * Human-readable lines go to stderr; stdout gets one JSON object (the last line of the output).
  * Run it alone (e.g. under `flock /tmp/bench.lock`): other processes on the cores skew it.
@@ -352,6 +355,9 @@ async function benchGpu(modelOption: string, dataDir: string | undefined, runsOp
     }
     const inference = await measureInference(core, batches, runs, model.steps * 2);
     say(`\ninference (forward and sigmoid; one readback per batch), batch ${B}: ${inference.toFixed(0)} images/s`);
+    // Last: once the images are held, every call reads its batch through the rows.
+    const held = await measureHeldTraining(core, dataDir, runs, model.steps);
+    say(`\ntraining (adam) from ${HELD_IMAGES} images held on the GPU, cnn.json's augmentation formed there, batch ${B}: ` + (typeof held === 'string' ? `skipped (${held})` : `${held.toFixed(0)} images/s`));
     const round3 = (x: number) => Math.round(x * 1000) / 1000;
     const result = {
       model: modelName,
@@ -362,9 +368,62 @@ async function benchGpu(modelOption: string, dataDir: string | undefined, runsOp
       layerMsSkipped: 'skipped' in layers ? layers.skipped : null,
       trainImagesPerSecond: Object.fromEntries(Object.entries(train).map(([k, v]) => [k, Math.round(v)])),
       inferenceImagesPerSecond: Math.round(inference),
+      heldTrainImagesPerSecond: typeof held === 'string' ? null : Math.round(held),
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
     await core.close();
   }
+}
+
+/** Images the held-images measurement keeps on the GPU. */
+const HELD_IMAGES = 2048;
+
+/**
+ * Median images/s of Adam training steps whose batches the GPU forms from held images (5. of the
+ * module comment), or why the images could not be held. Each step: the rows of a batch written on
+ * this thread (fillBatchRows, as the training loop does), then trainStep.
+ */
+async function measureHeldTraining(core: Core, dataDir: string | undefined, runs: number, steps: number): Promise<number | string> {
+  const { batchSource, epochOrder, fillBatchRows } = await import('../data/batches.ts');
+  const { EpochAugmentation } = await import('../data/augment.ts');
+  const geometry = { width: 64, height: 64, channels: 3 as const, decodeWidth: 72, decodeHeight: 72, cropLeft: 4, cropTop: 4 };
+  let pixels: Uint8Array;
+  let labels: Uint8Array;
+  if (dataDir === undefined) {
+    const rng = new Rng(5);
+    pixels = new Uint8Array(HELD_IMAGES * 72 * 72 * 3);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = rng.int(256);
+    labels = Uint8Array.from({ length: HELD_IMAGES }, () => rng.int(2));
+  } else {
+    const { loadDataset } = await import('../data/index.ts');
+    const data = await loadDataset({ dir: dataDir, preprocessing: { width: 72, height: 72, channels: 3, fit: 'cover' }, limit: HELD_IMAGES });
+    ({ pixels, labels } = data);
+  }
+  const count = labels.length;
+  if (count < B) return `${count} images, fewer than a batch`;
+  const source = batchSource(pixels, labels, { ...geometry, scale: 1 / 255, mean: [0.49, 0.45, 0.41], std: [0.25, 0.24, 0.24] });
+  const why = core.holdImages!({ pixels, count, ...geometry, table: source.table });
+  if (why !== null) return why;
+  const augmentation = new EpochAugmentation({ flip: true, shift: 4, brightness: 0.3, contrast: 0.3 }, count).draw(1, 0);
+  const order = epochOrder(Uint32Array.from({ length: count }, (_, i) => i), 1, 0);
+  initParams(core.plan, core.params, new Rng(1));
+  core.setOptimizer({ type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  let k = 0;
+  const step = (): void => {
+    fillBatchRows(source, order, (k * B) % (count - B + 1), B, core.rows!, core.labels, augmentation);
+    core.trainStep(B, 1e-3, k++);
+  };
+  const settle = () => core.takeLosses?.(true, () => {});
+  for (let i = 0; i < 5; i++) step();
+  settle();
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    settle();
+    rates.push((steps * B * 1000) / (performance.now() - t0));
+  }
+  return median(rates);
 }

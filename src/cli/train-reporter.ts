@@ -192,7 +192,7 @@ export class TrainReporter {
           `${c.bold(e.resumed ? 'resuming' : 'training')} ${e.name}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
             `${e.optimizer}, batch ${e.batchSize} (${e.batchesPerEpoch} per epoch), epochs ${e.firstEpoch}-${e.epochs}, ` +
             (e.kernel.startsWith('webgpu')
-              ? `on ${e.device ?? e.kernel}`
+              ? `on ${e.device ?? e.kernel}${e.imagesOnDevice ? ' (images held there)' : ''}`
               : (e.device !== undefined && e.device !== 'cpu' ? `on ${e.device}, ` : '') + `${e.workers} worker${e.workers === 1 ? '' : 's'} (${e.kernel} kernels)`) +
             ` -> ${e.runDir}`,
         );

@@ -7,6 +7,7 @@ import type { LossName } from '../nn/losses.ts';
 import type { NetworkPlan } from '../nn/plan.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
+import type { BatchRows, HeldImages } from './batch-rows.ts';
 import type { KernelChoice, KernelName } from './kernels.ts';
 
 export interface CoreOptions {
@@ -109,6 +110,17 @@ export interface Core {
    * has come back, or of all of them with `wait`. lastGradientNorm is that of the last one given.
    */
   takeLosses?(wait: boolean, into: (loss: number) => void): void;
+  /**
+   * Only on a core with memory of its own (the GPU core): keeps `images` there (one upload), so that
+   * each batch is then described in `rows` (src/core/batch-rows.ts) instead of written into `input`,
+   * and the device forms the inputs, augmentation included. From then on every call reads its B
+   * rows through `rows` (labels still come from `labels`). Returns null when held, or why not (the
+   * images exceed the device's limit for one buffer), holding nothing: batches then go through
+   * `input` as before.
+   */
+  holdImages?(images: HeldImages): string | null;
+  /** The rows of the next batch once images are held (holdImages), else null. */
+  readonly rows?: BatchRows | null;
   /** Stops the workers. The core cannot be used afterwards. */
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@
  *
  * Nothing here allocates per sample or per batch: the caller owns and reuses every buffer.
  */
+import type { BatchRows } from '../core/batch-rows.ts';
 import { imageGeometry, type ImageGeometry, type Preprocessing } from './preprocessing.ts';
 import { Rng } from '../random/rng.ts';
 
@@ -223,6 +224,63 @@ export function fillBatch(
   return rows;
 }
 
+/** Where a core reads its batch: its input and labels, or, when it holds the images, its rows (Core.holdImages). */
+export interface BatchTarget {
+  readonly input: Float32Array;
+  readonly labels: Float32Array;
+  readonly rows?: BatchRows | null;
+}
+
+/** fillBatch into a core's input, or fillBatchRows into its rows when it holds the images: the same inputs either way. */
+export function writeBatch(
+  src: BatchSource,
+  order: Uint32Array,
+  start: number,
+  count: number,
+  target: BatchTarget,
+  augmentation: BatchAugmentation | null = null,
+): number {
+  return target.rows
+    ? fillBatchRows(src, order, start, count, target.rows, target.labels, augmentation)
+    : fillBatch(src, order, start, count, target.input, target.labels, augmentation);
+}
+
+/**
+ * As fillBatch, for a core that holds the stored images (src/core/batch-rows.ts): each row's image,
+ * window (the padded window's corner may lie outside the image), mirroring and jitter levels go into
+ * `rows` and its label into y; the core then forms exactly the inputs fillBatch would have written.
+ */
+export function fillBatchRows(
+  src: BatchSource,
+  order: Uint32Array,
+  start: number,
+  count: number,
+  rows: BatchRows,
+  y: Float32Array,
+  augmentation: BatchAugmentation | null = null,
+): number {
+  const n = Math.max(0, Math.min(count, order.length - start));
+  if (rows.maxBatch < n || y.length < n) throw new RangeError(`fillBatchRows: ${rows.maxBatch} rows and ${y.length} labels for ${n} rows`);
+  const flips = augmentation?.flips ?? null;
+  const offsets = augmentation?.offsets ?? null;
+  const jitter = augmentation?.jitter ?? null;
+  const padding = offsets !== null ? (augmentation?.padding ?? 0) : 0;
+  for (let r = 0; r < n; r++) {
+    const position = start + r;
+    const image = order[position]!;
+    y[r] = src.labels[image]!;
+    const left = offsets !== null ? offsets[2 * position]! : src.cropLeft;
+    const top = offsets !== null ? offsets[2 * position + 1]! : src.cropTop;
+    rows.set(r, image, left - padding, top - padding, flips !== null && flips[position] === 1);
+    const levels = rows.levels(r);
+    if (jitter === null) levels.set(IDENTITY_LEVELS);
+    else for (let v = 0; v < 256; v++) levels[v] = jitterLevel(v, jitter[2 * position]!, jitter[2 * position + 1]!);
+  }
+  return n;
+}
+
+const IDENTITY_LEVELS = Uint8Array.from({ length: 256 }, (_, v) => v);
+
 /**
  * Converts `count` consecutive stored images of `pixels` (count, S) into `x` (count, D) through
  * `table`, taking each one's centre window: the prediction path (nn-eval), identical to fillBatch
@@ -244,12 +302,17 @@ export function fillMirroredInputs(pixels: Uint8Array, count: number, geometry: 
   fillInputs(pixels, count, geometry, table, x, true);
 }
 
+/** j(v) of the module comment: the level that brightness and contrast jitter give pixel level v. */
+function jitterLevel(v: number, contrast: number, brightness: number): number {
+  const j = Math.round(contrast * (v - 127.5) + 127.5 + brightness);
+  return j < 0 ? 0 : j > 255 ? 255 : j;
+}
+
 /** src.jitterTable filled with the table composed with j(v) (see the module comment), and returned. */
 function jitterTable(src: BatchSource, contrast: number, brightness: number): Float32Array {
   const { table, jitterTable: out, channels } = src;
   for (let v = 0; v < 256; v++) {
-    const j = Math.round(contrast * (v - 127.5) + 127.5 + brightness);
-    const level = j < 0 ? 0 : j > 255 ? 255 : j;
+    const level = jitterLevel(v, contrast, brightness);
     for (let c = 0; c < channels; c++) out[c * 256 + v] = table[c * 256 + level]!;
   }
   return out;

@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { epochAugmentation, type EpochAugmentation } from '../data/augment.ts';
 import { batchSource, channelStats, loadDataset, splitTrainValidation, summarizeDataset, type BatchSource } from '../data/index.ts';
 import { shiftedGeometry, type Preprocessing } from '../data/preprocessing.ts';
+import type { Engine } from './engine.ts';
 import type { EventSink } from './events.ts';
 
 export interface PreparedData {
@@ -90,6 +91,19 @@ export async function prepareData(config: Config, onEvent: EventSink, normalizat
     fingerprint,
     normalization: stats,
   };
+}
+
+/**
+ * Hands the images to an engine that can keep them in its own memory (the GPU core): batches are
+ * then formed there, augmentation included, and only their descriptions cross each step. When they
+ * do not fit, a warning says so and batches are formed here and uploaded, as for the CPU.
+ */
+export function offerImages(engine: Pick<Engine, 'holdImages'>, data: PreparedData, onEvent: EventSink): void {
+  if (!engine.holdImages) return;
+  const { source } = data;
+  const { width, height, channels, decodeWidth, decodeHeight } = source;
+  const why = engine.holdImages({ pixels: source.pixels, count: source.labels.length, width, height, channels, decodeWidth, decodeHeight, table: source.table });
+  if (why !== null) onEvent({ event: 'warning', message: `${why}: batches are formed on the CPU and uploaded each step` });
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -3,6 +3,7 @@
  * the weights one batch at a time: a gradient optimizer (this file) or the genetic algorithm.
  */
 import type { GradientOptimizerConfig } from '../config/schema.ts';
+import type { BatchRows, HeldImages } from '../core/batch-rows.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
 import { learningRateAt, momentumAt } from '../optim/schedule.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
@@ -36,6 +37,13 @@ export interface Engine {
    * waiting, with `wait`).
    */
   takeLosses?(wait: boolean, into: (loss: number) => void): void;
+  /**
+   * Only on an engine with memory of its own (the GPU core): keeps the images there; each batch is
+   * then described in `rows` and formed by the engine. null when held, else why not (too large).
+   */
+  holdImages?(images: HeldImages): string | null;
+  /** The next batch's rows once the images are held, else null or absent: the batch goes in `input`. */
+  readonly rows?: BatchRows | null;
   close(): Promise<void>;
 }
 

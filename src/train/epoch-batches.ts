@@ -1,12 +1,12 @@
 /**
  * The training batches of an epoch: the training images in the order the seed gives that epoch,
  * with that epoch's augmentation (flips, crops, jitter: src/data/augment.ts), written batch by
- * batch into the core's input and labels. The order and the augmentation depend only on (seed,
+ * batch into the core's input and labels (or its rows, when it holds the images: writeBatch). The order and the augmentation depend only on (seed,
  * epoch), so a resumed run, or the learning-rate finder, sees exactly the batches a straight run
  * would. Buffers are allocated once.
  */
 import type { Config } from '../config/schema.ts';
-import { epochOrder, fillBatch } from '../data/batches.ts';
+import { epochOrder, writeBatch, type BatchTarget } from '../data/batches.ts';
 import type { PreparedData } from './data.ts';
 
 export class EpochBatches {
@@ -31,11 +31,11 @@ export class EpochBatches {
     this.data.augmentation?.draw(seed, epoch);
   }
 
-  /** Writes batch `batch` of the current epoch into input and labels; returns its size. */
-  fill(batch: number, input: Float32Array, labels: Float32Array): number {
+  /** Writes batch `batch` of the current epoch where the engine reads it; returns its size. */
+  fill(batch: number, target: BatchTarget): number {
     const start = batch * this.batchSize;
     const n = Math.min(this.batchSize, this.data.train.length - start);
-    fillBatch(this.data.source, this.order, start, n, input, labels, this.data.augmentation);
+    writeBatch(this.data.source, this.order, start, n, target, this.data.augmentation);
     return n;
   }
 }

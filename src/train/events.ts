@@ -39,6 +39,8 @@ export type TrainEvent =
       workers: number;
       /** Where the network runs, in words (--device): "gpu, <adapter>", "cpu (auto: ...)". */
       device?: string;
+      /** The images are held on the device and each batch is formed there (the GPU core: Engine.holdImages). */
+      imagesOnDevice?: boolean;
       resumed: boolean;
     }
   | {

@@ -16,9 +16,9 @@ import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../random/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
-import { batchCount, fillBatch } from '../data/batches.ts';
+import { batchCount, writeBatch } from '../data/batches.ts';
 import { EpochBatches } from './epoch-batches.ts';
-import { prepareData, type PreparedData } from './data.ts';
+import { offerImages, prepareData, type PreparedData } from './data.ts';
 import { gradientMethod, type Engine, type TrainMethod } from './engine.ts';
 import type { EventSink } from './events.ts';
 import type { RunFolder } from './run-folder.ts';
@@ -123,6 +123,7 @@ async function startRun(opts: TrainOptions, data: PreparedData): Promise<Run> {
   const engine = await opts.createEngine(network, Math.max(batchSize, evalBatch), config);
   try {
     opts.signal?.throwIfAborted(); // stopped while the core started: before the first batch
+    offerImages(engine, data, opts.onEvent);
     const method =
       config.optimizer.type === 'genetic'
         ? requireGenetic(opts)(engine, config, plan, new Rng(config.training.seed ^ 0x6a09e667))
@@ -185,6 +186,7 @@ function announce(run: Run): void {
     kernel: engine.kernel,
     workers: engine.workers,
     ...(opts.device !== undefined ? { device: opts.device } : {}),
+    ...(engine.rows ? { imagesOnDevice: true } : {}),
     resumed: opts.resume != null,
   });
 }
@@ -227,7 +229,7 @@ async function trainEpoch(run: Run): Promise<Stop> {
   };
   const arrived = (loss: number) => account(loss, pending.shift()!, pendingBatch++);
   for (; at.batch < run.batchesPerEpoch; at.batch++) {
-    const n = batches.fill(at.batch, engine.input, engine.labels);
+    const n = batches.fill(at.batch, engine);
     const loss = method.trainBatch(n, at.step);
     at.step++;
     if (late) {
@@ -261,7 +263,7 @@ function validate(run: Run): EpochMetrics {
   let correct = 0;
   for (let start = 0; start < nVal; start += evalBatch) {
     const n = Math.min(evalBatch, nVal - start);
-    fillBatch(data.source, data.validation, start, n, engine.input, engine.labels, null);
+    writeBatch(data.source, data.validation, start, n, engine, null);
     lossSum += engine.evaluate(n, probabilities) * n;
     for (let i = 0; i < n; i++) if (probabilities[i]! >= 0.5 === engine.labels[i]! >= 0.5) correct++;
   }

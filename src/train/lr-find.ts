@@ -30,7 +30,7 @@ import { initParams } from '../nn/init.ts';
 import { planNetwork } from '../nn/plan.ts';
 import { Rng } from '../random/rng.ts';
 import { ExponentiallyWeightedAverage } from '../optim/ewa.ts';
-import { prepareData } from './data.ts';
+import { offerImages, prepareData } from './data.ts';
 import { optimizerSpec, type Engine } from './engine.ts';
 import { EpochBatches } from './epoch-batches.ts';
 import type { EventSink } from './events.ts';
@@ -90,6 +90,7 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
   try {
     initParams(plan, engine.params, new Rng(config.training.seed), config.model.init);
     engine.setOptimizer(optimizerSpec(o as GradientOptimizerConfig), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+    offerImages(engine, data, opts.onEvent);
     const batches = new EpochBatches(data, config, B);
     opts.onEvent({
       event: 'start',
@@ -105,6 +106,7 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
       optimizer: o.type,
       kernel: engine.kernel,
       workers: engine.workers,
+      ...(engine.rows ? { imagesOnDevice: true } : {}),
       resumed: false,
     });
     const smoothing = new ExponentiallyWeightedAverage(0.98, true);
@@ -114,7 +116,7 @@ export async function findLearningRate(opts: LrFindOptions): Promise<LrFindResul
     for (let step = 0; step < steps; step++) {
       const batch = step % batches.perEpoch;
       if (batch === 0) batches.start(Math.floor(step / batches.perEpoch));
-      const n = batches.fill(batch, engine.input, engine.labels);
+      const n = batches.fill(batch, engine);
       const lr = minLr * (maxLr / minLr) ** (step / Math.max(1, steps - 1));
       let loss = engine.trainStep(n, lr, step);
       // The GPU core's loss comes back later: the finder needs each one before the next rate.

@@ -24,6 +24,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import { createOptimizer } from '../../optim/index.ts';
 import type { Optimizer, OptimizerState } from '../../optim/optimizer.ts';
 import { GRADIENT_OPTIMIZER_TYPES, type OptimizerSpec } from '../../optim/spec.ts';
+import { BatchRows, ROW_WORDS, type HeldImages } from '../batch-rows.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from '../checks.ts';
 import type { Core, CoreOptions, RegularizationOptions } from '../types.ts';
 import { describeAdapter, type GpuAdapterInfo } from './adapter.ts';
@@ -60,6 +61,7 @@ export async function createGpuCore(options: CoreOptions, plan: NetworkPlan, ass
     input: sab(options.maxBatch * shapeSize(plan.input)),
     labels: sab(options.maxBatch),
     logits: sab(options.maxBatch),
+    rows: sab(options.maxBatch * ROW_WORDS),
     losses: sab(2 * P.LOSS_RING, 8),
   };
   const data: GpuWorkerData = { network: options.network, maxBatch: options.maxBatch, loss: options.loss, seed: options.seed ?? 0, shared };
@@ -95,6 +97,7 @@ export class GpuCore implements Core {
   readonly adapter: GpuAdapterInfo;
   readonly profile = null;
   lastGradientNorm = NaN;
+  rows: BatchRows | null = null;
   private readonly hostParams: Float32Array;
   private readonly hostGrads: Float32Array;
   private readonly hostStats: Float32Array;
@@ -244,6 +247,21 @@ export class GpuCore implements Core {
     this.requireOptimizer().setState(state);
     this.deviceNewer &= ~P.STATE;
     this.hostWritten |= P.STATE;
+  }
+
+  holdImages(images: HeldImages): string | null {
+    this.check();
+    const { count, width, height, channels, decodeWidth, decodeHeight, pixels, table } = images;
+    if (pixels.length !== count * decodeWidth * decodeHeight * channels || width > decodeWidth || height > decodeHeight || width * height * channels !== shapeSize(this.plan.input)) {
+      throw new RangeError(`holdImages: ${count} images of ${decodeWidth}x${decodeHeight}x${channels} in ${pixels.length} bytes, windows ${width}x${height}, for an input of ${shapeSize(this.plan.input)} values`);
+    }
+    if (table.length !== channels * 256) throw new RangeError(`holdImages: the table has ${table.length} values for ${channels} channels`);
+    const message: P.ImagesMessage = { images };
+    this.worker.postMessage(message);
+    this.call(P.Command.HoldImages, 0, 0); // uploads nothing else: what the host wrote goes with the next call
+    if (this.args[P.ARG_RESULT] !== 1) return P.readText(this.shared.control);
+    this.rows = new BatchRows(this.shared.rows, this.maxBatch);
+    return null;
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import type { LossName } from '../../nn/losses.ts';
 import type { NetworkPlan } from '../../nn/plan.ts';
 import { shapeSize } from '../../nn/shape.ts';
 import type { GradientOptimizerType } from '../../optim/spec.ts';
+import { GpuHeldImages, type HeldImagesLayout, type HeldImagesShape } from './held-images.ts';
 import { STEP_BYTES } from './kernels/common.ts';
 import { WGSL, type KernelName } from './kernels/index.ts';
 import { NORM_CHUNK } from './kernels/norm-partial.wgsl.ts';
@@ -51,11 +52,13 @@ export class GpuNetwork {
   private optimizerGroup: GPUBindGroup | null = null;
   private weightDecay = 0;
   private clipNorm = 0;
+  /** The images kept on the GPU (holdImages), from which each step forms its input; null: input is uploaded. */
+  private held: GpuHeldImages | null = null;
 
   constructor(
     private readonly device: GPUDevice,
     private readonly plan: NetworkPlan,
-    maxBatch: number,
+    private readonly maxBatch: number,
     loss: LossName,
   ) {
     const n = plan.paramCount;
@@ -130,6 +133,19 @@ export class GpuNetwork {
     this.device.queue.writeBuffer(this.scalars, 0, new Float32Array([0, NaN, 1, 0]));
   }
 
+  /**
+   * Keeps images of this shape on the GPU (their pixels are then written through the result): from
+   * now on every step and inference pass first forms its input from the batch's rows.
+   */
+  holdImages(shape: HeldImagesShape, layout: HeldImagesLayout): GpuHeldImages {
+    this.held?.destroy();
+    this.held = new GpuHeldImages(this.device, shape, layout, this.maxBatch, this.input, (buffers) => {
+      const pipeline = this.pipeline('gather-batch');
+      return { pipeline, group: this.bind(pipeline, [this.step, ...buffers]) };
+    });
+    return this.held;
+  }
+
   /** Writes the Step uniform: batch size, parameter count, dropout's seed and step, the optimizer's constants (8). */
   writeStep(B: number, constants: ArrayLike<number>, seed: number, step: number): void {
     const u = this.stepWords;
@@ -148,6 +164,7 @@ export class GpuNetwork {
   encodeTraining(B: number, update: boolean, staging: GPUBuffer): GPUCommandBuffer {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    this.held?.encode(pass, B);
     for (const run of this.runs) run.forward(pass, B, 'train');
     pass.setPipeline(this.lossPipeline);
     pass.setBindGroup(0, this.lossGroup);
@@ -199,7 +216,12 @@ export class GpuNetwork {
       encode(pass);
       pass.end();
     };
-    this.runs.forEach((run, l) => timed(l, (pass) => run.forward(pass, B, 'train')));
+    this.runs.forEach((run, l) =>
+      timed(l, (pass) => {
+        if (l === 0) this.held?.encode(pass, B); // counted with the first layer
+        run.forward(pass, B, 'train');
+      }),
+    );
     timed(L, (pass) => {
       pass.setPipeline(this.lossPipeline);
       pass.setBindGroup(0, this.lossGroup);
@@ -219,6 +241,7 @@ export class GpuNetwork {
   encodeInference(B: number, staging: GPUBuffer): GPUCommandBuffer {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    this.held?.encode(pass, B);
     for (const run of this.runs) run.forward(pass, B, 'infer');
     pass.end();
     encoder.copyBufferToBuffer(this.logits, 0, staging, 0, B * 4);
@@ -226,6 +249,7 @@ export class GpuNetwork {
   }
 
   destroy(): void {
+    this.held?.destroy();
     for (const b of this.owned) b.destroy();
   }
 

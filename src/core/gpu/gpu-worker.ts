@@ -14,8 +14,10 @@ import type { NetworkSpec } from '../../nn/layers/spec.ts';
 import type { LossName } from '../../nn/losses.ts';
 import { shapeSize } from '../../nn/shape.ts';
 import { GRADIENT_OPTIMIZER_TYPES } from '../../optim/spec.ts';
+import { ROW_WORDS, type HeldImages } from '../batch-rows.ts';
 import { adapterInfo, loadWebgpu } from './adapter.ts';
 import { GpuNetwork } from './gpu-network.ts';
+import { heldImagesLayout, type GpuHeldImages } from './held-images.ts';
 import { checkGpuMemory, describeShortfall } from './memory.ts';
 import * as P from './protocol.ts';
 
@@ -36,6 +38,7 @@ class TooBig extends Error {}
 
 /** Staging buffers for losses in flight: the GPU thread waits for the oldest when all are busy. */
 const RING = 8;
+
 
 async function main(data: GpuWorkerData): Promise<void> {
   const loaded = await loadWebgpu();
@@ -71,10 +74,20 @@ async function main(data: GpuWorkerData): Promise<void> {
     input: new Float32Array(s.input),
     labels: new Float32Array(s.labels),
     logits: new Float32Array(s.logits),
+    rows: new Uint32Array(s.rows),
     losses: new Float64Array(s.losses),
   };
   const inputSize = shapeSize(plan.input);
-  const scratch = new Float32Array(Math.max(plan.paramCount, plan.statCount, data.maxBatch * inputSize, 4));
+  const scratch = new Float32Array(Math.max(plan.paramCount, plan.statCount, data.maxBatch * Math.max(inputSize, ROW_WORDS), 4));
+  const scratchWords = new Uint32Array(scratch.buffer);
+  /** The images kept on the GPU (HoldImages), or null while batches arrive as inputs. */
+  let held: GpuHeldImages | null = null;
+  /** The batch's input: its rows when images are held (the gather kernel forms it), else its values. */
+  const uploadBatch = (B: number) => {
+    if (held === null) return upload(net.input, shared.input, B * inputSize);
+    scratchWords.set(shared.rows.subarray(0, B * ROW_WORDS));
+    held.writeRows(scratchWords, B);
+  };
   const upload = (target: GPUBuffer, from: Float32Array, count: number) => {
     if (count === 0) return;
     scratch.set(from.subarray(0, count));
@@ -112,7 +125,7 @@ async function main(data: GpuWorkerData): Promise<void> {
     switch (cmd) {
       case P.Command.Train: {
         uploads(flags);
-        upload(net.input, shared.input, B * inputSize);
+        uploadBatch(B);
         upload(net.labels, shared.labels, B);
         stepArgs(B);
         const slot = trained % RING;
@@ -140,7 +153,7 @@ async function main(data: GpuWorkerData): Promise<void> {
       }
       case P.Command.Gradient: {
         uploads(flags);
-        upload(net.input, shared.input, B * inputSize);
+        uploadBatch(B);
         upload(net.labels, shared.labels, B);
         stepArgs(B);
         const staging = device.createBuffer({ size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -153,7 +166,7 @@ async function main(data: GpuWorkerData): Promise<void> {
       }
       case P.Command.Infer: {
         uploads(flags);
-        upload(net.input, shared.input, B * inputSize);
+        uploadBatch(B);
         net.writeStep(B, constants, data.seed, 0);
         device.queue.submit([net.encodeInference(B, logitStaging)]);
         await logitStaging.mapAsync(GPUMapMode.READ, 0, B * 4);
@@ -172,6 +185,19 @@ async function main(data: GpuWorkerData): Promise<void> {
         const type = GRADIENT_OPTIMIZER_TYPES[args[P.ARG_OPTIMIZER]!]!;
         net.setOptimizer(type, args[P.ARG_WEIGHT_DECAY]!, args[P.ARG_CLIP_NORM]!);
         uploads(flags);
+        return true;
+      }
+      case P.Command.HoldImages: {
+        const images = await nextImages();
+        const layout = heldImagesLayout(images, device.limits);
+        if (typeof layout === 'string') {
+          P.writeText(s.control, layout);
+          args[P.ARG_RESULT] = 0;
+          return true;
+        }
+        held = net.holdImages(images, layout);
+        held.upload(images.pixels);
+        args[P.ARG_RESULT] = 1;
         return true;
       }
       case P.Command.Close: {
@@ -198,9 +224,25 @@ async function main(data: GpuWorkerData): Promise<void> {
     Atomics.notify(ctl, P.SETTLED);
   }
 
-  // A pending Atomics.waitAsync holds no handle: without a listening port the thread's event loop
-  // would count as empty and the thread would end while waiting for its next command.
-  parentPort!.on('message', () => {});
+  // The images to hold arrive as a message (P.ImagesMessage), before their HoldImages command but
+  // not necessarily before its wake-up. (The listening port also keeps this thread alive: a
+  // pending Atomics.waitAsync holds no handle, so without it the thread's event loop would count
+  // as empty and the thread would end while waiting for its next command.)
+  let images: HeldImages | null = null;
+  let imagesArrived: (() => void) | null = null;
+  parentPort!.on('message', (m: P.ImagesMessage) => {
+    if (m?.images) {
+      images = m.images;
+      imagesArrived?.();
+    }
+  });
+  async function nextImages(): Promise<HeldImages> {
+    if (images === null) await new Promise<void>((resolve) => (imagesArrived = resolve));
+    const taken = images!;
+    images = null;
+    imagesArrived = null;
+    return taken;
+  }
   P.writeText(s.control, JSON.stringify(info));
   Atomics.store(ctl, P.READY, 1);
   parentPort!.postMessage('ready');

@@ -9,6 +9,7 @@
  * batch while the GPU computes. Its loss comes back later (a ring of mapped staging buffers on the
  * GPU thread) into LOSSES, and SETTLED counts the steps whose loss has arrived.
  */
+import type { HeldImages } from '../batch-rows.ts';
 
 /** Int32 control words. */
 export const SEQ = 0;
@@ -55,6 +56,17 @@ export const enum Command {
   Download = 4,
   SetOptimizer = 5,
   Close = 6,
+  /**
+   * Keeps the images of the last ImagesMessage on the GPU (Core.holdImages); ARG_RESULT 1 when held,
+   * 0 when they exceed the device's limits (the reason in the text area). Held, every later call
+   * forms its input from the shared rows.
+   */
+  HoldImages = 7,
+}
+
+/** The images to hold: sent with postMessage (once; too large for the control area) before HoldImages. */
+export interface ImagesMessage {
+  images: HeldImages;
 }
 
 /** FLAGS bits: with Download, what to bring back; with the other commands, what to upload first. */
@@ -78,6 +90,8 @@ export interface SharedArrays {
   input: SharedArrayBuffer;
   labels: SharedArrayBuffer;
   logits: SharedArrayBuffer;
+  /** The batch's rows (src/core/batch-rows.ts) once images are held. */
+  rows: SharedArrayBuffer;
   /** Float64 (loss, global gradient norm) per step, LOSS_RING of them. */
   losses: SharedArrayBuffer;
 }

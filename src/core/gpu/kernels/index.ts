@@ -27,6 +27,7 @@ import denseInputGrad from './dense-input-grad.wgsl.ts';
 import denseWeightGrad from './dense-weight-grad.wgsl.ts';
 import dropoutBackward from './dropout-backward.wgsl.ts';
 import dropoutForward from './dropout-forward.wgsl.ts';
+import gatherBatch from './gather-batch.wgsl.ts';
 import loss from './loss.wgsl.ts';
 import momentum from './momentum.wgsl.ts';
 import nesterov from './nesterov.wgsl.ts';
@@ -37,6 +38,7 @@ import sgd from './sgd.wgsl.ts';
 import weightDecay from './weight-decay.wgsl.ts';
 
 export const WGSL = {
+  'gather-batch': gatherBatch,
   'dense-forward': denseForward,
   'dense-weight-grad': denseWeightGrad,
   'dense-input-grad': denseInputGrad,
