@@ -54,7 +54,7 @@ describe('nn-eval command line', () => {
       workers: null,
       kernel: 'auto',
       device: 'cpu',
-      tta: false,
+      tta: null,
       quiet: false,
       progress: true,
       color: undefined,
@@ -63,8 +63,10 @@ describe('nn-eval command line', () => {
 
   it('reads every option', () => {
     const a = run(['m.json', '-', '--format', 'kaggle', '--threshold', '0.3', '--clip', '0.01', '--metrics', 'out.json', '--batch-size', '8', '--workers', '1', '--kernel', 'js', '-q', '--no-color', '--tta', '--no-progress']);
-    expect(a).toMatchObject({ inputs: ['-'], format: 'kaggle', threshold: 0.3, clip: 0.01, metrics: 'out.json', batchSize: 8, workers: 1, kernel: 'js', quiet: true, color: false, tta: true, progress: false });
+    expect(a).toMatchObject({ inputs: ['-'], format: 'kaggle', threshold: 0.3, clip: 0.01, metrics: 'out.json', batchSize: 8, workers: 1, kernel: 'js', quiet: true, color: false, tta: 'flip', progress: false });
     expect(run(['m.json', 'x', '-f', 'jsonl', '-t', '1']).format).toBe('jsonl');
+    expect(run(['m.json', 'x', '--tta-shifts']).tta).toBe('shifts');
+    expect(run(['m.json', '--tta-shifts', '--tta', 'x']).tta).toBe('shifts'); // the larger set of views wins
   });
 
   it('rejects bad values with one line naming the option', () => {

@@ -13,6 +13,7 @@ import { KERNEL_CHOICES, type KernelChoice } from '../core/kernels.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from './device.ts';
 import { UserError } from '../errors.ts';
 import { FORMAT_NAMES, type FormatName } from '../eval/formats.ts';
+import type { TtaMode } from '../data/tta.ts';
 import { parseOrHelp } from './common.ts';
 
 export interface EvalArgs {
@@ -31,8 +32,8 @@ export interface EvalArgs {
   workers: number | null;
   kernel: KernelChoice;
   device: DeviceChoice;
-  /** Average each image's prediction with that of its mirror image. */
-  tta: boolean;
+  /** Test-time augmentation (src/data/tta.ts): --tta is 'flip', --tta-shifts 'shifts'; null without. */
+  tta: TtaMode | null;
   quiet: boolean;
   /** false with --no-progress. */
   progress: boolean;
@@ -89,6 +90,7 @@ const EXAMPLES = [
   '  nn-eval model.json data/test1 --format kaggle > submission.csv',
   '  nn-eval model.json data/validation --metrics metrics.json > /dev/null   how good is it?',
   '  nn-eval model.json photo.jpg --tta',
+  '  nn-eval model.json data/validation --tta-shifts --metrics m.json   18 views an image',
   '',
   'Labels (for the summary) come from names cat.N.jpg / dog.N.jpg or folders cat(s)/ dog(s)/.',
   'Paths on stdin are relative to the current folder, like those on the command line.',
@@ -111,6 +113,7 @@ function buildProgram(): Command {
     .addOption(new Option('--metrics <file>', 'write the summary (accuracy, per class, log loss, confusion matrix, counts) as JSON').argParser(nonEmpty))
     .optionsGroup('Prediction:')
     .option('--tta', 'test-time augmentation: average the prediction of each image and of its mirror image')
+    .option('--tta-shifts', "test-time augmentation: average over 18 views, the window moved by half the model's shift room each way (3 x 3) and mirrored; 18 forward passes an image")
     .addOption(new Option('--batch-size <n>', 'images per forward pass').argParser(integerIn(1, MAX_BATCH)).default(EVAL_DEFAULTS.batchSize))
     .addOption(new Option('--workers <n>', 'threads of the core (default: half the cores, rounded up; decoder processes get the others)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNEL_CHOICES).default('auto'))
@@ -164,7 +167,7 @@ export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
       workers: (opts.workers as number | undefined) ?? null,
       kernel: opts.kernel as KernelChoice,
       device: opts.device as DeviceChoice,
-      tta: Boolean(opts.tta),
+      tta: opts.ttaShifts ? 'shifts' : opts.tta ? 'flip' : null,
       quiet: Boolean(opts.quiet),
       progress: opts.progress as boolean,
       color: colorSource === 'cli' ? (opts.color as boolean) : undefined,

@@ -7,7 +7,7 @@
  *   - plain (not a terminal, TERM=dumb, --no-progress): the summary lines, and a progress line when
  *     nothing was printed for PLAIN_PROGRESS_SECONDS; nothing is redrawn, no cursor movement;
  *   - none (--quiet): errors only.
- * --json adds one JSON object per event on stdout (start, dataset, epoch, warning, done); when stdout
+ * --json adds one JSON object per event on stdout (start, dataset, epoch, tta, warning, done); when stdout
  * is the same terminal, the bar is erased while a JSON line is written, so it never covers one.
  */
 import { layerTable } from '../report/layer-table.ts';
@@ -34,7 +34,7 @@ export interface ReporterOptions {
 /** Plain style: a progress line only after this long without any line. */
 export const PLAIN_PROGRESS_SECONDS = 10;
 
-const JSON_EVENTS = new Set(['start', 'dataset', 'epoch', 'warning', 'done']);
+const JSON_EVENTS = new Set(['start', 'dataset', 'epoch', 'tta', 'warning', 'done']);
 
 export function formatNumber(x: number, digits = 4): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
@@ -254,6 +254,12 @@ export class TrainReporter {
         if (e.epoch < e.epochs) this.startEpoch();
         return;
       }
+      case 'tta':
+        this.line(
+          `best model (epoch ${e.epoch}) with test-time augmentation, ${e.mode} (${e.views} views): ` +
+            `${c.cyan('val loss ' + formatNumber(e.valLoss))}  ${c.green('val acc ' + (e.valAccuracy * 100).toFixed(1) + '%')}  ${e.seconds.toFixed(1)} s`,
+        );
+        return;
       case 'warning':
         this.line(c.yellow(`warning: ${e.message}`));
         return;

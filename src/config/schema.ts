@@ -14,6 +14,7 @@ import { INIT_NAMES } from '../nn/init.ts';
 import { LOSS_NAMES } from '../nn/losses.ts';
 import { FIT_NAMES, RESIZE_NAMES } from '../data/preprocessing.ts';
 import { SHIFT_MODES } from '../data/augment.ts';
+import { TTA_MODES } from '../data/tta.ts';
 import { MAX_THREADS } from '../core/sync.ts';
 
 const positiveInt = (max = 1_000_000_000) => z.int().min(1).max(max);
@@ -211,6 +212,11 @@ const trainingSchema = z
       .enum(['cpu', 'gpu', 'auto'])
       .default('cpu')
       .describe('where the network runs: cpu (the WebAssembly core), gpu (WebGPU, through the optional package webgpu: exit 2 without an adapter), auto (a hardware GPU if there is one, else cpu); model files and checkpoints do not depend on it'),
+    tta: z
+      .enum(TTA_MODES)
+      .nullable()
+      .default(null)
+      .describe('at the end, validate the best model again with test-time augmentation: flip (2 views) or shifts (18: 3 x 3 windows moved by half the shift room, each mirrored), as nn-eval --tta / --tta-shifts; null for none'),
   })
   .prefault({});
 

@@ -281,25 +281,29 @@ export function fillBatchRows(
 
 const IDENTITY_LEVELS = Uint8Array.from({ length: 256 }, (_, v) => v);
 
+/** A window of a stored image relative to the centre window, mirrored or not (src/data/tta.ts's views). */
+export interface WindowView {
+  readonly dx: number;
+  readonly dy: number;
+  readonly mirror: boolean;
+}
+
 /**
  * Converts `count` consecutive stored images of `pixels` (count, S) into `x` (count, D) through
- * `table`, taking each one's centre window: the prediction path (nn-eval), identical to fillBatch
- * without augmentation.
+ * `table`, taking each one's centre window, or the window `view` names (test-time augmentation): the
+ * prediction path (nn-eval), identical to fillBatch without augmentation.
  */
-export function fillInputs(pixels: Uint8Array, count: number, geometry: ImageGeometry, table: Float32Array, x: Float32Array, mirror = false): void {
+export function fillInputs(pixels: Uint8Array, count: number, geometry: ImageGeometry, table: Float32Array, x: Float32Array, view: WindowView = { dx: 0, dy: 0, mirror: false }): void {
   const g = checkedGeometry(geometry);
   const stored = g.decodeWidth * g.decodeHeight * g.channels;
   const d = g.width * g.height * g.channels;
   if (pixels.length < count * stored || x.length < count * d) throw new RangeError(`fillInputs: buffers too small for ${count} images of ${stored} bytes`);
-  for (let r = 0; r < count; r++) convertWindow(g, pixels, r * stored, g.cropLeft, g.cropTop, mirror, table, x, r * d);
-}
-
-/**
- * As fillInputs, each input window mirrored left-right (x[y][col] = window[y][width - 1 - col]): the
- * flip of fillBatch, for test-time augmentation in nn-eval (--tta).
- */
-export function fillMirroredInputs(pixels: Uint8Array, count: number, geometry: ImageGeometry, table: Float32Array, x: Float32Array): void {
-  fillInputs(pixels, count, geometry, table, x, true);
+  const left = g.cropLeft + view.dx;
+  const top = g.cropTop + view.dy;
+  if (left < 0 || top < 0 || left + g.width > g.decodeWidth || top + g.height > g.decodeHeight) {
+    throw new RangeError(`fillInputs: the window at (${left}, ${top}) leaves the ${g.decodeWidth}x${g.decodeHeight} image`);
+  }
+  for (let r = 0; r < count; r++) convertWindow(g, pixels, r * stored, left, top, view.mirror, table, x, r * d);
 }
 
 /** j(v) of the module comment: the level that brightness and contrast jitter give pixel level v. */

@@ -14,8 +14,7 @@
  */
 import { labelName } from './formats.ts';
 
-/** Keeps log(0) out of the log loss (the bound scikit-learn and Kaggle use). */
-export const LOG_LOSS_EPSILON = 1e-15;
+import { binaryLogLoss, LOG_LOSS_EPSILON } from '../nn/losses.ts';
 
 export interface Confusion {
   cat: { cat: number; dog: number };
@@ -48,15 +47,6 @@ export interface EvalMetrics {
   skippedFiles: SkippedFile[];
 }
 
-/**
- * -[y ln p + (1-y) ln(1-p)] for one image, with p clipped to [c, 1-c]. The probability of the
- * actual class (p or 1-p, exact in float64 for a float32 p) is clipped rather than p, so that
- * 1 - (1 - 1e-15) never loses digits.
- */
-export function binaryLogLoss(p: number, y: 0 | 1, c: number): number {
-  const q = y === 1 ? p : 1 - p;
-  return -Math.log(Math.min(Math.max(q, c), 1 - c));
-}
 
 export class MetricsAccumulator {
   private images = 0;

@@ -9,11 +9,12 @@
  * A batch is predicted when it is full, or earlier when the decoder says it is waiting for input
  * (so a slow producer on stdin still sees its answers at once). Buffers are allocated once.
  *
- * Test-time augmentation (`tta`): each image is also predicted mirrored left-right (the flip that
- * training's augmentation uses, src/data/batches.ts), and its answer is the mean of the two,
- * p = (p(image) + p(mirror)) / 2: a second forward pass per batch, into a second buffer.
+ * Test-time augmentation (`tta`, src/data/tta.ts): each batch is also predicted in the other views
+ * (mirrored; with 'shifts', moved windows too), one forward pass per view, and an image's answer is
+ * the mean of its views' probabilities.
  */
-import { fillInputs, fillMirroredInputs, pixelTable } from '../data/batches.ts';
+import { fillInputs, pixelTable } from '../data/batches.ts';
+import { ttaViews, type TtaMode } from '../data/tta.ts';
 import { imageGeometry, type Preprocessing } from '../data/preprocessing.ts';
 import type { DecodedInput } from './decode-inputs.ts';
 import type { Prediction } from './formats.ts';
@@ -43,7 +44,7 @@ export async function* predictBatches(
   preprocessing: Preprocessing,
   engine: PredictEngine | Promise<PredictEngine>,
   batchSize: number,
-  options: { tta?: boolean } = {},
+  options: { tta?: TtaMode | null } = {},
 ): AsyncGenerator<PredictedBatch, void, undefined> {
   // Images arrive at the decoded size (decodeSettingsOf); the input is their centre window (fillInputs).
   const geometry = imageGeometry(preprocessing);
@@ -60,7 +61,8 @@ export async function* predictBatches(
   const table = pixelTable(preprocessing);
   const pixels = new Uint8Array(batchSize * stored); // (B, S) uint8, reused
   const probabilities = new Float32Array(batchSize);
-  const mirrored = options.tta ? new Float32Array(batchSize) : null;
+  const views = ttaViews(options.tta ?? null, geometry);
+  const sums = views.length > 1 ? new Float64Array(batchSize) : null;
   let images: InputImage[] = [];
   let skipped: SkippedFile[] = [];
 
@@ -69,14 +71,14 @@ export async function* predictBatches(
     const predictions: Prediction[] = new Array<Prediction>(n);
     if (n > 0) {
       const e = await ready();
-      fillInputs(pixels, n, geometry, table, e.input);
-      e.predict(n, probabilities);
-      if (mirrored !== null) {
-        fillMirroredInputs(pixels, n, geometry, table, e.input);
-        e.predict(n, mirrored);
+      sums?.fill(0);
+      for (const view of views) {
+        fillInputs(pixels, n, geometry, table, e.input, view);
+        e.predict(n, probabilities);
+        if (sums !== null) for (let i = 0; i < n; i++) sums[i]! += probabilities[i]!;
       }
       for (let i = 0; i < n; i++) {
-        const pDog = mirrored === null ? probabilities[i]! : (probabilities[i]! + mirrored[i]!) / 2;
+        const pDog = sums === null ? probabilities[i]! : sums[i]! / views.length;
         predictions[i] = { path: images[i]!.path, pDog, actual: images[i]!.actual };
       }
     }

@@ -53,3 +53,17 @@ export const bce: Loss = {
 };
 
 export const LOSSES: Readonly<Record<LossName, Loss>> = { mse, bce };
+
+/** Keeps log(0) out of a log loss of probabilities (the bound scikit-learn and Kaggle use). */
+export const LOG_LOSS_EPSILON = 1e-15;
+
+/**
+ * -[y ln p + (1-y) ln(1-p)] for one probability, clipped to [c, 1-c]: for probabilities that are no
+ * longer logits (nn-eval's, an average over test-time views). The probability of the actual class
+ * (p or 1-p, exact in float64 for a float32 p) is clipped rather than p, so that 1 - (1 - 1e-15)
+ * never loses digits.
+ */
+export function binaryLogLoss(p: number, y: 0 | 1, c = LOG_LOSS_EPSILON): number {
+  const q = y === 1 ? p : 1 - p;
+  return -Math.log(Math.min(Math.max(q, c), 1 - c));
+}

@@ -4,6 +4,7 @@
  */
 import type { EpochMetrics } from '../io/checkpoint.ts';
 import type { LayerRow } from '../report/layer-table.ts';
+import type { TtaValidation } from './tta-validation.ts';
 
 export type TrainEvent =
   | { event: 'decode'; done: number; total: number }
@@ -63,6 +64,12 @@ export type TrainEvent =
       extra?: Record<string, number>;
     } & EpochMetrics)
   | { event: 'warning'; message: string }
+  | ({
+      event: 'tta';
+      /** The epoch of the best model, which was validated. */
+      epoch: number;
+      seconds: number;
+    } & TtaValidation)
   | {
       event: 'done';
       status: 'completed' | 'early-stopped' | 'interrupted' | 'diverged';

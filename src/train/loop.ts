@@ -11,6 +11,9 @@ import { constants } from 'node:buffer';
 import { networkSpec, type Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import type { Checkpoint, EpochMetrics } from '../io/checkpoint.ts';
+import { readModelFile } from '../io/model-file.ts';
+import type { TtaMode } from '../data/tta.ts';
+import { validateWithTta } from './tta-validation.ts';
 import { initParams } from '../nn/init.ts';
 import type { NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
@@ -98,6 +101,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       stop = await trainEpoch(run);
       if (stop === null) stop = finishEpoch(run, validate(run));
     }
+    const { tta } = run.config.training;
+    if ((stop === null || stop.status === 'early-stopped') && tta !== null && run.at.best !== null) validateBestWithTta(run, tta);
     const { history, best } = run.at;
     return { status: stop?.status ?? 'completed', history, best, seconds: (performance.now() - started) / 1000, ...(stop?.message ? { message: stop.message } : {}) };
   } finally {
@@ -279,6 +284,21 @@ function validate(run: Run): EpochMetrics {
     kernel: engine.kernel,
     workers: engine.workers,
   };
+}
+
+/**
+ * training.tta: the best model (model.json) validated again with test-time augmentation; the
+ * figures go to the event stream and into the model file's meta (`tta`).
+ */
+function validateBestWithTta(run: Run, mode: TtaMode): void {
+  const { opts, engine, data } = run;
+  const started = performance.now();
+  const model = readModelFile(opts.folder.modelPath);
+  engine.params.set(model.params);
+  engine.stats.set(model.stats);
+  const result = validateWithTta(engine, data, mode, run.evalBatch, run.probabilities);
+  opts.folder.writeModel({ ...model, meta: { ...model.meta, tta: { ...result } } });
+  opts.onEvent({ event: 'tta', epoch: run.at.best!.epoch, seconds: (performance.now() - started) / 1000, ...result });
 }
 
 /** The end of an epoch: the best model, metrics, the checkpoint; then early stopping or a requested stop. */
