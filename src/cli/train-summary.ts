@@ -69,7 +69,9 @@ export function finishRun(result: TrainResult, folder: RunFolder, reporter: Trai
       break;
     case 'interrupted': {
       const where = position.describe();
-      if (!position.trained || where === null) {
+      if (result.message !== undefined) {
+        lines.push(`${result.message} (${seconds(result.seconds)} in all)`);
+      } else if (!position.trained || where === null) {
         lines.push(
           checkpoint === null
             ? `interrupted before training started: nothing was trained${existsSync(folder.dir) ? '' : ', and no run folder is left'}`

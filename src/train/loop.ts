@@ -102,7 +102,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (stop === null) stop = finishEpoch(run, validate(run));
     }
     const { tta } = run.config.training;
-    if ((stop === null || stop.status === 'early-stopped') && tta !== null && run.at.best !== null) validateBestWithTta(run, tta);
+    if ((stop === null || stop.status === 'early-stopped') && tta !== null && run.at.best !== null && !(await validateBestWithTta(run, tta))) {
+      stop = { status: 'interrupted', message: 'interrupted during the test-time augmentation of the best model; the model and the checkpoint are complete' };
+    }
     const { history, best } = run.at;
     return { status: stop?.status ?? 'completed', history, best, seconds: (performance.now() - started) / 1000, ...(stop?.message ? { message: stop.message } : {}) };
   } finally {
@@ -288,17 +290,20 @@ function validate(run: Run): EpochMetrics {
 
 /**
  * training.tta: the best model (model.json) validated again with test-time augmentation; the
- * figures go to the event stream and into the model file's meta (`tta`).
+ * figures go to the event stream and into the model file's meta (`tta`). false when asked to stop
+ * before the end (the files stay as they were).
  */
-function validateBestWithTta(run: Run, mode: TtaMode): void {
+async function validateBestWithTta(run: Run, mode: TtaMode): Promise<boolean> {
   const { opts, engine, data } = run;
   const started = performance.now();
   const model = readModelFile(opts.folder.modelPath);
   engine.params.set(model.params);
   engine.stats.set(model.stats);
-  const result = validateWithTta(engine, data, mode, run.evalBatch, run.probabilities);
+  const result = await validateWithTta(engine, data, mode, run.evalBatch, run.probabilities, () => opts.shouldStop?.() ?? false);
+  if (result === null) return false;
   opts.folder.writeModel({ ...model, meta: { ...model.meta, tta: { ...result } } });
   opts.onEvent({ event: 'tta', epoch: run.at.best!.epoch, seconds: (performance.now() - started) / 1000, ...result });
+  return true;
 }
 
 /** The end of an epoch: the best model, metrics, the checkpoint; then early stopping or a requested stop. */

@@ -20,9 +20,17 @@ export interface TtaValidation {
 
 /**
  * Validates the weights and statistics now in `engine` with the views of `mode`, `batch` images
- * at a time (`probabilities`: at least `batch` floats, scratch).
+ * at a time (`probabilities`: at least `batch` floats, scratch). Between batches it lets the event
+ * loop run (Ctrl-C, progress) and gives up, with null, when `shouldStop` says so.
  */
-export function validateWithTta(engine: Engine, data: PreparedData, mode: TtaMode, batch: number, probabilities: Float32Array): TtaValidation {
+export async function validateWithTta(
+  engine: Engine,
+  data: PreparedData,
+  mode: TtaMode,
+  batch: number,
+  probabilities: Float32Array,
+  shouldStop: () => boolean = () => false,
+): Promise<TtaValidation | null> {
   const geometry = imageGeometry(data.preprocessing);
   const views = ttaViews(mode, geometry);
   const n = data.validation.length;
@@ -34,6 +42,8 @@ export function validateWithTta(engine: Engine, data: PreparedData, mode: TtaMod
       writeBatch(data.source, data.validation, start, b, engine, augmentation);
       engine.evaluate(b, probabilities);
       for (let i = 0; i < b; i++) sums[start + i]! += probabilities[i]!;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (shouldStop()) return null;
     }
   }
   let loss = 0;
