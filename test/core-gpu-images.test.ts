@@ -3,7 +3,6 @@
 // augmentation included (flips, crop and pad shifts, brightness and contrast jitter), in training,
 // in inference and on partial batches. Same adapter rules as core-gpu.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
-import { findAdapter, describeAdapter } from '../src/core/gpu/adapter.ts';
 import { createCore, type Core } from '../src/core/index.ts';
 import { batchSource, epochOrder, fillBatch, fillBatchRows, type BatchSource } from '../src/data/batches.ts';
 import { EpochAugmentation, type ShiftMode } from '../src/data/augment.ts';
@@ -11,12 +10,9 @@ import type { NetworkSpec } from '../src/nn/layers/spec.ts';
 import { initParams } from '../src/nn/init.ts';
 import { Rng } from '../src/random/rng.ts';
 import { heldImagesLayout, imagesPerBuffer } from '../src/core/gpu/held-images.ts';
-import { coreAssets } from './core-helpers.ts';
+import { coreAssets, gpuTestSetup } from './core-helpers.ts';
 
-const found = await findAdapter();
-const adapter = 'info' in found ? describeAdapter(found.info) : null;
-const needs = adapter ? `on ${adapter}` : `needs a WebGPU adapter: ${'missing' in found ? found.missing : ''}`;
-const runGpu = adapter !== null || Boolean(process.env.CI);
+const { found, needs, runGpu } = await gpuTestSetup();
 
 const cores: Core[] = [];
 afterAll(async () => void (await Promise.all(cores.map((c) => c.close()))));

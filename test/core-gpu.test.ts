@@ -2,19 +2,15 @@
 // here), against the TypeScript reference core (kernel 'js'): the same network, data and seed.
 // Outside CI these tests are skipped, visibly, without an adapter; with CI set they run and fail.
 import { afterAll, describe, expect, it } from 'vitest';
-import { findAdapter, describeAdapter } from '../src/core/gpu/adapter.ts';
 import { createCore, type Core } from '../src/core/index.ts';
 import type { LayerSpec, NetworkSpec } from '../src/nn/layers/spec.ts';
 import { initParams } from '../src/nn/init.ts';
 import type { OptimizerSpec } from '../src/optim/spec.ts';
 import { Rng } from '../src/random/rng.ts';
 import { weightGradSplits } from '../src/core/gpu/layers/conv.ts';
-import { coreAssets, fillPattern, normwiseError } from './core-helpers.ts';
+import { coreAssets, fillPattern, gpuTestSetup, normwiseError } from './core-helpers.ts';
 
-const found = await findAdapter();
-const adapter = 'info' in found ? describeAdapter(found.info) : null;
-const needs = adapter ? `on ${adapter}` : `needs a WebGPU adapter: ${'missing' in found ? found.missing : ''}`;
-const runGpu = adapter !== null || Boolean(process.env.CI);
+const { found, adapter, needs, runGpu } = await gpuTestSetup();
 
 const cores: Core[] = [];
 afterAll(async () => void (await Promise.all(cores.map((c) => c.close()))));

@@ -6,6 +6,19 @@ import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import { join } from 'node:path';
 import { createCore, type Core, type CoreOptions } from '../src/core/index.ts';
+import { describeAdapter, findAdapter } from '../src/core/gpu/adapter.ts';
+
+/**
+ * For the GPU test files: this machine's WebGPU adapter (`adapter`: its description, or null), whether
+ * to run them (`runGpu`: with an adapter, or with CI set, where a missing adapter must fail rather than
+ * skip) and the words for the describe block (`needs`).
+ */
+export async function gpuTestSetup() {
+  const found = await findAdapter();
+  const adapter = 'info' in found ? describeAdapter(found.info) : null;
+  const needs = adapter ? `on ${adapter}` : `needs a WebGPU adapter: ${'missing' in found ? found.missing : ''}`;
+  return { found, adapter, needs, runGpu: adapter !== null || Boolean(process.env.CI) };
+}
 
 const root = join(import.meta.dirname, '..');
 
