@@ -42,21 +42,21 @@ describe('checkGpuMemory', () => {
 });
 
 describe('heldImagesLayout (images kept on the GPU)', () => {
-  const shape = { decodeWidth: 72, decodeHeight: 72, channels: 3 as const };
+  const shape = { decodeWidth: 80, decodeHeight: 80, channels: 3 as const };
   it('cuts the images into buffers of whole images under the limit: configs/cnn.json\'s 10,000 images take two on lavapipe', () => {
-    const per = imagesPerBuffer(72 * 72 * 3, lavapipe);
-    expect(per).toBe(Math.floor((128 * MiB - 3) / (72 * 72 * 3)));
+    const per = imagesPerBuffer(80 * 80 * 3, lavapipe);
+    expect(per).toBe(Math.floor((128 * MiB - 3) / (80 * 80 * 3)));
     expect(heldImagesLayout({ ...shape, count: 10_000 }, lavapipe)).toEqual({ perBuffer: per, buffers: 2 });
     expect(heldImagesLayout({ ...shape, count: 30 }, lavapipe)).toEqual({ perBuffer: 30, buffers: 1 });
     // 32-bit byte offsets: a device with a larger limit still gets buffers under 4 GiB.
-    expect(imagesPerBuffer(72 * 72 * 3, { maxStorageBufferBindingSize: 2 ** 40, maxBufferSize: 2 ** 40 }) * 72 * 72 * 3).toBeLessThan(2 ** 32);
+    expect(imagesPerBuffer(80 * 80 * 3, { maxStorageBufferBindingSize: 2 ** 40, maxBufferSize: 2 ** 40 }) * 80 * 80 * 3).toBeLessThan(2 ** 32);
   });
 
   it('refuses, in one line naming the size and the limit, more images than four buffers hold, or one image larger than a buffer', () => {
-    const per = imagesPerBuffer(72 * 72 * 3, lavapipe);
+    const per = imagesPerBuffer(80 * 80 * 3, lavapipe);
     expect(heldImagesLayout({ ...shape, count: 4 * per }, lavapipe)).toEqual({ perBuffer: per, buffers: 4 });
     expect(heldImagesLayout({ ...shape, count: 4 * per + 1 }, lavapipe)).toBe(
-      `the ${4 * per + 1} images take ${((4 * per + 1) * 72 * 72 * 3 / MiB).toFixed(1)} MiB, over 4 buffers of the GPU's limit of 128.0 MiB (maxStorageBufferBindingSize)`,
+      `the ${4 * per + 1} images take ${((4 * per + 1) * 80 * 80 * 3 / MiB).toFixed(1)} MiB, over 4 buffers of the GPU's limit of 128.0 MiB (maxStorageBufferBindingSize)`,
     );
     expect(heldImagesLayout({ decodeWidth: 4096, decodeHeight: 4096, channels: 3, count: 2 }, { maxStorageBufferBindingSize: 32 * MiB, maxBufferSize: 64 * MiB })).toBe(
       "one image takes 48.0 MiB, over the GPU's limit of 32.0 MiB for one buffer (maxStorageBufferBindingSize)",

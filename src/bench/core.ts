@@ -23,9 +23,9 @@
  * With --device gpu, the GPU core (src/core/gpu) instead: 1. becomes per-layer milliseconds from
  *    timestamp queries (core-gpu-layers.ts; skipped, saying so, on an adapter without them), 2. and
  *    3. the same figures, the clock stopped only once the GPU has finished the steps; no 4.; then
- *    5. Adam training as nn-train runs it on a GPU: 2,048 images (72x72, random or from --data)
+ *    5. Adam training as nn-train runs it on a GPU: 2,048 images (80x80, random or from --data)
  *    held on the GPU, each batch described in rows (configs/cnn.json's augmentation: flips, shifts
- *    of 4, brightness and contrast) by the calling thread and formed by the GPU.
+ *    of up to 8, brightness and contrast) by the calling thread and formed by the GPU.
  * Each figure is the median of R runs (default 7 runs of 20 steps for the MLP, of 4 for the CNN).
  * Human-readable lines go to stderr; stdout gets one JSON object (the last line of the output).
  * Run it alone (e.g. under `flock /tmp/bench.lock`): other processes on the cores skew it.
@@ -387,17 +387,17 @@ const HELD_IMAGES = 2048;
 async function measureHeldTraining(core: Core, dataDir: string | undefined, runs: number, steps: number): Promise<number | string> {
   const { batchSource, epochOrder, fillBatchRows } = await import('../data/batches.ts');
   const { EpochAugmentation } = await import('../data/augment.ts');
-  const geometry = { width: 64, height: 64, channels: 3 as const, decodeWidth: 72, decodeHeight: 72, cropLeft: 4, cropTop: 4 };
+  const geometry = { width: 64, height: 64, channels: 3 as const, decodeWidth: 80, decodeHeight: 80, cropLeft: 8, cropTop: 8 };
   let pixels: Uint8Array;
   let labels: Uint8Array;
   if (dataDir === undefined) {
     const rng = new Rng(5);
-    pixels = new Uint8Array(HELD_IMAGES * 72 * 72 * 3);
+    pixels = new Uint8Array(HELD_IMAGES * 80 * 80 * 3);
     for (let i = 0; i < pixels.length; i++) pixels[i] = rng.int(256);
     labels = Uint8Array.from({ length: HELD_IMAGES }, () => rng.int(2));
   } else {
     const { loadDataset } = await import('../data/index.ts');
-    const data = await loadDataset({ dir: dataDir, preprocessing: { width: 72, height: 72, channels: 3, fit: 'cover' }, limit: HELD_IMAGES });
+    const data = await loadDataset({ dir: dataDir, preprocessing: { width: 80, height: 80, channels: 3, fit: 'cover' }, limit: HELD_IMAGES });
     ({ pixels, labels } = data);
   }
   const count = labels.length;
@@ -405,7 +405,7 @@ async function measureHeldTraining(core: Core, dataDir: string | undefined, runs
   const source = batchSource(pixels, labels, { ...geometry, scale: 1 / 255, mean: [0.49, 0.45, 0.41], std: [0.25, 0.24, 0.24] });
   const why = core.holdImages!({ pixels, count, ...geometry, table: source.table });
   if (why !== null) return why;
-  const augmentation = new EpochAugmentation({ flip: true, shift: 4, brightness: 0.3, contrast: 0.3 }, count).draw(1, 0);
+  const augmentation = new EpochAugmentation({ flip: true, shift: 8, brightness: 0.3, contrast: 0.3 }, count).draw(1, 0);
   const order = epochOrder(Uint32Array.from({ length: count }, (_, i) => i), 1, 0);
   initParams(core.plan, core.params, new Rng(1));
   core.setOptimizer({ type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });

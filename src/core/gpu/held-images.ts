@@ -6,7 +6,7 @@
  * floats of the inputs, and the CPU does no per-pixel work: two cores cannot starve a large GPU.
  *
  * The images are spread over up to IMAGE_BUFFERS buffers of whole images, each within the adapter's
- * limit for one buffer (lavapipe: 128 MiB, less than the 155 MB of configs/cnn.json's 10,000 72x72
+ * limit for one buffer (lavapipe: 128 MiB, less than the 192 MB of configs/cnn.json's 10,000 80x80
  * images) and within the 4 GiB that the kernel's 32-bit byte offsets reach.
  */
 import { ROW_WORDS, type HeldImages } from '../batch-rows.ts';
