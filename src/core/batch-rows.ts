@@ -40,12 +40,13 @@ export interface HeldImages {
 export class BatchRows {
   readonly words: Uint32Array;
   private readonly signed: Int32Array;
-  private readonly bytes: Uint8Array;
+  /** Each row's levels as a view of its own, made once: a batch is described without allocating. */
+  private readonly levelViews: Uint8Array[];
 
   constructor(buffer: ArrayBufferLike, readonly maxBatch: number) {
     this.words = new Uint32Array(buffer, 0, maxBatch * ROW_WORDS);
     this.signed = new Int32Array(buffer, 0, maxBatch * ROW_WORDS);
-    this.bytes = new Uint8Array(buffer, 0, maxBatch * ROW_WORDS * 4);
+    this.levelViews = Array.from({ length: maxBatch }, (_, r) => new Uint8Array(buffer, r * ROW_WORDS * 4 + LEVELS_BYTE, 256));
   }
 
   /** Row r takes the window at (left, top) of image `image`, mirrored or not. */
@@ -59,7 +60,6 @@ export class BatchRows {
 
   /** Row r's 256 levels (writable view): levels[v] replaces pixel level v. */
   levels(r: number): Uint8Array {
-    const at = r * ROW_WORDS * 4 + LEVELS_BYTE;
-    return this.bytes.subarray(at, at + 256);
+    return this.levelViews[r]!;
   }
 }

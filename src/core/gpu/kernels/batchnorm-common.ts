@@ -1,3 +1,5 @@
+import { FLAT_INDEX, STEP_STRUCT } from './common.ts';
+
 /**
  * What the batch norm kernels share (src/nn/layers/batchnorm.ts): the layer's numbers (channels C,
  * positions P, where gamma and beta sit in the parameters and the running mean and variance in the
@@ -30,3 +32,25 @@ fn rowBlock(idx: u32) -> RowBlock {
   return RowBlock(idx % L.C, first, min(step.batch * L.P, first + R));
 }
 `;
+
+/**
+ * A block kernel: one thread per block of rows and channel (the rows [r.first, r.last) of channel
+ * r.c), around `body`, which sums over them in row order and writes partials[2 idx] and the next
+ * float; `bindings` declares the buffers from binding 2 on (binding 0 is the step, 1 the layer).
+ */
+export function batchnormBlockKernel(bindings: string, body: string): string {
+  return /* wgsl */ `
+${STEP_STRUCT}
+${FLAT_INDEX}
+${BATCHNORM_STRUCT}
+${bindings}
+${BATCHNORM_BLOCKS}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let idx = flatIndex(g, nw);
+  if (idx >= blockCount() * L.C) { return; }
+  let r = rowBlock(idx);
+${body}
+}
+`;
+}
