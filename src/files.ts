@@ -3,7 +3,7 @@
  * before any work. No file format lives here (the model file and the checkpoint are in src/io).
  */
 import { constants } from 'node:buffer';
-import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { describeFsError, UserError } from './errors.ts';
 
@@ -158,25 +158,31 @@ export function makeFolder(dir: string): void {
  * Reads a text file or throws a UserError naming it ("what" says what the file was meant to be).
  * At most `maxBytes` are read (by default as many as a JavaScript string can hold): not
  * readFileSync, which reads a device such as /dev/zero, or a FIFO fed forever, without end.
+ * A regular file is read into one buffer of its size plus a byte (which shows whether it grew
+ * meanwhile): a model file is megabytes, and pieces joined afterwards would be copied twice.
  */
 export function readTextFile(path: string, what: string, maxBytes: number = constants.MAX_STRING_LENGTH): string {
   let fd: number | null = null;
   try {
     fd = openSync(path, 'r');
-    const chunks: Buffer[] = [];
+    const stats = fstatSync(fd);
+    let buffer = Buffer.allocUnsafe(Math.min(stats.isFile() ? stats.size + 1 : 1 << 16, maxBytes + 1));
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > maxBytes) {
-        const size = maxBytes >= 2 ** 20 ? `${Math.round(maxBytes / 2 ** 20)} MB` : `${maxBytes.toLocaleString('en-US')} bytes`;
-        throw new UserError(`${path}: cannot read ${what}: it is larger than ${size} (is it the right file?)`);
+      if (total === buffer.length) {
+        if (total > maxBytes) {
+          const size = maxBytes >= 2 ** 20 ? `${Math.round(maxBytes / 2 ** 20)} MB` : `${maxBytes.toLocaleString('en-US')} bytes`;
+          throw new UserError(`${path}: cannot read ${what}: it is larger than ${size} (is it the right file?)`);
+        }
+        const larger = Buffer.allocUnsafe(Math.min(2 * buffer.length, maxBytes + 1));
+        buffer.copy(larger, 0, 0, total);
+        buffer = larger;
       }
+      const n = readSync(fd, buffer, total, buffer.length - total, null);
+      if (n === 0) break;
+      total += n;
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return buffer.toString('utf8', 0, total);
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`${path}: cannot read ${what}: ${describeFsError(err)}`);
