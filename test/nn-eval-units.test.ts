@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvalCli, type EvalArgs } from '../src/cli/eval-options.ts';
 import { UserError } from '../src/errors.ts';
+import { evalCoreSplit } from '../src/eval/decode-inputs.ts';
 import {
   clipProbability,
   createFormatter,
@@ -67,6 +68,19 @@ describe('nn-eval command line', () => {
     expect(run(['m.json', 'x', '-f', 'jsonl', '-t', '1']).format).toBe('jsonl');
     expect(run(['m.json', 'x', '--tta-shifts']).tta).toBe('shifts');
     expect(run(['m.json', '--tta-shifts', '--tta', 'x']).tta).toBe('shifts'); // the larger set of views wins
+  });
+
+  it('test-time augmentation brings its own defaults: batch 64, every core in the core', () => {
+    expect(run(['m.json', 'x', '--tta']).batchSize).toBe(64);
+    expect(run(['m.json', 'x', '--tta-shifts']).batchSize).toBe(64);
+    expect(run(['m.json', 'x', '--tta-shifts', '--batch-size', '8']).batchSize).toBe(8);
+    expect(run(['m.json', 'x', '--batch-size', '16', '--tta']).batchSize).toBe(16); // given, even the plain default
+    // One forward pass an image: half the cores compute, the others decode; with views, all compute.
+    expect(evalCoreSplit(null, false, 2)).toEqual({ coreThreads: 1, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, false, 5)).toEqual({ coreThreads: 3, decoderProcesses: 2 });
+    expect(evalCoreSplit(null, true, 2)).toEqual({ coreThreads: 2, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, true, 8)).toEqual({ coreThreads: 8, decoderProcesses: 1 });
+    expect(evalCoreSplit(1, true, 4)).toEqual({ coreThreads: 1, decoderProcesses: 3 }); // --workers wins
   });
 
   it('rejects bad values with one line naming the option', () => {

@@ -14,12 +14,14 @@
  *   --batch-sizes LIST  several batch sizes, e.g. 8,16,32,64: each round runs this checkout's nn-eval
  *                     once per size, alternating (how nn-eval's default was chosen); one line per size
  *   --workers N       passed to nn-eval (default: nn-eval's own)
+ *   --tta flip|shifts passed to nn-eval as --tta or --tta-shifts (2 or 18 forward passes an image;
+ *                     the parts below stay one pass an image)
  *   --compare DIR     another checkout (built) of nn-train: its bin/nn-eval.js runs too, alternating
  *                     with this one's, so both see the same load on a shared machine
  *   --no-parts        skip the decode-only and inference-only measurements
  *
  * Progress on stderr; a table and, last, one JSON line on stdout:
- *   {"bench":"eval","images":N,"runs":R,"batchSize":B|null,"imagesPerSecond":X,"compareImagesPerSecond":Y|null,"bySize":{B:X}|null,
+ *   {"bench":"eval","images":N,"runs":R,"batchSize":B|null,"tta":"flip"|"shifts"|null,"imagesPerSecond":X,"compareImagesPerSecond":Y|null,"bySize":{B:X}|null,
  *    "decodeImagesPerSecond":D,"inferImagesPerSecond":I,"model":"..."}
  */
 import { spawn } from 'node:child_process';
@@ -37,8 +39,9 @@ import { decodeSettingsOf } from '../data/decode.ts';
 import { decodeStream } from '../data/decode-stream.ts';
 import { findImages } from '../data/find.ts';
 import { shiftedGeometry } from '../data/preprocessing.ts';
+import { TTA_MODES } from '../data/tta.ts';
 import { EXIT, UserError } from '../errors.ts';
-import { evalCoreSplit, evalDecoding } from '../eval/decode-inputs.ts';
+import { evalCoreSplit, evalDecoding, type CoreSplit } from '../eval/decode-inputs.ts';
 import { readModelFile, writeModelFile } from '../io/model-file.ts';
 import type { Model } from '../io/model-file.ts';
 import { initParams } from '../nn/init.ts';
@@ -87,18 +90,17 @@ function timeCommand(script: string, args: string[]): Promise<{ seconds: number;
 }
 
 /** Decoding alone, as nn-eval decodes (its decoder processes and lookahead), the bytes thrown away. */
-async function decodeOnly(model: Model, paths: string[], batchSize: number, workers: number | undefined): Promise<number> {
+async function decodeOnly(model: Model, paths: string[], batchSize: number, { decoderProcesses }: CoreSplit): Promise<number> {
   const started = performance.now();
   let n = 0;
   const inputs = paths.map((path) => ({ path, reason: null }));
-  const { decoderProcesses } = evalCoreSplit(workers ?? null);
   for await (const e of decodeStream(inputs, decodeSettingsOf(model.preprocessing), { expected: paths.length, ...evalDecoding(batchSize, decoderProcesses) })) if (e !== 'idle') n++;
   return n / ((performance.now() - started) / 1000);
 }
 
 /** core.predict alone on full batches of made-up inputs, about `images` of them, with nn-eval's core threads. */
-async function inferOnly(model: Model, images: number, batchSize: number, workers: number | undefined): Promise<number> {
-  const core = await createCore({ network: model.network, maxBatch: batchSize, loss: 'bce', warmUp: 'inference', workers: evalCoreSplit(workers ?? null).coreThreads });
+async function inferOnly(model: Model, images: number, batchSize: number, { coreThreads }: CoreSplit): Promise<number> {
+  const core = await createCore({ network: model.network, maxBatch: batchSize, loss: 'bce', warmUp: 'inference', workers: coreThreads });
   try {
     core.params.set(model.params);
     core.stats.set(model.stats);
@@ -124,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
       'batch-sizes': { type: 'string' },
       workers: { type: 'string' },
       compare: { type: 'string' },
+      tta: { type: 'string' },
       'no-parts': { type: 'boolean', default: false },
     },
     strict: true,
@@ -134,6 +137,8 @@ async function main(argv: string[]): Promise<number> {
   const sweep = values['batch-sizes'] === undefined ? [] : values['batch-sizes'].split(',').map((b) => positive('batch-sizes', b.trim(), 1));
   if (sweep.length > 0 && (batchSize !== null || values.compare !== undefined)) throw new UserError('--batch-sizes goes without --batch-size and --compare');
   const workers = values.workers === undefined ? undefined : positive('workers', values.workers, 1);
+  const tta = values.tta ?? null;
+  if (tta !== null && !(TTA_MODES as readonly string[]).includes(tta)) throw new UserError(`--tta: one of ${TTA_MODES.join(', ')}, got ${tta}`);
   const found = await findImages(values.data);
   const paths = found.files.map((f) => f.path);
   if (paths.length === 0) throw new UserError(`${values.data}: no images`);
@@ -146,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
     const args = [modelPath, values.data, '--quiet', '--no-progress'];
     if (batchSize !== null) args.push('--batch-size', String(batchSize));
     if (workers !== undefined) args.push('--workers', String(workers));
+    if (tta !== null) args.push(tta === 'shifts' ? '--tta-shifts' : '--tta');
     const ours = join(ROOT, 'bin', 'nn-eval.js');
     const commands: { name: string; script: string; args: string[] }[] =
       sweep.length > 0 ? sweep.map((b) => ({ name: `batch ${b}`, script: ours, args: [...args, '--batch-size', String(b)] })) : [{ name: 'this checkout', script: ours, args }];
@@ -161,13 +167,14 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`  run ${r + 1}, ${command.name}: ${seconds.toFixed(2)} s, ${Math.round(paths.length / seconds)} images/s\n`);
       }
     }
-    const B = batchSize ?? EVAL_DEFAULTS.batchSize;
+    const B = batchSize ?? (tta !== null ? EVAL_DEFAULTS.ttaBatchSize : EVAL_DEFAULTS.batchSize);
+    const split = evalCoreSplit(workers ?? null, tta !== null);
     let decodeRate: number | null = null;
     let inferRate: number | null = null;
     if (!values['no-parts']) {
-      decodeRate = median([await decodeOnly(model, paths, B, workers), await decodeOnly(model, paths, B, workers), await decodeOnly(model, paths, B, workers)]);
+      decodeRate = median([await decodeOnly(model, paths, B, split), await decodeOnly(model, paths, B, split), await decodeOnly(model, paths, B, split)]);
       process.stderr.write(`  decoding alone: ${Math.round(decodeRate)} images/s\n`);
-      inferRate = median([await inferOnly(model, paths.length, B, workers), await inferOnly(model, paths.length, B, workers), await inferOnly(model, paths.length, B, workers)]);
+      inferRate = median([await inferOnly(model, paths.length, B, split), await inferOnly(model, paths.length, B, split), await inferOnly(model, paths.length, B, split)]);
       process.stderr.write(`  inference alone: ${Math.round(inferRate)} images/s\n`);
     }
 
@@ -176,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
       images: paths.length,
       runs,
       batchSize: B,
+      tta,
       // With --batch-sizes: nn-eval's default batch, if it was one of them (bySize has them all).
       imagesPerSecond: sweep.length === 0 ? Math.round(median(rates[0]!)) : sweep.includes(B) ? Math.round(median(rates[sweep.indexOf(B)]!)) : null,
       compareImagesPerSecond: values.compare !== undefined ? Math.round(median(rates[1]!)) : null,
@@ -187,7 +195,8 @@ async function main(argv: string[]): Promise<number> {
     if (sweep.length > 0) {
       for (const [i, command] of commands.entries()) process.stdout.write(`nn-eval end to end, ${command.name}, fresh start (median of ${runs})\t${Math.round(median(rates[i]!))} images/s\n`);
     } else {
-      process.stdout.write(`nn-eval end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
+      const views = tta === null ? '' : tta === 'shifts' ? ' --tta-shifts' : ' --tta';
+      process.stdout.write(`nn-eval${views} end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
     }
     if (result.compareImagesPerSecond !== null) process.stdout.write(`${values.compare}'s nn-eval, same runs interleaved\t${result.compareImagesPerSecond} images/s\n`);
     if (decodeRate !== null) process.stdout.write(`decoding alone (median of 3)\t${result.decodeImagesPerSecond} images/s\n`);

@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       // Before the model is read: the decoder processes start up meanwhile (src/eval/decode-inputs.ts).
       const { evalCoreSplit, startDecodersEarly } = await import('../eval/decode-inputs.ts');
-      const split = evalCoreSplit(parsed.args.workers);
+      const split = evalCoreSplit(parsed.args.workers, parsed.args.tta !== null);
       const decoders = startDecodersEarly(parsed.args.inputs, split.decoderProcesses);
       try {
         const model = await readModel(parsed.args.model);

@@ -32,14 +32,19 @@ export interface CoreSplit {
 }
 
 /**
- * How nn-eval shares the cores: half of them (rounded up) compute in the core, the others decode,
- * as decoder processes. Decoding and inference run at once, so more threads than cores only make
- * them take turns: on 2 cores, `npm run bench:eval` measured 1 core thread and 1 decoder process
- * as fast as any other split, at the least CPU time (see EVAL_DEFAULTS for the figures).
+ * How nn-eval shares the cores. One forward pass an image: half of them (rounded up) compute in
+ * the core, the others decode, as decoder processes. Decoding and inference run at once, so more
+ * threads than cores only make them take turns: on 2 cores, `npm run bench:eval` measured 1 core
+ * thread and 1 decoder process as fast as any other split, at the least CPU time (see
+ * EVAL_DEFAULTS for the figures). With test-time augmentation (`tta`: 2 or 18 forward passes an
+ * image) the forward passes are most of the work: the core takes every core and one decoder
+ * process runs beside it (with EVAL_DEFAULTS.ttaBatchSize; `npm run bench:eval -- --tta shifts
+ * --compare` against 1 core thread and batches of 16, alternating: `--tta-shifts` 60 against 41
+ * images/s, `--tta` 294 against 248).
  * `coreThreads` given (--workers): the decoders get the rest, one at least.
  */
-export function evalCoreSplit(coreThreads: number | null, cores = availableParallelism()): CoreSplit {
-  const threads = coreThreads ?? Math.ceil(cores / 2);
+export function evalCoreSplit(coreThreads: number | null, tta: boolean, cores = availableParallelism()): CoreSplit {
+  const threads = coreThreads ?? (tta ? cores : Math.ceil(cores / 2));
   return { coreThreads: threads, decoderProcesses: Math.max(1, cores - threads) };
 }
 
