@@ -2,7 +2,7 @@
 // (src/eval/predict.ts) against a prediction made view by view.
 import { describe, expect, it } from 'vitest';
 import { batchSource, fillBatch, fillInputs } from '../src/data/batches.ts';
-import { ttaViews, viewAugmentation } from '../src/data/tta.ts';
+import { maxTtaViews, ttaViews, viewAugmentation } from '../src/data/tta.ts';
 import type { Preprocessing } from '../src/data/preprocessing.ts';
 import { predictBatches, type PredictEngine } from '../src/eval/predict.ts';
 import type { DecodedInput } from '../src/eval/decode-inputs.ts';
@@ -26,6 +26,13 @@ describe('test-time augmentation', () => {
     // An uneven margin (1 left, 3 right): the smaller side decides; 1 / 2 rounds to no shift across.
     expect(ttaViews('shifts', { ...geometry, cropLeft: 1 }).map((v) => v.dx)).toEqual(Array(6).fill(0));
     expect(ttaViews('shifts', { ...geometry, decodeWidth: 6, decodeHeight: 5, cropLeft: 0, cropTop: 0 })).toEqual(ttaViews('flip', geometry));
+  });
+
+  it('maxTtaViews is the most views each mode gives, whatever the room', () => {
+    const rooms = [geometry, { ...geometry, cropLeft: 1 }, { ...geometry, decodeWidth: 6, decodeHeight: 5, cropLeft: 0, cropTop: 0 }, { ...geometry, cropTop: 0 }];
+    for (const mode of [null, 'flip', 'shifts'] as const) {
+      expect(maxTtaViews(mode)).toBe(Math.max(...rooms.map((g) => ttaViews(mode, g).length)));
+    }
   });
 
   it('a view is the same window through fillInputs (nn-eval) and through fillBatch with viewAugmentation (training\'s validation)', () => {

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvalCli, type EvalArgs } from '../src/cli/eval-options.ts';
 import { UserError } from '../src/errors.ts';
+import { maxTtaViews } from '../src/data/tta.ts';
 import { evalCoreSplit } from '../src/eval/decode-inputs.ts';
 import {
   clipProbability,
@@ -70,17 +71,21 @@ describe('nn-eval command line', () => {
     expect(run(['m.json', '--tta-shifts', '--tta', 'x']).tta).toBe('shifts'); // the larger set of views wins
   });
 
-  it('test-time augmentation brings its own defaults: batch 64, every core in the core', () => {
+  it('test-time augmentation brings its own defaults: batch 64, the cores shared by the work', () => {
     expect(run(['m.json', 'x', '--tta']).batchSize).toBe(64);
     expect(run(['m.json', 'x', '--tta-shifts']).batchSize).toBe(64);
     expect(run(['m.json', 'x', '--tta-shifts', '--batch-size', '8']).batchSize).toBe(8);
     expect(run(['m.json', 'x', '--batch-size', '16', '--tta']).batchSize).toBe(16); // given, even the plain default
-    // One forward pass an image: half the cores compute, the others decode; with views, all compute.
-    expect(evalCoreSplit(null, false, 2)).toEqual({ coreThreads: 1, decoderProcesses: 1 });
-    expect(evalCoreSplit(null, false, 5)).toEqual({ coreThreads: 3, decoderProcesses: 2 });
-    expect(evalCoreSplit(null, true, 2)).toEqual({ coreThreads: 2, decoderProcesses: 1 });
-    expect(evalCoreSplit(null, true, 8)).toEqual({ coreThreads: 8, decoderProcesses: 1 });
-    expect(evalCoreSplit(1, true, 4)).toEqual({ coreThreads: 1, decoderProcesses: 3 }); // --workers wins
+    // One forward pass an image: half the cores compute, the others decode.
+    expect(evalCoreSplit(null, 1, 2)).toEqual({ coreThreads: 1, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, 1, 5)).toEqual({ coreThreads: 3, decoderProcesses: 2 });
+    // Views: the decoders get their share of the work (1.45 ms an image against 1.25 a pass), the core the rest and one more.
+    expect(evalCoreSplit(null, maxTtaViews('shifts'), 2)).toEqual({ coreThreads: 2, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, maxTtaViews('flip'), 2)).toEqual({ coreThreads: 2, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, maxTtaViews('flip'), 16)).toEqual({ coreThreads: 11, decoderProcesses: 6 });
+    expect(evalCoreSplit(null, maxTtaViews('shifts'), 16)).toEqual({ coreThreads: 16, decoderProcesses: 1 });
+    expect(evalCoreSplit(null, 2, 1)).toEqual({ coreThreads: 1, decoderProcesses: 1 });
+    expect(evalCoreSplit(1, 18, 4)).toEqual({ coreThreads: 1, decoderProcesses: 3 }); // --workers wins
   });
 
   it('rejects bad values with one line naming the option', () => {

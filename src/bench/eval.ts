@@ -39,7 +39,7 @@ import { decodeSettingsOf } from '../data/decode.ts';
 import { decodeStream } from '../data/decode-stream.ts';
 import { findImages } from '../data/find.ts';
 import { shiftedGeometry } from '../data/preprocessing.ts';
-import { TTA_MODES } from '../data/tta.ts';
+import { maxTtaViews, TTA_MODES, type TtaMode } from '../data/tta.ts';
 import { EXIT, UserError } from '../errors.ts';
 import { evalCoreSplit, evalDecoding, type CoreSplit } from '../eval/decode-inputs.ts';
 import { readModelFile, writeModelFile } from '../io/model-file.ts';
@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
   const sweep = values['batch-sizes'] === undefined ? [] : values['batch-sizes'].split(',').map((b) => positive('batch-sizes', b.trim(), 1));
   if (sweep.length > 0 && (batchSize !== null || values.compare !== undefined)) throw new UserError('--batch-sizes goes without --batch-size and --compare');
   const workers = values.workers === undefined ? undefined : positive('workers', values.workers, 1);
-  const tta = values.tta ?? null;
+  const tta = (values.tta ?? null) as TtaMode | null;
   if (tta !== null && !(TTA_MODES as readonly string[]).includes(tta)) throw new UserError(`--tta: one of ${TTA_MODES.join(', ')}, got ${tta}`);
   const found = await findImages(values.data);
   const paths = found.files.map((f) => f.path);
@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const B = batchSize ?? (tta !== null ? EVAL_DEFAULTS.ttaBatchSize : EVAL_DEFAULTS.batchSize);
-    const split = evalCoreSplit(workers ?? null, tta !== null);
+    const split = evalCoreSplit(workers ?? null, maxTtaViews(tta));
     let decodeRate: number | null = null;
     let inferRate: number | null = null;
     if (!values['no-parts']) {

@@ -53,7 +53,7 @@ export const EVAL_DEFAULTS = {
    * new memory at start-up; 16 holds half of 32's. A slow producer on stdin does not wait for a full
    * batch (see src/eval/predict.ts). */
   batchSize: 16,
-  /** With --tta or --tta-shifts (2 or 18 forward passes an image, the core on every core): 64.
+  /** With --tta or --tta-shifts (2 or 18 forward passes an image, the core on more cores): 64.
    * `npm run bench:eval -- --data DIR --tta shifts --workers 2 --batch-size B` (fresh starts, medians
    * of 3, same photos and machine): 58 images/s at 16, 65 at 64 and at 256; `--tta flip`: 273 at 16,
    * 297 at 64. Each layer's job is split between the threads, and larger jobs repay the split. */
@@ -120,7 +120,7 @@ function buildProgram(): Command {
     .option('--tta', 'test-time augmentation: average the prediction of each image and of its mirror image')
     .option('--tta-shifts', "test-time augmentation: average over 18 views, the window moved by half the model's shift room each way (3 x 3) and mirrored; 18 forward passes an image")
     .addOption(new Option('--batch-size <n>', `images per forward pass (default: ${EVAL_DEFAULTS.batchSize}; ${EVAL_DEFAULTS.ttaBatchSize} with --tta or --tta-shifts)`).argParser(integerIn(1, MAX_BATCH)))
-    .addOption(new Option('--workers <n>', 'threads of the core (default: half the cores, rounded up, decoder processes getting the others; every core with --tta or --tta-shifts)').argParser(integerIn(1, 64)))
+    .addOption(new Option('--workers <n>', 'threads of the core (default: half the cores, rounded up, decoder processes getting the others; with --tta or --tta-shifts more, by the work)').argParser(integerIn(1, 64)))
     .addOption(new Option('--kernel <name>', 'core kernels').choices(KERNEL_CHOICES).default('auto'))
     .addOption(new Option('--device <name>', 'where the network runs: cpu, gpu (WebGPU; exit 2 without an adapter) or auto (a hardware GPU if there is one)').choices(DEVICE_CHOICES).default('cpu'))
     .optionsGroup('Display:')

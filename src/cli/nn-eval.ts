@@ -45,7 +45,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       // Before the model is read: the decoder processes start up meanwhile (src/eval/decode-inputs.ts).
       const { evalCoreSplit, startDecodersEarly } = await import('../eval/decode-inputs.ts');
-      const split = evalCoreSplit(parsed.args.workers, parsed.args.tta !== null);
+      const { maxTtaViews } = await import('../data/tta.ts');
+      // Test-time views on the CPU make the forward passes most of the work (on a GPU they are not ours).
+      const views = parsed.args.device === 'cpu' ? maxTtaViews(parsed.args.tta) : 1;
+      const split = evalCoreSplit(parsed.args.workers, views);
       const decoders = startDecodersEarly(parsed.args.inputs, split.decoderProcesses);
       try {
         const model = await readModel(parsed.args.model);

@@ -35,6 +35,14 @@ export function ttaViews(mode: TtaMode | null, g: ImageGeometry): WindowView[] {
   return views;
 }
 
+/**
+ * The most views `mode` gives (ttaViews: 18 for shifts when the model has room to shift, else 2):
+ * what nn-eval plans its cores by before the model is read.
+ */
+export function maxTtaViews(mode: TtaMode | null): number {
+  return mode === null ? 1 : mode === 'flip' ? 2 : 18;
+}
+
 /** "shifts: 18 views", for people. */
 export function describeTta(mode: TtaMode | null, g: ImageGeometry): string {
   return mode === null ? 'none' : `${mode} (${ttaViews(mode, g).length} views)`;

@@ -32,19 +32,32 @@ export interface CoreSplit {
 }
 
 /**
- * How nn-eval shares the cores. One forward pass an image: half of them (rounded up) compute in
- * the core, the others decode, as decoder processes. Decoding and inference run at once, so more
- * threads than cores only make them take turns: on 2 cores, `npm run bench:eval` measured 1 core
- * thread and 1 decoder process as fast as any other split, at the least CPU time (see
- * EVAL_DEFAULTS for the figures). With test-time augmentation (`tta`: 2 or 18 forward passes an
- * image) the forward passes are most of the work: the core takes every core and one decoder
- * process runs beside it (with EVAL_DEFAULTS.ttaBatchSize; `npm run bench:eval -- --tta shifts
- * --compare` against 1 core thread and batches of 16, alternating: `--tta-shifts` 60 against 41
- * images/s, `--tta` 294 against 248).
+ * CPU milliseconds per image on one core, measured on 2 vCPUs with `npm run bench:eval`'s parts (a
+ * 200x200 photo decoded in a decoder process; one forward pass of configs/cnn.json's network).
+ */
+const DECODE_MS = 1.45;
+const FORWARD_MS = 1.25;
+
+/**
+ * How nn-eval shares the cores, for `views` forward passes an image on the CPU (1, or 2 and 18 with
+ * test-time augmentation; 1 when the passes run on a GPU).
+ *  - One pass: half of the cores (rounded up) compute in the core, the others decode, as decoder
+ *    processes. Decoding and inference run at once, so more threads than cores only make them take
+ *    turns: on 2 cores, `npm run bench:eval` measured 1 core thread and 1 decoder process as fast as
+ *    any other split, at the least CPU time (see EVAL_DEFAULTS for the figures).
+ *  - Several: the decoders get the cores their share of the work needs (DECODE_MS against views x
+ *    FORWARD_MS), one at least, and the core the rest plus one, shared: on 2 cores that is 2 core
+ *    threads and 1 decoder process, which measured faster than 1 + 1 (with EVAL_DEFAULTS.ttaBatchSize,
+ *    `npm run bench:eval -- --tta shifts --compare`, alternating: `--tta-shifts` 60 against 41
+ *    images/s, `--tta` 294 against 248).
  * `coreThreads` given (--workers): the decoders get the rest, one at least.
  */
-export function evalCoreSplit(coreThreads: number | null, tta: boolean, cores = availableParallelism()): CoreSplit {
-  const threads = coreThreads ?? (tta ? cores : Math.ceil(cores / 2));
+export function evalCoreSplit(coreThreads: number | null, views: number, cores = availableParallelism()): CoreSplit {
+  if (coreThreads === null && views > 1) {
+    const decoders = Math.max(1, Math.round((cores * DECODE_MS) / (DECODE_MS + views * FORWARD_MS)));
+    return { coreThreads: Math.max(1, cores - decoders + 1), decoderProcesses: decoders };
+  }
+  const threads = coreThreads ?? Math.ceil(cores / 2);
   return { coreThreads: threads, decoderProcesses: Math.max(1, cores - threads) };
 }
 
