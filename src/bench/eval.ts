@@ -31,7 +31,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { reportError } from '../cli/common.ts';
-import { EVAL_DEFAULTS } from '../cli/eval-options.ts';
+import { defaultEvalBatchSize } from '../cli/eval-options.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { networkSpec } from '../config/schema.ts';
 import { createCore } from '../core/index.ts';
@@ -151,7 +151,8 @@ async function main(argv: string[]): Promise<number> {
     const args = [modelPath, values.data, '--quiet', '--no-progress'];
     if (batchSize !== null) args.push('--batch-size', String(batchSize));
     if (workers !== undefined) args.push('--workers', String(workers));
-    if (tta !== null) args.push(tta === 'shifts' ? '--tta-shifts' : '--tta');
+    const ttaFlag = tta === null ? null : tta === 'shifts' ? '--tta-shifts' : '--tta';
+    if (ttaFlag !== null) args.push(ttaFlag);
     const ours = join(ROOT, 'bin', 'nn-eval.js');
     const commands: { name: string; script: string; args: string[] }[] =
       sweep.length > 0 ? sweep.map((b) => ({ name: `batch ${b}`, script: ours, args: [...args, '--batch-size', String(b)] })) : [{ name: 'this checkout', script: ours, args }];
@@ -167,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`  run ${r + 1}, ${command.name}: ${seconds.toFixed(2)} s, ${Math.round(paths.length / seconds)} images/s\n`);
       }
     }
-    const B = batchSize ?? (tta !== null ? EVAL_DEFAULTS.ttaBatchSize : EVAL_DEFAULTS.batchSize);
+    const B = batchSize ?? defaultEvalBatchSize(tta);
     const split = evalCoreSplit(workers ?? null, maxTtaViews(tta));
     let decodeRate: number | null = null;
     let inferRate: number | null = null;
@@ -195,8 +196,7 @@ async function main(argv: string[]): Promise<number> {
     if (sweep.length > 0) {
       for (const [i, command] of commands.entries()) process.stdout.write(`nn-eval end to end, ${command.name}, fresh start (median of ${runs})\t${Math.round(median(rates[i]!))} images/s\n`);
     } else {
-      const views = tta === null ? '' : tta === 'shifts' ? ' --tta-shifts' : ' --tta';
-      process.stdout.write(`nn-eval${views} end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
+      process.stdout.write(`nn-eval${ttaFlag === null ? '' : ` ${ttaFlag}`} end to end, fresh start (median of ${runs})\t${result.imagesPerSecond} images/s\n`);
     }
     if (result.compareImagesPerSecond !== null) process.stdout.write(`${values.compare}'s nn-eval, same runs interleaved\t${result.compareImagesPerSecond} images/s\n`);
     if (decodeRate !== null) process.stdout.write(`decoding alone (median of 3)\t${result.decodeImagesPerSecond} images/s\n`);

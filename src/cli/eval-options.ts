@@ -60,6 +60,11 @@ export const EVAL_DEFAULTS = {
   ttaBatchSize: 64,
 };
 
+/** The batch nn-eval uses when --batch-size is not given: larger with test-time views (see EVAL_DEFAULTS). */
+export function defaultEvalBatchSize(tta: TtaMode | null): number {
+  return tta !== null ? EVAL_DEFAULTS.ttaBatchSize : EVAL_DEFAULTS.batchSize;
+}
+
 /** Largest batch accepted: 1024 images of 64x64x3 floats are 50 MB of input buffer. */
 const MAX_BATCH = 1024;
 
@@ -169,7 +174,7 @@ export function parseEvalCli(argv: readonly string[]): ParsedEvalCli {
       threshold: opts.threshold as number,
       clip: opts.clip as number,
       metrics: (opts.metrics as string | undefined) ?? null,
-      batchSize: (opts.batchSize as number | undefined) ?? (tta !== null ? EVAL_DEFAULTS.ttaBatchSize : EVAL_DEFAULTS.batchSize),
+      batchSize: (opts.batchSize as number | undefined) ?? defaultEvalBatchSize(tta),
       workers: (opts.workers as number | undefined) ?? null,
       kernel: opts.kernel as KernelChoice,
       device: opts.device as DeviceChoice,

@@ -18,6 +18,7 @@
 import { fstatSync, statSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { isImageName } from '../data/find.ts';
+import { maxTtaViews } from '../data/tta.ts';
 import { describeFsError, EXIT, UserError } from '../errors.ts';
 import { printable } from '../eval/formats.ts';
 import { checkOutputFile, writeFileAtomic } from '../files.ts';
@@ -45,7 +46,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       // Before the model is read: the decoder processes start up meanwhile (src/eval/decode-inputs.ts).
       const { evalCoreSplit, startDecodersEarly } = await import('../eval/decode-inputs.ts');
-      const { maxTtaViews } = await import('../data/tta.ts');
       // Test-time views on the CPU make the forward passes most of the work (on a GPU they are not ours).
       const views = parsed.args.device === 'cpu' ? maxTtaViews(parsed.args.tta) : 1;
       const split = evalCoreSplit(parsed.args.workers, views);
