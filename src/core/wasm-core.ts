@@ -38,8 +38,8 @@ import type { WorkerData } from './worker.ts';
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const DEFAULT_MIN_SPLIT_WORK = 1 << 20;
 
-/** Images of the inference-only warm-up (see WasmCore.warmUp). */
-const INFERENCE_WARM_UP_BATCH = 8;
+/** Images of the warm-up passes (see WasmCore.warmUp). */
+const WARM_UP_BATCH = 8;
 
 /** What computeLayout needs, for this plan on this module's kernels (see layout.ts). */
 export function layoutInput(module: WebAssembly.Module, plan: NetworkPlan, maxBatch: number, threads: number): LayoutInput {
@@ -282,24 +282,27 @@ export class WasmCore implements Core {
   }
 
   /**
-   * Runs every job once at full size, twice, on made-up numbers, then clears every buffer (and sets
-   * the statistics to their initial values): a
-   * WebAssembly function's first call runs in V8's baseline tier (several times slower), and V8
-   * swaps in optimized code only for later calls (there is no on-stack replacement in wasm).
-   * 'inference' runs the inference pass only, twice, on INFERENCE_WARM_UP_BATCH images of the
-   * memory as it comes (zeros: the values do not matter to V8, and what triggers its optimized code
-   * is the work done in a function, which a few images of any network give). Nothing needs clearing
-   * after it, and clearing would touch every page of the memory, most of which a caller that only
-   * predicts never uses (1.7 GiB for cnn.json at batch 256: a second of page faults).
+   * Runs every job twice on WARM_UP_BATCH images of made-up numbers: a WebAssembly function's
+   * first calls run in V8's baseline tier (several times slower), and V8 swaps in optimized code
+   * only for later calls (there is no on-stack replacement in wasm). What triggers the optimized
+   * code is the work done in a function, which a few images of any network give; the batch size
+   * changes no job or kernel (the splits are set by maxBatch), so the first full batch is as fast
+   * as the rest, and the warm-up costs the same at any maxBatch (cnn.json's nn-train core, batch
+   * 256, starts in 1.5 s; full-size jobs took 7.5 s there).
+   * 'training' also takes a step with every optimizer, then clears every buffer (and sets the
+   * statistics to their initial values). 'inference' runs only the inference pass, on the memory
+   * as it comes (zeros: the values do not matter to V8); nothing needs clearing after it, and
+   * clearing would touch every page of the memory, most of which a caller that only predicts
+   * never uses (1.7 GiB for cnn.json at batch 256: a second of page faults).
    */
   warmUp(jobs: 'training' | 'inference'): void {
     if (jobs === 'inference') {
       initStats(this.plan, this.stats);
-      for (let round = 0; round < 2; round++) this.evaluate(Math.min(this.maxBatch, INFERENCE_WARM_UP_BATCH));
+      for (let round = 0; round < 2; round++) this.evaluate(Math.min(this.maxBatch, WARM_UP_BATCH));
       this.resetProfile();
       return;
     }
-    const B = this.maxBatch;
+    const B = Math.min(this.maxBatch, WARM_UP_BATCH);
     const pattern = (a: Float32Array, scale: number): void => {
       for (let i = 0; i < a.length; i++) a[i] = (((i * 2654435761) >>> 0) / 4294967296 - 0.5) * scale;
     };
