@@ -75,11 +75,13 @@ export interface KernelExports {
   batchnormNormalize(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
   batchnormNormalizeRelu(x: number, y: number, C: number, r0: number, r1: number, centre: number, scale: number, shift: number): void;
   batchnormBackwardBlocks(x: number, dy: number, mean: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
+  batchnormBackwardBlocksRelu(x: number, dy: number, mean: number, coefs: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
   batchnormBackwardCoefficients(
     partials: number, C: number, M: number, blocks: number, gamma: number, mean: number, invstd: number, dgamma: number, dbeta: number,
     sums: number, coefs: number,
   ): void;
   batchnormBackwardApply(x: number, dy: number, dx: number, mean: number, coefs: number, C: number, r0: number, r1: number): void;
+  batchnormBackwardApplyRelu(x: number, dy: number, dx: number, mean: number, gate: number, coefs: number, C: number, r0: number, r1: number): void;
   // Pooling (maxpool.as.ts, avgpool.as.ts, pool.as.ts, globalavgpool.as.ts): forward by output rows, backward by dx rows.
   maxpoolForward(x: number, y: number, argmax: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
   avgpoolForward(x: number, y: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;

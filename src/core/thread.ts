@@ -13,8 +13,8 @@
  */
 import type { NetworkPlan } from '../nn/plan.ts';
 import type { KernelExports } from './kernels.ts';
-import { fuseReluForInference } from './layers/fusion.ts';
-import { coreLayer, type PreparedLayer } from './layers/index.ts';
+import { prepareLayers } from './layers/fusion.ts';
+import type { PreparedLayer } from './layers/index.ts';
 import type { CoreLayout } from './layout.ts';
 import { share, type ParamRange } from './split.ts';
 import { Control, JOB, W } from './sync.ts';
@@ -33,10 +33,8 @@ export function updateShare(layout: CoreLayout, t: number, T: number): ParamRang
 }
 
 export class ThreadRunner {
-  /** Every layer prepared for this thread (layers/driver.ts): nothing is worked out again per batch. */
+  /** Every layer prepared for this thread (layers/driver.ts), ReLUs folded (layers/fusion.ts): nothing is worked out again per batch. */
   private readonly layers: PreparedLayer[];
-  /** Per layer: its inference pass is done by the layer before it (layers/fusion.ts), so it has no job. */
-  readonly skippedInInference: readonly boolean[];
   private readonly threadCount: number;
   private readonly splitUpdate: ParamRange[];
   private readonly soloUpdate: ParamRange[];
@@ -54,10 +52,7 @@ export class ThreadRunner {
   ) {
     const T = layout.threadCount;
     this.threadCount = T;
-    const addresses = layout.layers[thread]!;
-    const fused = fuseReluForInference(plan, plan.layers.map((l, i) => coreLayer(l.spec).prepare(k, l, addresses[i]!)), addresses);
-    this.layers = fused.layers;
-    this.skippedInInference = fused.skipped;
+    this.layers = prepareLayers(k, plan, layout.layers[thread]!);
     this.splitUpdate = updateShare(layout, thread, T);
     this.soloUpdate = updateShare(layout, 0, 1);
     this.splitBlocks = share(layout.normBlocks.length, thread, T);

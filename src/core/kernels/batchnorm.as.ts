@@ -33,6 +33,10 @@
 //             block after block in double, in block order, by every thread that needs them)
 //   mean      2 C floats: hi, then lo
 //   coefs     forward: scale, shift; backward: A, -D, E
+//
+// With a ReLU folded in (src/core/layers/fusion.ts), forward writes relu(y) and backward takes the
+// ReLU's dy, gated by y > 0 where y is recomputed from x with the forward pass's own scale and
+// shift (the same operations, so the same bits and the same gate as the ReLU's own backward pass).
 import { madd, at } from './simd.as';
 
 // @ts-ignore: decorator
@@ -233,8 +237,21 @@ export function batchnormNormalizeRelu(x: usize, y: usize, C: i32, r0: i32, r1: 
  * lie (measured twice as fast as 16 channels at a time down the rows at 32x32x64).
  */
 export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32, M: i32, R: i32, b0: i32, b1: i32, partials: usize): void {
+  backwardBlocks(x, dy, mean, 0, C, M, R, b0, b1, partials, false);
+}
+
+/** The same with the ReLU after the batch norm folded in: dy is the ReLU's, gated by (x - hi) scale + shift > 0 (`coefs`: the forward pass's scale, shift). */
+export function batchnormBackwardBlocksRelu(x: usize, dy: usize, mean: usize, coefs: usize, C: i32, M: i32, R: i32, b0: i32, b1: i32, partials: usize): void {
+  backwardBlocks(x, dy, mean, coefs, C, M, R, b0, b1, partials, true);
+}
+
+// @ts-ignore: decorator
+@inline function backwardBlocks(x: usize, dy: usize, mean: usize, coefs: usize, C: i32, M: i32, R: i32, b0: i32, b1: i32, partials: usize, relu: bool): void {
   const ld = <usize>C << 2;
   const vector = <usize>(C & ~3) << 2;
+  const scale = coefs;
+  const shift = coefs + ld;
+  const zero = f32x4.splat(0);
   for (let b = b0; b < b1; b++) {
     const n = rowsOf(b, R, M);
     const offset = <usize>(b * R * C) << 2;
@@ -247,14 +264,18 @@ export function batchnormBackwardBlocks(x: usize, dy: usize, mean: usize, C: i32
       const g = row + dyx;
       let o: usize = 0;
       for (; o < vector; o += 16) {
-        const d = v128.load(g + o);
+        const centred = f32x4.sub(v128.load(row + o), v128.load(mean + o));
+        let d = v128.load(g + o);
+        if (relu) d = v128.and(d, f32x4.gt(madd(centred, v128.load(scale + o), v128.load(shift + o)), zero));
         v128.store(SD + o, f32x4.add(v128.load(SD + o), d));
-        v128.store(SX + o, madd(d, f32x4.sub(v128.load(row + o), v128.load(mean + o)), v128.load(SX + o)));
+        v128.store(SX + o, madd(d, centred, v128.load(SX + o)));
       }
       for (; o < ld; o += 4) {
-        const d = load<f32>(g + o);
+        const centred = load<f32>(row + o) - load<f32>(mean + o);
+        let d = load<f32>(g + o);
+        if (relu && !(centred * load<f32>(scale + o) + load<f32>(shift + o) > 0)) d = 0;
         store<f32>(SD + o, load<f32>(SD + o) + d);
-        store<f32>(SX + o, load<f32>(SX + o) + d * (load<f32>(row + o) - load<f32>(mean + o)));
+        store<f32>(SX + o, load<f32>(SX + o) + d * centred);
       }
     }
   }
@@ -296,9 +317,22 @@ export function batchnormBackwardCoefficients(
 
 /** dx = A ((x - hi)(-D) + (dy + E)) for rows [r0, r1). */
 export function batchnormBackwardApply(x: usize, dy: usize, dx: usize, mean: usize, coefs: usize, C: i32, r0: i32, r1: i32): void {
+  backwardApply(x, dy, dx, mean, 0, coefs, C, r0, r1, false);
+}
+
+/** The same with the ReLU folded in: dy is the ReLU's, gated as in batchnormBackwardBlocksRelu (`gate`: the forward pass's scale, shift). */
+export function batchnormBackwardApplyRelu(x: usize, dy: usize, dx: usize, mean: usize, gate: usize, coefs: usize, C: i32, r0: i32, r1: i32): void {
+  backwardApply(x, dy, dx, mean, gate, coefs, C, r0, r1, true);
+}
+
+// @ts-ignore: decorator
+@inline function backwardApply(x: usize, dy: usize, dx: usize, mean: usize, gate: usize, coefs: usize, C: i32, r0: i32, r1: i32, relu: bool): void {
   const A = coefs;
   const negD = at(coefs, C);
   const E = at(coefs, 2 * C);
+  const scale = gate;
+  const shift = at(gate, C);
+  const zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * C);
     const dyr = at(dy, r * C);
@@ -307,14 +341,17 @@ export function batchnormBackwardApply(x: usize, dy: usize, dx: usize, mean: usi
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
       const centred = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
-      const g = f32x4.add(v128.load(dyr + o), v128.load(E + o));
+      let d = v128.load(dyr + o);
+      if (relu) d = v128.and(d, f32x4.gt(madd(centred, v128.load(scale + o), v128.load(shift + o)), zero));
+      const g = f32x4.add(d, v128.load(E + o));
       v128.store(dxr + o, f32x4.mul(v128.load(A + o), madd(centred, v128.load(negD + o), g)));
     }
     for (; c < C; c++) {
       const centred = load<f32>(at(xr, c)) - load<f32>(at(mean, c));
-      const g = load<f32>(at(dyr, c)) + load<f32>(at(E, c));
+      let d = load<f32>(at(dyr, c));
+      if (relu && !(centred * load<f32>(at(scale, c)) + load<f32>(at(shift, c)) > 0)) d = 0;
+      const g = d + load<f32>(at(E, c));
       store<f32>(at(dxr, c), load<f32>(at(A, c)) * (centred * load<f32>(at(negD, c)) + g));
     }
   }
 }
-

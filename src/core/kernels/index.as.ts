@@ -9,7 +9,7 @@ export {
   convBlockPositions, convPackForward, convForward, convWeightGradient, convSumPartials, convBiasGradient, convPackInputGradient, convInputGradient,
 } from './conv.as';
 export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
-export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormNormalizeRelu, batchnormBackwardBlocks, batchnormBackwardCoefficients, batchnormBackwardApply } from './batchnorm.as';
+export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormNormalizeRelu, batchnormBackwardBlocks, batchnormBackwardBlocksRelu, batchnormBackwardCoefficients, batchnormBackwardApply, batchnormBackwardApplyRelu } from './batchnorm.as';
 export { maxpoolForward } from './maxpool.as';
 export { avgpoolForward } from './avgpool.as';
 export { poolBackward } from './pool.as';

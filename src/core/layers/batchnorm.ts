@@ -10,24 +10,30 @@
  *                            to get the statistics, thread 0 also keeps mean and invstd for
  *                            backward and updates the running statistics; threads share the rows of y
  *   forward, infer   one step: each thread takes the running statistics, shares the rows of y
- *                    (with a ReLU after it, the ReLU's output: inferWithRelu, see fusion.ts)
  *   backward         step 0: threads share the blocks (sums of dy and dy (x - mean))
  *                    step 1: every thread adds all partials; thread 0 writes dgamma and dbeta;
  *                            threads share the rows of dx
+ * A ReLU right after the batch norm is folded in (prepareWithRelu, fusion.ts): forward writes
+ * relu(y) into the ReLU's output, and backward takes the ReLU's dy, gated by y > 0 with y
+ * recomputed from x (thread 0 keeps the training pass's scale and shift for that): two passes
+ * over the activations fewer each way, and the bits of the two layers apart.
  * The reference's saved xhat is not kept (recomputes: the core gives it no memory): backward
  * recomputes (x - mean) from x, the layer's input, which the walk keeps until backward; that saves
  * writing and reading M C floats, and their memory (the reference CNN's four batch norms at batch
  * 64: 64 x 245,760 floats, 60 MiB).
  *
  * Buffers: partials (2 C floats per block, shared), mean (2 C floats, hi and lo, shared: forward ->
- * backward) and each thread's scratch: 2 C doubles for adding up the partials, then 5 C floats: in
+ * backward), scaleShift (2 C floats, shared: forward -> backward, read with a ReLU folded in) and
+ * each thread's scratch: 2 C doubles for adding up the partials, then 5 C floats: in
  * forward mean (hi, lo), scale, shift and invstd (thread 0 keeps its mean and invstd in the shared
  * buffers for backward instead), in backward the 3 coefficients of dx.
  */
 import type { BatchNormSpec } from '../../nn/layers/spec.ts';
 import { shapeSize } from '../../nn/shape.ts';
+import type { PlannedLayer } from '../../nn/plan.ts';
+import type { KernelExports } from '../kernels.ts';
 import { cut } from '../split.ts';
-import type { CoreLayer } from './driver.ts';
+import type { CoreLayer, LayerAddresses, PreparedLayer } from './driver.ts';
 
 /** Rows a thread's share of rows starts on (whole cache lines once rows are 4 floats wide). */
 const ROW_ALIGN = 16;
@@ -50,72 +56,87 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
     return [
       { name: 'partials', bytes: 4 * 2 * C * blocks, perThread: false },
       { name: 'mean', bytes: 4 * 2 * C, perThread: false },
+      { name: 'scaleShift', bytes: 4 * 2 * C, perThread: false },
       { name: 'scratch', bytes: 8 * 2 * C + 4 * 5 * C, perThread: true },
     ];
   },
   forwardSteps: (_layer, mode) => (mode === 'train' ? 2 : 1),
   backwardSteps: () => 2,
   work: (layer, B) => 3 * B * shapeSize(layer.input),
-  prepare(k, layer, { x, y, dy, dx, params, grads, stats, saved, buffers }) {
-    const { momentum, epsilon } = layer.spec;
-    const C = layer.input.channels;
-    const P = layer.input.height * layer.input.width; // rows per sample
-    const R = blockRows(C);
-    const gamma = params.gamma!;
-    const beta = params.beta!;
-    const runningMean = stats.mean!;
-    const runningVariance = stats.variance!;
-    const dGamma = grads.gamma!;
-    const dBeta = grads.beta!;
-    const invstd = saved.invstd!;
-    const partials = buffers.partials!;
-    const mean = buffers.mean!;
-    const sums = buffers.scratch!;
-    const floats = sums + 8 * 2 * C; // forward: mean (hi, lo), scale, shift, invstd; backward: the 3 coefficients of dx
-    const scaleShift = floats + 4 * 2 * C;
-    return {
-      forward(B, mode, _noiseKey, step, t, T) {
-        const M = B * P;
-        const r0 = cut(M, t, T, ROW_ALIGN);
-        const r1 = cut(M, t + 1, T, ROW_ALIGN);
-        if (mode === 'infer') {
-          k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
-          k.batchnormNormalize(x, y, C, r0, r1, runningMean, scaleShift, beta);
-        } else if (step === 0) {
-          const blocks = Math.ceil(M / R);
-          k.batchnormBlockStats(x, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
-        } else {
-          // Thread 0 keeps mean and invstd where backward reads them; the others only need them now.
-          const keeper = t === 0;
-          const threadMean = keeper ? mean : floats;
-          const threadInvstd = keeper ? invstd : floats + 4 * 4 * C;
-          k.batchnormTrainStats(
-            x, partials, C, M, R, epsilon, gamma, beta, sums, threadMean, threadInvstd, scaleShift,
-            momentum, keeper ? runningMean : 0, keeper ? runningVariance : 0,
-          );
-          k.batchnormNormalize(x, y, C, r0, r1, threadMean, scaleShift, scaleShift + 4 * C);
-        }
-      },
-      inferWithRelu(B, reluY, t, T) {
-        const M = B * P;
-        k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
-        k.batchnormNormalizeRelu(x, reluY, C, cut(M, t, T, ROW_ALIGN), cut(M, t + 1, T, ROW_ALIGN), runningMean, scaleShift, beta);
-      },
-      backward(B, step, t, T) {
-        const M = B * P;
-        const blocks = Math.ceil(M / R);
-        if (step === 0) {
-          k.batchnormBackwardBlocks(x, dy, mean, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
-          return;
-        }
-        if (t !== 0 && dx === 0) return;
-        const writesGrads = t === 0;
-        k.batchnormBackwardCoefficients(
-          partials, C, M, blocks, gamma, mean, invstd, writesGrads ? dGamma : 0, writesGrads ? dBeta : 0, sums, floats,
-        );
-        if (dx === 0) return;
-        k.batchnormBackwardApply(x, dy, dx, mean, floats, C, cut(M, t, T, ROW_ALIGN), cut(M, t + 1, T, ROW_ALIGN));
-      },
-    };
-  },
+  prepare: (k, layer, a) => prepareBatchnorm(k, layer, a, false),
+  prepareWithRelu: (k, layer, a) => prepareBatchnorm(k, layer, a, true),
 };
+
+/** The layer on one thread; `relu`: a ReLU is folded in, and y and dy are the ReLU's. */
+function prepareBatchnorm(
+  k: KernelExports,
+  layer: PlannedLayer<BatchNormSpec>,
+  { x, y, dy, dx, params, grads, stats, saved, buffers }: LayerAddresses,
+  relu: boolean,
+): PreparedLayer {
+  const { momentum, epsilon } = layer.spec;
+  const C = layer.input.channels;
+  const P = layer.input.height * layer.input.width; // rows per sample
+  const R = blockRows(C);
+  const gamma = params.gamma!;
+  const beta = params.beta!;
+  const runningMean = stats.mean!;
+  const runningVariance = stats.variance!;
+  const dGamma = grads.gamma!;
+  const dBeta = grads.beta!;
+  const invstd = saved.invstd!;
+  const partials = buffers.partials!;
+  const mean = buffers.mean!;
+  const keptScaleShift = buffers.scaleShift!;
+  const sums = buffers.scratch!;
+  const floats = sums + 8 * 2 * C; // forward: mean (hi, lo), scale, shift, invstd; backward: the 3 coefficients of dx
+  const scaleShift = floats + 4 * 2 * C;
+  const normalize = relu ? k.batchnormNormalizeRelu : k.batchnormNormalize;
+  return {
+    forward(B, mode, _noiseKey, step, t, T) {
+      const M = B * P;
+      const r0 = cut(M, t, T, ROW_ALIGN);
+      const r1 = cut(M, t + 1, T, ROW_ALIGN);
+      if (mode === 'infer') {
+        k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
+        normalize(x, y, C, r0, r1, runningMean, scaleShift, beta);
+      } else if (step === 0) {
+        const blocks = Math.ceil(M / R);
+        k.batchnormBlockStats(x, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
+      } else {
+        // Thread 0 keeps mean, invstd, scale and shift where backward reads them; the others
+        // compute the same numbers and only need them now.
+        const keeper = t === 0;
+        const threadMean = keeper ? mean : floats;
+        const threadInvstd = keeper ? invstd : floats + 4 * 4 * C;
+        const threadScaleShift = keeper ? keptScaleShift : scaleShift;
+        k.batchnormTrainStats(
+          x, partials, C, M, R, epsilon, gamma, beta, sums, threadMean, threadInvstd, threadScaleShift,
+          momentum, keeper ? runningMean : 0, keeper ? runningVariance : 0,
+        );
+        normalize(x, y, C, r0, r1, threadMean, threadScaleShift, threadScaleShift + 4 * C);
+      }
+    },
+    backward(B, step, t, T) {
+      const M = B * P;
+      const blocks = Math.ceil(M / R);
+      if (step === 0) {
+        const b0 = cut(blocks, t, T);
+        const b1 = cut(blocks, t + 1, T);
+        if (relu) k.batchnormBackwardBlocksRelu(x, dy, mean, keptScaleShift, C, M, R, b0, b1, partials);
+        else k.batchnormBackwardBlocks(x, dy, mean, C, M, R, b0, b1, partials);
+        return;
+      }
+      if (t !== 0 && dx === 0) return;
+      const writesGrads = t === 0;
+      k.batchnormBackwardCoefficients(
+        partials, C, M, blocks, gamma, mean, invstd, writesGrads ? dGamma : 0, writesGrads ? dBeta : 0, sums, floats,
+      );
+      if (dx === 0) return;
+      const r0 = cut(M, t, T, ROW_ALIGN);
+      const r1 = cut(M, t + 1, T, ROW_ALIGN);
+      if (relu) k.batchnormBackwardApplyRelu(x, dy, dx, mean, keptScaleShift, floats, C, r0, r1);
+      else k.batchnormBackwardApply(x, dy, dx, mean, floats, C, r0, r1);
+    },
+  };
+}

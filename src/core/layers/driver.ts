@@ -65,11 +65,6 @@ export interface PreparedLayer {
   forward(B: number, mode: Mode, noiseKey: number, step: number, t: number, T: number): void;
   /** Thread t of T's part of backward step `step`: parameter gradients (overwritten) and dx when the addresses have one. */
   backward(B: number, step: number, t: number, T: number): void;
-  /**
-   * Kinds that can do the work of a ReLU after them in inference (fusion.ts): thread t of T's part
-   * of the inference pass (one step) with the ReLU applied, written to `y`, the ReLU's output.
-   */
-  inferWithRelu?(B: number, y: number, t: number, T: number): void;
 }
 
 export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
@@ -86,6 +81,13 @@ export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
   work(layer: PlannedLayer<S>, B: number): number;
   /** The layer on the thread whose kernels and addresses these are (called once, when the thread starts). */
   prepare(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
+  /**
+   * Kinds that can do the work of a ReLU right after them (fusion.ts): the layer with the ReLU
+   * folded in, the same jobs as prepare()'s. `a.y` and `a.dy` are the ReLU's output and its
+   * gradient: forward writes relu(output) there, backward takes the ReLU's dy and applies its
+   * derivative itself. The results must be bit-identical to the two layers apart.
+   */
+  prepareWithRelu?(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
 }
 
 /** The plan's saved buffers that the core keeps for this layer: all but those its driver recomputes. */
