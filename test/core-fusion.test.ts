@@ -1,11 +1,14 @@
 /**
- * The core folds a ReLU into the batch norm before it (src/core/layers/fusion.ts): which layers
- * fold, and that the core's answers keep every bit, in inference and in training. The network with
- * a dropout between batch norm and ReLU computes the same function, unfused: at inference a dropout
- * does nothing, and in training one of rate 0 multiplies by exactly 1 both ways.
+ * The core folds a ReLU into the batch norm before it, and the forward pass of a max pool after
+ * that ReLU (src/core/layers/fusion.ts): which layers fold, and that the core's answers keep every
+ * bit, in inference and in training. The network with a dropout between batch norm and ReLU
+ * computes the same function, unfused: at inference a dropout does nothing, and in training one of
+ * rate 0 multiplies by exactly 1 both ways. The shapes: odd sizes (a pool that leaves the last row
+ * and column out), 8 and 5 channels (whole SIMD vectors, and one channel more), 2x2 windows (their
+ * own code path) and overlapping 3x3 windows of stride 2.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { foldedRelus } from '../src/core/layers/fusion.ts';
+import { foldedLayers } from '../src/core/layers/fusion.ts';
 import { initParams } from '../src/nn/init.ts';
 import type { LayerSpec, NetworkSpec } from '../src/nn/layers/spec.ts';
 import { planNetwork } from '../src/nn/plan.ts';
@@ -20,33 +23,35 @@ const conv = (filters: number): LayerSpec => ({ type: 'conv', filters, kernel: 3
 
 function network(between: LayerSpec[]): NetworkSpec {
   return {
-    input: { height: 12, width: 10, channels: 3 },
+    input: { height: 13, width: 11, channels: 3 },
     layers: [
       conv(8), bn, ...between, { type: 'relu' }, { type: 'maxpool', size: 2, stride: 2 },
-      conv(5), bn, ...between, { type: 'relu' }, { type: 'flatten' },
+      conv(5), bn, ...between, { type: 'relu' }, { type: 'maxpool', size: 3, stride: 2 }, { type: 'flatten' },
       { type: 'dense', units: 6, bias: true }, bn, ...between, { type: 'relu' }, { type: 'dense', units: 1, bias: true },
     ],
   };
 }
 
-describe('foldedRelus', () => {
-  it('folds each ReLU right after a batch norm', () => {
+describe('foldedLayers', () => {
+  it('folds each ReLU right after a batch norm, and the forward pass of a max pool after it', () => {
     const plan = planNetwork(network([]));
-    const types = plan.layers.map((l) => l.spec.type);
-    const folded = foldedRelus(plan);
-    expect(folded.flatMap((f, i) => (f ? [i] : []))).toEqual(types.flatMap((t, i) => (t === 'relu' && types[i - 1] === 'batchnorm' ? [i] : [])));
-    expect(folded.filter(Boolean)).toHaveLength(3);
+    expect(plan.layers.map((l, i) => `${l.spec.type} ${foldedLayers(plan)[i]}`)).toEqual([
+      'conv null', 'batchnorm null', 'relu all', 'maxpool forward',
+      'conv null', 'batchnorm null', 'relu all', 'maxpool forward', 'flatten null',
+      'dense null', 'batchnorm null', 'relu all', 'dense null',
+    ]);
   });
 
-  it('leaves a ReLU alone when the layer before it cannot fold it', () => {
+  it('folds nothing when the layer before a ReLU cannot do its work, nor a max pool after an unfolded ReLU', () => {
     const plan = planNetwork(network([{ type: 'dropout', rate: 0.5 }]));
-    const folded = foldedRelus(plan);
-    expect(folded.every((f) => !f)).toBe(true); // a dropout between each batch norm and its ReLU
+    expect(foldedLayers(plan).every((f) => f === null)).toBe(true); // a dropout between each batch norm and its ReLU
+    const convRelu = planNetwork({ input: { height: 6, width: 6, channels: 2 }, layers: [conv(4), { type: 'relu' }, { type: 'maxpool', size: 2, stride: 2 }, { type: 'flatten' }, { type: 'dense', units: 1, bias: true }] });
+    expect(foldedLayers(convRelu).every((f) => f === null)).toBe(true);
   });
 });
 
 describe.each(['relaxed-simd', 'simd'] as const)('the core, %s kernels', (kernel) => {
-  it('gives bit-identical probabilities with the ReLUs folded, on 1 and 2 threads', async () => {
+  it('gives bit-identical probabilities with the layers folded, on 1 and 2 threads', async () => {
     const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(0)));
     const predict = async (spec: NetworkSpec, workers: number) => {
       const core = await cores.make({ network: spec, maxBatch: 7, loss: 'bce', kernel, workers, seed: 3 });
@@ -68,7 +73,7 @@ describe.each(['relaxed-simd', 'simd'] as const)('the core, %s kernels', (kernel
     for (const workers of [1, 2]) expect(await predict(network([]), workers), `${workers} thread(s)`).toEqual(unfused);
   });
 
-  it('trains to bit-identical losses, weights and statistics with the ReLUs folded, on 1 and 2 threads', async () => {
+  it('trains to bit-identical losses, weights and statistics with the layers folded, on 1 and 2 threads', async () => {
     const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
     const train = async (spec: NetworkSpec, workers: number) => {
       const core = await cores.make({ network: spec, maxBatch: 7, loss: 'bce', kernel, workers, seed: 3 });

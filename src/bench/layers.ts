@@ -7,7 +7,8 @@
  * Small networks on each shape (a ReLU first, so that the measured layers compute their input
  * gradient, then the layers, then flatten and dense 1), timed through the core with its per-layer
  * profile: forward in training and in inference mode, backward. Real jobs, barriers and thread
- * splits (createCore's defaults).
+ * splits (createCore's defaults). Batch norm, ReLU and max pool alone, and the three in a row as
+ * the core runs them after a convolution, folded into one layer's passes (layers/fusion.ts).
  * Figures: medians of R interleaved rounds (default 9) in milliseconds, nanoseconds per input value,
  * and GB/s of the least memory traffic (every buffer read or written once, as the "traffic" column
  * counts it). Human-readable lines go to stderr, one JSON object to stdout (the last line).
@@ -68,8 +69,8 @@ function networkOf(shape: Shape, measured: LayerSpec[]): { input: Shape; layers:
 
 interface Probe {
   label: string;
-  /** Index of the layer in the network, and the least traffic of each phase (in full tensors of its input, and how). */
-  layer: number;
+  /** Indices of the layers in the network (their times added), and the least traffic of each phase (in full tensors of its input, and how). */
+  layers: number[];
   forward: [number, string];
   infer: [number, string];
   backward: [number, string];
@@ -80,22 +81,39 @@ function probesOf(shape: Shape): { layers: LayerSpec[]; probes: Probe[] }[] {
   const ratio = shapeSize({ ...shape, height: shape.height >> 1, width: shape.width >> 1 }) / shapeSize(shape);
   return [
     {
+      layers: [BN],
+      probes: [{ label: 'batchnorm', layers: [1], forward: [3, 'x twice, y'], infer: [2, 'x, y'], backward: [5, 'x and dy twice, dx'] }],
+    },
+    {
+      layers: [RELU],
+      probes: [{ label: 'relu', layers: [1], forward: [2, 'x, y'], infer: [2, 'x, y'], backward: [3, 'x, dy, dx'] }],
+    },
+    {
+      layers: [MAXPOOL],
+      probes: [{ label: 'maxpool 2x2', layers: [1], forward: [1 + 2 * ratio, 'x, y, argmax'], infer: [1 + ratio, 'x, y'], backward: [1 + 2 * ratio, 'dy, argmax, dx'] }],
+    },
+    {
+      // The three as the core runs them after a convolution: folded (src/core/layers/fusion.ts).
       layers: [BN, RELU, MAXPOOL],
       probes: [
-        { label: 'batchnorm', layer: 1, forward: [3, 'x twice, y'], infer: [2, 'x, y'], backward: [5, 'x and dy twice, dx'] },
-        { label: 'relu', layer: 2, forward: [2, 'x, y'], infer: [2, 'x, y'], backward: [3, 'x, dy, dx'] },
-        { label: 'maxpool 2x2', layer: 3, forward: [1 + 2 * ratio, 'x, y, argmax'], infer: [1 + ratio, 'x, y'], backward: [1 + 2 * ratio, 'dy, argmax, dx'] },
+        {
+          label: 'batchnorm + relu + maxpool',
+          layers: [1, 2, 3],
+          forward: [3 + 2 * ratio, 'x 3 times, pooled y, argmax'],
+          infer: [1 + ratio, 'x, pooled y'],
+          backward: [6 + 3 * ratio, 'pool: dy, argmax, y, dx; x and dy twice, dx'],
+        },
       ],
     },
     {
       layers: [{ type: 'avgpool', size: 2, stride: 2 }],
-      probes: [{ label: 'avgpool 2x2', layer: 1, forward: [1 + ratio, 'x, y'], infer: [1 + ratio, 'x, y'], backward: [1 + ratio, 'dy, dx'] }],
+      probes: [{ label: 'avgpool 2x2', layers: [1], forward: [1 + ratio, 'x, y'], infer: [1 + ratio, 'x, y'], backward: [1 + ratio, 'dy, dx'] }],
     },
     {
       layers: [{ type: 'dropout', rate: 0.5 }, { type: 'globalavgpool' }],
       probes: [
-        { label: 'dropout 0.5', layer: 1, forward: [3, 'x, mask, y'], infer: [2, 'x, y'], backward: [3, 'dy, mask, dx'] },
-        { label: 'globalavgpool', layer: 2, forward: [1, 'x'], infer: [1, 'x'], backward: [1, 'dx'] },
+        { label: 'dropout 0.5', layers: [1], forward: [3, 'x, mask, y'], infer: [2, 'x, y'], backward: [3, 'dy, mask, dx'] },
+        { label: 'globalavgpool', layers: [2], forward: [1, 'x'], infer: [1, 'x'], backward: [1, 'dx'] },
       ],
     },
   ];
@@ -126,11 +144,12 @@ async function throughTheCore(kernel: WasmKernelName, rounds: number): Promise<F
             const profile = core.profile!;
             core.resetProfile();
             core.gradient(B, r);
-            const train = rows.map((row) => (row.phase === 'backward' ? profile.backward : profile.forward)[row.p.layer]! * 1000);
+            const ms = (times: Float64Array, layers: number[]): number => layers.reduce((sum, l) => sum + times[l]! * 1000, 0);
+            const train = rows.map((row) => ms(row.phase === 'backward' ? profile.backward : profile.forward, row.p.layers));
             core.resetProfile();
             core.evaluate(B);
             if (r < 2) return; // warm-up rounds
-            rows.forEach((row, j) => row.ms[i]!.push(row.phase === 'forward, infer' ? profile.forward[row.p.layer]! * 1000 : train[j]!));
+            rows.forEach((row, j) => row.ms[i]!.push(row.phase === 'forward, infer' ? ms(profile.forward, row.p.layers) : train[j]!));
           });
         }
         for (const row of rows) figures.push({ name: `${row.p.label} ${row.phase}`, shape, bytes: row.share[0] * tensor, traffic: row.share[1], ms: row.ms });

@@ -84,8 +84,13 @@ export interface KernelExports {
   batchnormBackwardApplyRelu(x: number, dy: number, dx: number, mean: number, gate: number, coefs: number, C: number, r0: number, r1: number): void;
   // Pooling (maxpool.as.ts, avgpool.as.ts, pool.as.ts, globalavgpool.as.ts): forward by output rows, backward by dx rows.
   maxpoolForward(x: number, y: number, argmax: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
+  maxpoolForwardBatchnormRelu(
+    x: number, y: number, argmax: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number,
+    centre: number, scale: number, shift: number,
+  ): void;
   avgpoolForward(x: number, y: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
   poolBackward(dy: number, argmax: number, dx: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
+  maxpoolBackwardGated(dy: number, argmax: number, y: number, dx: number, H: number, W: number, C: number, Ho: number, Wo: number, size: number, stride: number, r0: number, r1: number): void;
   globalavgpoolJobs(B: number, C: number): number;
   globalavgpoolForward(x: number, y: number, P: number, C: number, j0: number, j1: number): void;
   globalavgpoolBackward(dy: number, dx: number, P: number, C: number, r0: number, r1: number): void;

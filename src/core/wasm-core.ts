@@ -28,7 +28,7 @@ import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
 import type { Core, CoreOptions, LayerProfile, RegularizationOptions } from './types.ts';
 import { instantiate, loadKernels, probeGeometry, type KernelExports, type WasmKernelName } from './kernels.ts';
-import { foldedRelus } from './layers/fusion.ts';
+import { foldedLayers } from './layers/fusion.ts';
 import { coreLayer } from './layers/index.ts';
 import { computeLayout, type CoreLayout, type LayoutInput } from './layout.ts';
 import { Control, JOB } from './sync.ts';
@@ -162,11 +162,11 @@ export class WasmCore implements Core {
     this.runner = new ThreadRunner(kernels, plan, layout, memory, this.control, 0);
     this.loss = LOSSES[options.loss];
     const drivers = plan.layers.map((l) => coreLayer(l.spec));
-    // A folded ReLU (layers/fusion.ts) has no jobs: the layer before it does its work.
-    const folded = foldedRelus(plan);
+    // A layer folded into the one before it (layers/fusion.ts) has no jobs for what that one does.
+    const folded = foldedLayers(plan);
     this.trainSteps = Int32Array.from(plan.layers, (l, i) => (folded[i] ? 0 : drivers[i]!.forwardSteps(l, 'train')));
     this.inferSteps = Int32Array.from(plan.layers, (l, i) => (folded[i] ? 0 : drivers[i]!.forwardSteps(l, 'infer')));
-    this.backwardSteps = Int32Array.from(plan.layers, (l, i) => (folded[i] ? 0 : drivers[i]!.backwardSteps(l)));
+    this.backwardSteps = Int32Array.from(plan.layers, (l, i) => (folded[i] === 'all' ? 0 : drivers[i]!.backwardSteps(l)));
     const minWork = options.minSplitWork ?? DEFAULT_MIN_SPLIT_WORK;
     const threaded = layout.threadCount > 1;
     this.splitLayer = plan.layers.map((l, i) => threaded && drivers[i]!.work(l, layout.maxBatch) >= minWork);

@@ -10,9 +10,9 @@ export {
 } from './conv.as';
 export { winogradBlockTiles, winogradPack, winogradForward, winogradWeightGradient } from './conv-winograd.as';
 export { batchnormBlockStats, batchnormTrainStats, batchnormInferScale, batchnormNormalize, batchnormNormalizeRelu, batchnormBackwardBlocks, batchnormBackwardBlocksRelu, batchnormBackwardCoefficients, batchnormBackwardApply, batchnormBackwardApplyRelu } from './batchnorm.as';
-export { maxpoolForward } from './maxpool.as';
+export { maxpoolForward, maxpoolForwardBatchnormRelu } from './maxpool.as';
 export { avgpoolForward } from './avgpool.as';
-export { poolBackward } from './pool.as';
+export { poolBackward, maxpoolBackwardGated } from './pool.as';
 export { globalavgpoolJobs, globalavgpoolForward, globalavgpoolBackward } from './globalavgpool.as';
 export { dropoutForward, dropoutInfer, dropoutBackward } from './dropout.as';
 

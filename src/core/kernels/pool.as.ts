@@ -8,6 +8,12 @@
 //              is this position: the reference's sum in its order, so dx is bit-identical to it
 //   average    dx[n, iy, ix, c] = (0 + sum of dy[n, oy, ox, c] over those windows) * (1 / size^2)
 //
+// Max pooling after a ReLU folded into the layer before it (src/core/layers/fusion.ts) applies the
+// ReLU's derivative too: a window's share goes through only where its output y > 0. The window's y
+// is relu(z) of its winner, so that is where the ReLU's input z was positive, and every window a
+// position wins has the same y: the sum is the unfused one, gated as the ReLU's backward pass
+// gates it, bit for bit.
+//
 // Output o covers inputs o * stride + [0, size), so input i lies in the windows
 // ceil((i - size + 1) / stride) <= o <= floor(i / stride), clipped to [0, nOut). Windows that do not
 // overlap (stride >= size, the usual case) hold a position once at most, at a tap known from its
@@ -26,16 +32,22 @@ import { at } from './simd.as';
   return min(nOut - 1, i / stride);
 }
 
-/** What window (at `o`, bytes into dy and argmax) gives the dx value at `tap`: all of dy (average) or dy where it won (max). */
+/**
+ * What window (at `o`, bytes into dy, argmax and y) gives the dx value at `tap`: all of dy
+ * (average) or dy where it won (max), and with `gated` only where the window's y > 0.
+ */
 // @ts-ignore: decorator
-@inline function share4(dy: usize, argmax: usize, o: usize, tap: i32): v128 {
+@inline function share4(dy: usize, argmax: usize, y: usize, o: usize, tap: i32, gated: bool): v128 {
   const d = v128.load(dy + o);
-  return argmax == 0 ? d : v128.and(d, i32x4.eq(v128.load(argmax + o), i32x4.splat(tap)));
+  if (argmax == 0) return d;
+  const won = v128.and(d, i32x4.eq(v128.load(argmax + o), i32x4.splat(tap)));
+  return gated ? v128.and(won, f32x4.gt(v128.load(y + o), f32x4.splat(0))) : won;
 }
 
 // @ts-ignore: decorator
-@inline function share1(dy: usize, argmax: usize, o: usize, tap: i32): f32 {
-  return argmax == 0 || load<i32>(argmax + o) == tap ? load<f32>(dy + o) : 0;
+@inline function share1(dy: usize, argmax: usize, y: usize, o: usize, tap: i32, gated: bool): f32 {
+  if (argmax != 0 && load<i32>(argmax + o) != tap) return 0;
+  return !gated || load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0;
 }
 
 /**
@@ -44,6 +56,20 @@ import { at } from './simd.as';
  */
 export function poolBackward(
   dy: usize, argmax: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32,
+): void {
+  backwardRows(dy, argmax, 0, dx, H, W, C, Ho, Wo, size, stride, r0, r1, false);
+}
+
+/** Max pooling after a folded ReLU: as poolBackward, each window's share gated by its output y > 0. */
+export function maxpoolBackwardGated(
+  dy: usize, argmax: usize, y: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32,
+): void {
+  backwardRows(dy, argmax, y, dx, H, W, C, Ho, Wo, size, stride, r0, r1, true);
+}
+
+// @ts-ignore: decorator
+@inline function backwardRows(
+  dy: usize, argmax: usize, y: usize, dx: usize, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, size: i32, stride: i32, r0: i32, r1: i32, gated: bool,
 ): void {
   const ldc = <usize>C << 2;
   const scale: f32 = argmax == 0 ? <f32>(1 / <f64>(size * size)) : 1;
@@ -69,8 +95,8 @@ export function poolBackward(
         for (let kx = 0; kx < size; kx++, ix++, dxp += ldc) {
           const tap = ky * size + kx;
           let o: usize = 0;
-          for (; o + 16 <= ldc; o += 16) v128.store(dxp + o, f32x4.mul(f32x4.add(zero, share4(dy, argmax, q + o, tap)), vScale));
-          for (; o < ldc; o += 4) store<f32>(dxp + o, (<f32>0 + share1(dy, argmax, q + o, tap)) * scale);
+          for (; o + 16 <= ldc; o += 16) v128.store(dxp + o, f32x4.mul(f32x4.add(zero, share4(dy, argmax, y, q + o, tap, gated)), vScale));
+          for (; o < ldc; o += 4) store<f32>(dxp + o, (<f32>0 + share1(dy, argmax, y, q + o, tap, gated)) * scale);
         }
         const next = ox + 1 < Wo ? (ox + 1) * stride : W;
         if (ix < next) {
@@ -94,7 +120,7 @@ export function poolBackward(
         for (let oy = oy0; oy <= oy1; oy++) {
           const ky = iy - oy * stride;
           for (let ox = ox0; ox <= ox1; ox++) {
-            sum = f32x4.add(sum, share4(dy, argmax, (<usize>((n * Ho + oy) * Wo + ox) * ldc) + o, ky * size + ix - ox * stride));
+            sum = f32x4.add(sum, share4(dy, argmax, y, (<usize>((n * Ho + oy) * Wo + ox) * ldc) + o, ky * size + ix - ox * stride, gated));
           }
         }
         v128.store(dxp + o, f32x4.mul(sum, vScale));
@@ -104,7 +130,7 @@ export function poolBackward(
         for (let oy = oy0; oy <= oy1; oy++) {
           const ky = iy - oy * stride;
           for (let ox = ox0; ox <= ox1; ox++) {
-            sum += share1(dy, argmax, (<usize>((n * Ho + oy) * Wo + ox) * ldc) + o, ky * size + ix - ox * stride);
+            sum += share1(dy, argmax, y, (<usize>((n * Ho + oy) * Wo + ox) * ldc) + o, ky * size + ix - ox * stride, gated);
           }
         }
         store<f32>(dxp + o, sum * scale);

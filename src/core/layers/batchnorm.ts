@@ -16,7 +16,10 @@
  * A ReLU right after the batch norm is folded in (prepareWithRelu, fusion.ts): forward writes
  * relu(y) into the ReLU's output, and backward takes the ReLU's dy, gated by y > 0 with y
  * recomputed from x (thread 0 keeps the training pass's scale and shift for that): two passes
- * over the activations fewer each way, and the bits of the two layers apart.
+ * over the activations fewer each way, and the bits of the two layers apart. With a max pool
+ * after the ReLU, forward's last step is the max pool's forward pass over relu(y), threads
+ * sharing the pool's output rows (maxpool.as.ts), and the ReLU's output is never written; the
+ * pool's backward pass gates the ReLU's dy, so backward takes it as it is.
  * The reference's saved xhat is not kept (recomputes: the core gives it no memory): backward
  * recomputes (x - mean) from x, the layer's input, which the walk keeps until backward; that saves
  * writing and reading M C floats, and their memory (the reference CNN's four batch norms at batch
@@ -33,7 +36,7 @@ import { shapeSize } from '../../nn/shape.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
 import type { KernelExports } from '../kernels.ts';
 import { cut } from '../split.ts';
-import type { CoreLayer, LayerAddresses, PreparedLayer } from './driver.ts';
+import type { CoreLayer, FoldedPool, LayerAddresses, PreparedLayer } from './driver.ts';
 
 /** Rows a thread's share of rows starts on (whole cache lines once rows are 4 floats wide). */
 const ROW_ALIGN = 16;
@@ -63,16 +66,22 @@ export const batchnorm: CoreLayer<BatchNormSpec> = {
   forwardSteps: (_layer, mode) => (mode === 'train' ? 2 : 1),
   backwardSteps: () => 2,
   work: (layer, B) => 3 * B * shapeSize(layer.input),
-  prepare: (k, layer, a) => prepareBatchnorm(k, layer, a, false),
-  prepareWithRelu: (k, layer, a) => prepareBatchnorm(k, layer, a, true),
+  prepare: (k, layer, a) => prepareBatchnorm(k, layer, a, false, null),
+  prepareWithRelu: (k, layer, a, pool) => prepareBatchnorm(k, layer, a, true, pool),
 };
 
-/** The layer on one thread; `relu`: a ReLU is folded in, and y and dy are the ReLU's. */
+/**
+ * The layer on one thread; `relu`: a ReLU is folded in, and y and dy are the ReLU's; `pool`: a max
+ * pool after the ReLU too, whose forward pass this layer does (maxpool.as.ts takes every window tap
+ * as relu((x - centre) scale + shift)) instead of writing the ReLU's output, and whose backward
+ * pass gives dy already gated.
+ */
 function prepareBatchnorm(
   k: KernelExports,
   layer: PlannedLayer<BatchNormSpec>,
   { x, y, dy, dx, params, grads, stats, saved, buffers }: LayerAddresses,
   relu: boolean,
+  pool: FoldedPool | null,
 ): PreparedLayer {
   const { momentum, epsilon } = layer.spec;
   const C = layer.input.channels;
@@ -91,15 +100,26 @@ function prepareBatchnorm(
   const sums = buffers.scratch!;
   const floats = sums + 8 * 2 * C; // forward: mean (hi, lo), scale, shift, invstd; backward: the 3 coefficients of dx
   const scaleShift = floats + 4 * 2 * C;
-  const normalize = relu ? k.batchnormNormalizeRelu : k.batchnormNormalize;
+  const normalizeRows = relu ? k.batchnormNormalizeRelu : k.batchnormNormalize;
+  // Backward applies the ReLU's derivative unless the max pool after it has (maxpool.ts).
+  const gated = relu && pool === null;
+  /** Thread t of T's share of y = (x - centre) scale + shift (and the ReLU, and the max pool, when folded in). */
+  const { H, W, Ho, Wo, size, stride } = pool?.geometry ?? { H: 0, W: 0, Ho: 0, Wo: 0, size: 0, stride: 0 };
+  const normalize = (B: number, t: number, T: number, centre: number, scale: number, shift: number, argmax: number): void => {
+    if (pool) {
+      const r0 = cut(B * Ho, t, T);
+      const r1 = cut(B * Ho, t + 1, T);
+      if (r0 < r1) k.maxpoolForwardBatchnormRelu(x, pool.y, argmax, H, W, C, Ho, Wo, size, stride, r0, r1, centre, scale, shift);
+    } else {
+      normalizeRows(x, y, C, cut(B * P, t, T, ROW_ALIGN), cut(B * P, t + 1, T, ROW_ALIGN), centre, scale, shift);
+    }
+  };
   return {
     forward(B, mode, _noiseKey, step, t, T) {
       const M = B * P;
-      const r0 = cut(M, t, T, ROW_ALIGN);
-      const r1 = cut(M, t + 1, T, ROW_ALIGN);
       if (mode === 'infer') {
         k.batchnormInferScale(gamma, runningVariance, epsilon, C, scaleShift);
-        normalize(x, y, C, r0, r1, runningMean, scaleShift, beta);
+        normalize(B, t, T, runningMean, scaleShift, beta, 0);
       } else if (step === 0) {
         const blocks = Math.ceil(M / R);
         k.batchnormBlockStats(x, C, M, R, cut(blocks, t, T), cut(blocks, t + 1, T), partials);
@@ -114,7 +134,7 @@ function prepareBatchnorm(
           x, partials, C, M, R, epsilon, gamma, beta, sums, threadMean, threadInvstd, threadScaleShift,
           momentum, keeper ? runningMean : 0, keeper ? runningVariance : 0,
         );
-        normalize(x, y, C, r0, r1, threadMean, threadScaleShift, threadScaleShift + 4 * C);
+        normalize(B, t, T, threadMean, threadScaleShift, threadScaleShift + 4 * C, pool ? pool.argmax : 0);
       }
     },
     backward(B, step, t, T) {
@@ -123,7 +143,7 @@ function prepareBatchnorm(
       if (step === 0) {
         const b0 = cut(blocks, t, T);
         const b1 = cut(blocks, t + 1, T);
-        if (relu) k.batchnormBackwardBlocksRelu(x, dy, mean, keptScaleShift, C, M, R, b0, b1, partials);
+        if (gated) k.batchnormBackwardBlocksRelu(x, dy, mean, keptScaleShift, C, M, R, b0, b1, partials);
         else k.batchnormBackwardBlocks(x, dy, mean, C, M, R, b0, b1, partials);
         return;
       }
@@ -135,7 +155,7 @@ function prepareBatchnorm(
       if (dx === 0) return;
       const r0 = cut(M, t, T, ROW_ALIGN);
       const r1 = cut(M, t + 1, T, ROW_ALIGN);
-      if (relu) k.batchnormBackwardApplyRelu(x, dy, dx, mean, keptScaleShift, floats, C, r0, r1);
+      if (gated) k.batchnormBackwardApplyRelu(x, dy, dx, mean, keptScaleShift, floats, C, r0, r1);
       else k.batchnormBackwardApply(x, dy, dx, mean, floats, C, r0, r1);
     },
   };

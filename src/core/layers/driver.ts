@@ -26,6 +26,7 @@
  */
 import type { Mode, SavedDecl } from '../../nn/layers/layer.ts';
 import type { LayerSpec, LayerType } from '../../nn/layers/spec.ts';
+import type { PoolGeometry } from '../../nn/layers/pool.ts';
 import type { PlannedLayer } from '../../nn/plan.ts';
 import type { KernelExports, KernelGeometry } from '../kernels.ts';
 
@@ -85,9 +86,25 @@ export interface CoreLayer<S extends { type: LayerType } = LayerSpec> {
    * Kinds that can do the work of a ReLU right after them (fusion.ts): the layer with the ReLU
    * folded in, the same jobs as prepare()'s. `a.y` and `a.dy` are the ReLU's output and its
    * gradient: forward writes relu(output) there, backward takes the ReLU's dy and applies its
-   * derivative itself. The results must be bit-identical to the two layers apart.
+   * derivative itself. With `pool` (a max pool after the ReLU), forward does the max pool's forward
+   * pass instead of writing relu(output): the pool's output, and its argmax in training; and
+   * backward takes the ReLU's dy as it is (the pool's backward pass applied the derivative). The
+   * results must be bit-identical to the layers apart.
    */
-  prepareWithRelu?(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
+  prepareWithRelu?(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses, pool: FoldedPool | null): PreparedLayer;
+  /**
+   * Kinds that can follow a ReLU folded into the layer before it (fusion.ts; max pool): the layer
+   * without a forward pass (the layer before does it, FoldedPool) and with a backward pass that
+   * applies the ReLU's derivative too.
+   */
+  prepareAfterFoldedRelu?(k: KernelExports, layer: PlannedLayer<S>, a: LayerAddresses): PreparedLayer;
+}
+
+/** A max pool whose forward pass a layer does (prepareWithRelu): where its output and argmax go, and its windows. */
+export interface FoldedPool {
+  y: number;
+  argmax: number;
+  geometry: PoolGeometry;
 }
 
 /** The plan's saved buffers that the core keeps for this layer: all but those its driver recomputes. */

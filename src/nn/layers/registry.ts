@@ -73,7 +73,7 @@ export const LAYERS = {
   maxpool: { reference: maxpool, cpu: 'maxpool', kernels: ['maxpool', 'pool'], onnx: 'maxpool', gpu: 'maxpool' },
   avgpool: { reference: avgpool, cpu: 'avgpool', kernels: ['avgpool', 'pool'], onnx: 'avgpool', gpu: 'avgpool' },
   globalavgpool: { reference: globalavgpool, cpu: 'globalavgpool', kernels: ['globalavgpool'], onnx: 'globalavgpool', gpu: 'globalavgpool' },
-  batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm'], onnx: 'batchnorm', gpu: 'batchnorm' },
+  batchnorm: { reference: batchnorm, cpu: 'batchnorm', kernels: ['batchnorm', 'maxpool'], onnx: 'batchnorm', gpu: 'batchnorm' },
   dropout: { reference: dropout, cpu: 'dropout', kernels: ['dropout', 'noise'], onnx: 'dropout', gpu: 'dropout' },
   flatten: { reference: flatten, cpu: 'flatten', kernels: [], onnx: 'flatten', gpu: 'flatten' },
   ...activationEntries(),
