@@ -33,7 +33,7 @@ export function updateShare(layout: CoreLayout, t: number, T: number): ParamRang
 }
 
 export class ThreadRunner {
-  /** Every layer prepared for this thread (layers/driver.ts), ReLUs folded (layers/fusion.ts): nothing is worked out again per batch. */
+  /** Every layer prepared for this thread (layers/driver.ts), folded where it can be (layers/fusion.ts): nothing is worked out again per batch. */
   private readonly layers: PreparedLayer[];
   private readonly threadCount: number;
   private readonly splitUpdate: ParamRange[];
