@@ -103,8 +103,8 @@ function prepareBatchnorm(
   const normalizeRows = relu ? k.batchnormNormalizeRelu : k.batchnormNormalize;
   // Backward applies the ReLU's derivative unless the max pool after it has (maxpool.ts).
   const gated = relu && pool === null;
-  /** Thread t of T's share of y = (x - centre) scale + shift (and the ReLU, and the max pool, when folded in). */
   const { H, W, Ho, Wo, size, stride } = pool?.geometry ?? { H: 0, W: 0, Ho: 0, Wo: 0, size: 0, stride: 0 };
+  /** Thread t of T's share of y = (x - centre) scale + shift (and the ReLU, and the max pool, when folded in). */
   const normalize = (B: number, t: number, T: number, centre: number, scale: number, shift: number, argmax: number): void => {
     if (pool) {
       const r0 = cut(B * Ho, t, T);
