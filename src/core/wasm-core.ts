@@ -291,7 +291,7 @@ export class WasmCore implements Core {
    * code is the work done in a function, which a few images of any network give; the batch size
    * changes no job or kernel (the splits are set by maxBatch), so the first full batch is as fast
    * as the rest, and the warm-up costs the same at any maxBatch (cnn.json's nn-train core, batch
-   * 256, starts in 1.5 s; full-size jobs took 7.5 s there).
+   * 256, starts in 1.5-3.4 s, mostly the clearing's page faults; full-size jobs took 7.3-8 s).
    * 'training' also takes a step with every optimizer, then clears every buffer (and sets the
    * statistics to their initial values). 'inference' runs only the inference pass, on the memory
    * as it comes (zeros: the values do not matter to V8); nothing needs clearing after it, and
@@ -310,7 +310,7 @@ export class WasmCore implements Core {
       for (let i = 0; i < a.length; i++) a[i] = (((i * 2654435761) >>> 0) / 4294967296 - 0.5) * scale;
     };
     pattern(this.params, 0.1);
-    pattern(this.input, 1);
+    pattern(this.input.subarray(0, (B * this.input.length) / this.maxBatch), 1); // the images the passes read
     for (let s = 0; s < B; s++) this.labels[s] = s & 1;
     const specs: OptimizerSpec[] = [
       { type: 'sgd' },

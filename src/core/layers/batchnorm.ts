@@ -103,17 +103,17 @@ function prepareBatchnorm(
   const normalizeRows = relu ? k.batchnormNormalizeRelu : k.batchnormNormalize;
   // Backward applies the ReLU's derivative unless the max pool after it has (maxpool.ts).
   const gated = relu && pool === null;
-  const { H, W, Ho, Wo, size, stride } = pool?.geometry ?? { H: 0, W: 0, Ho: 0, Wo: 0, size: 0, stride: 0 };
   /** Thread t of T's share of y = (x - centre) scale + shift (and the ReLU, and the max pool, when folded in). */
-  const normalize = (B: number, t: number, T: number, centre: number, scale: number, shift: number, argmax: number): void => {
-    if (pool) {
-      const r0 = cut(B * Ho, t, T);
-      const r1 = cut(B * Ho, t + 1, T);
-      if (r0 < r1) k.maxpoolForwardBatchnormRelu(x, pool.y, argmax, H, W, C, Ho, Wo, size, stride, r0, r1, centre, scale, shift);
-    } else {
-      normalizeRows(x, y, C, cut(B * P, t, T, ROW_ALIGN), cut(B * P, t + 1, T, ROW_ALIGN), centre, scale, shift);
-    }
-  };
+  const normalize = pool
+    ? (B: number, t: number, T: number, centre: number, scale: number, shift: number, argmax: number): void => {
+        const { H, W, Ho, Wo, size, stride } = pool.geometry;
+        const r0 = cut(B * Ho, t, T);
+        const r1 = cut(B * Ho, t + 1, T);
+        if (r0 < r1) k.maxpoolForwardBatchnormRelu(x, pool.y, argmax, H, W, C, Ho, Wo, size, stride, r0, r1, centre, scale, shift);
+      }
+    : (B: number, t: number, T: number, centre: number, scale: number, shift: number): void => {
+        normalizeRows(x, y, C, cut(B * P, t, T, ROW_ALIGN), cut(B * P, t + 1, T, ROW_ALIGN), centre, scale, shift);
+      };
   return {
     forward(B, mode, _noiseKey, step, t, T) {
       const M = B * P;
