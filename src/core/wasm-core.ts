@@ -290,8 +290,9 @@ export class WasmCore implements Core {
    * only for later calls (there is no on-stack replacement in wasm). What triggers the optimized
    * code is the work done in a function, which a few images of any network give; the batch size
    * changes no job or kernel (the splits are set by maxBatch), so the first full batch is as fast
-   * as the rest, and the warm-up costs the same at any maxBatch (cnn.json's nn-train core, batch
-   * 256, starts in 1.5-3.4 s, mostly the clearing's page faults; full-size jobs took 7.3-8 s).
+   * as the rest, and the warm-up costs the same at any maxBatch (`nn-train --config
+   * configs/cnn.json --json`, a core of batch 256: its "start" event 4.9 s after "dataset", 8.7 s
+   * with full-size jobs).
    * 'training' also takes a step with every optimizer, then clears every buffer (and sets the
    * statistics to their initial values). 'inference' runs only the inference pass, on the memory
    * as it comes (zeros: the values do not matter to V8); nothing needs clearing after it, and
