@@ -24,6 +24,17 @@ describe('the parity verdict', () => {
     }
   });
 
+  it('nudges float64 weights by one float64 unit in the last place', () => {
+    const init = Float64Array.from([1, 0, -0.3, 1e-300]);
+    const n = nudged(init);
+    expect(n).toBeInstanceOf(Float64Array);
+    expect(n[1]).toBe(0);
+    for (const i of [0, 2, 3]) {
+      expect(n[i]).not.toBe(init[i]);
+      expect(Math.abs(n[i]! - init[i]!)).toBeLessThanOrEqual(Math.abs(init[i]!) * 2 ** -52);
+    }
+  });
+
   it('passes identical sides and reports zero differences', () => {
     const a = side([0.7, 0.6, 0.5]);
     const row = compareRun('x', a, side([0.7, 0.6, 0.5]), side([0.7, 0.6, 0.5]), slices);

@@ -17,7 +17,7 @@ const LR = 0.01;
 const name = (spec: OptimizerSpec): string => JSON.stringify(spec);
 
 /** Byte-level equality: bit-identical floats (NaN payloads and -0 included). */
-function expectSameBits(a: Float32Array, b: Float32Array): void {
+function expectSameBits(a: Float32Array | Float64Array, b: Float32Array | Float64Array): void {
   expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
 }
 

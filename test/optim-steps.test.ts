@@ -1,79 +1,106 @@
 // Two steps of each optimizer on f(x) = sum(x^2), whose gradient is g = 2x, from x0 = [1, -2];
 // the expected values are derived by hand in the comments (tfjs-core style).
 import { describe, expect, it } from 'vitest';
-import { Adam, createOptimizer, ExponentiallyWeightedAverage, Momentum, type OptimizerSpec } from '../src/optim/index.ts';
+import { Adam, createOptimizer, ExponentiallyWeightedAverage, Momentum, type Optimizer, type OptimizerSpec } from '../src/optim/index.ts';
 
-/** Runs `steps` steps from [1, -2] on f(x) = sum(x^2); returns the parameters after each step. */
-function trajectory(spec: OptimizerSpec, lr: number, steps = 2): number[][] {
-  const x = new Float32Array([1, -2]);
-  const g = new Float32Array(2);
-  const opt = createOptimizer(spec, 2);
-  const out: number[][] = [];
+type FloatArray = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/**
+ * Runs `steps` steps from [1, -2] on f(x) = sum(x^2) in buffers of `array`; returns the parameters
+ * after each step, and the optimizer.
+ */
+function run(spec: OptimizerSpec, lr: number, array: FloatArray, steps = 2): { points: number[][]; optimizer: Optimizer } {
+  const x = array.from([1, -2]);
+  const g = new array(2);
+  const optimizer = createOptimizer(spec, 2, (n) => new array(n));
+  const points: number[][] = [];
   for (let k = 0; k < steps; k++) {
     for (let i = 0; i < 2; i++) g[i] = 2 * x[i]!;
-    opt.step(x, g, lr);
-    out.push(Array.from(x));
+    optimizer.step(x, g, lr);
+    points.push(Array.from(x));
   }
-  return out;
+  return { points, optimizer };
 }
 
-function expectClose(actual: number[][], expected: number[][], tol = 1e-6): void {
+const trajectory = (spec: OptimizerSpec, lr: number, array: FloatArray): number[][] => run(spec, lr, array).points;
+
+/** The largest |actual - expected| over the steps and parameters. */
+function largestError(actual: number[][], expected: number[][]): number {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((row, k) => row.forEach((v, i) => expect(Math.abs(v - expected[k]![i]!)).toBeLessThanOrEqual(tol)));
+  return Math.max(...actual.flatMap((row, k) => row.map((v, i) => Math.abs(v - expected[k]![i]!))));
 }
 
-describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
-  it('gradient descent, lr 0.1', () => {
+interface HandCase {
+  name: string;
+  spec: OptimizerSpec;
+  lr: number;
+  /** The parameters after steps 1 and 2, computed by hand (to 8-10 digits) in the comments. */
+  expected: number[][];
+}
+
+const HAND_CASES: HandCase[] = [
+  {
+    name: 'gradient descent, lr 0.1',
     // x1 = x0 - 0.1 * 2 x0 = 0.8 x0 = [0.8, -1.6]
     // x2 = 0.8 x1         = [0.64, -1.28]
-    expectClose(trajectory({ type: 'sgd' }, 0.1), [
+    spec: { type: 'sgd' },
+    lr: 0.1,
+    expected: [
       [0.8, -1.6],
       [0.64, -1.28],
-    ]);
-  });
-
-  it('momentum, ewa form, beta 0.9, lr 0.1', () => {
+    ],
+  },
+  {
+    name: 'momentum, ewa form, beta 0.9, lr 0.1',
     // g1 = [2, -4];  v1 = 0.1 g1 = [0.2, -0.4];  x1 = x0 - 0.1 v1 = [0.98, -1.96]
     // g2 = [1.96, -3.92];  v2 = 0.9 [0.2, -0.4] + 0.1 [1.96, -3.92] = [0.376, -0.752]
     // x2 = x1 - 0.1 v2 = [0.98 - 0.0376, -1.96 + 0.0752] = [0.9424, -1.8848]
-    expectClose(trajectory({ type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false }, 0.1), [
+    spec: { type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: false },
+    lr: 0.1,
+    expected: [
       [0.98, -1.96],
       [0.9424, -1.8848],
-    ]);
-  });
-
-  it('momentum, ewa form with bias correction, beta 0.9, lr 0.1', () => {
+    ],
+  },
+  {
+    name: 'momentum, ewa form with bias correction, beta 0.9, lr 0.1',
     // v1 = [0.2, -0.4];  v1_hat = v1 / (1 - 0.9) = [2, -4] = g1;  x1 = x0 - 0.1 g1 = [0.8, -1.6]
     // g2 = [1.6, -3.2];  v2 = 0.9 [0.2, -0.4] + 0.1 [1.6, -3.2] = [0.34, -0.68]
     // v2_hat = v2 / (1 - 0.81) = [0.34 / 0.19, -0.68 / 0.19] = [1.78947368, -3.57894737]
     // x2 = x1 - 0.1 v2_hat = [0.62105263, -1.24210526]
-    expectClose(trajectory({ type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: true }, 0.1), [
+    spec: { type: 'momentum', beta: 0.9, form: 'ewa', biasCorrection: true },
+    lr: 0.1,
+    expected: [
       [0.8, -1.6],
       [0.62105263, -1.24210526],
-    ]);
-  });
-
-  it('momentum, classic form, beta 0.9, lr 0.1', () => {
+    ],
+  },
+  {
+    name: 'momentum, classic form, beta 0.9, lr 0.1',
     // v1 = g1 = [2, -4];  x1 = x0 - 0.1 v1 = [0.8, -1.6]
     // g2 = [1.6, -3.2];  v2 = 0.9 [2, -4] + [1.6, -3.2] = [3.4, -6.8]
     // x2 = x1 - 0.1 v2 = [0.8 - 0.34, -1.6 + 0.68] = [0.46, -0.92]
-    expectClose(trajectory({ type: 'momentum', beta: 0.9, form: 'classic', biasCorrection: false }, 0.1), [
+    spec: { type: 'momentum', beta: 0.9, form: 'classic', biasCorrection: false },
+    lr: 0.1,
+    expected: [
       [0.8, -1.6],
       [0.46, -0.92],
-    ]);
-  });
-
-  it('Nesterov, beta 0.9, lr 0.1', () => {
+    ],
+  },
+  {
+    name: 'Nesterov, beta 0.9, lr 0.1',
     // v1 = g1 = [2, -4];  x1 = x0 - 0.1 (g1 + 0.9 v1) = x0 - 0.19 g1 = [0.62, -1.24]
     // g2 = [1.24, -2.48];  v2 = 0.9 [2, -4] + [1.24, -2.48] = [3.04, -6.08]
     // x2 = x1 - 0.1 (g2 + 0.9 v2) = [0.62 - 0.1 (1.24 + 2.736), -1.24 + 0.1 (2.48 + 5.472)] = [0.2224, -0.4448]
-    expectClose(trajectory({ type: 'nesterov', beta: 0.9 }, 0.1), [
+    spec: { type: 'nesterov', beta: 0.9 },
+    lr: 0.1,
+    expected: [
       [0.62, -1.24],
       [0.2224, -0.4448],
-    ]);
-  });
-
-  it('RMSprop, rho 0.9, epsilon 1e-8, lr 0.01', () => {
+    ],
+  },
+  {
+    name: 'RMSprop, rho 0.9, epsilon 1e-8, lr 0.01',
     // s1 = 0.1 g1^2 = [0.4, 1.6];  step = 0.01 g1 / sqrt(s1) = 0.01 [2 / 0.63245553, -4 / 1.26491106] = [0.0316227766, -0.0316227766]
     //   (= 0.01 sqrt(10) sign(g): the first RMSprop step ignores the gradient's size; epsilon changes it by ~1e-8 relative)
     // x1 = [0.9683772234, -1.9683772234]
@@ -81,13 +108,15 @@ describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
     // s2 = 0.9 s1 + 0.1 g2^2 = [0.36 + 0.3751017787, 1.44 + 1.5498035576] = [0.7351017787, 2.9898035576]
     // sqrt(s2) = [0.8573807667, 1.7291048428]
     // x2 = x1 - 0.01 g2 / sqrt(s2) = [0.9683772234 - 0.0225891979, -1.9683772234 + 0.0227675865] = [0.9457880255, -1.9456096369]
-    expectClose(trajectory({ type: 'rmsprop', rho: 0.9, epsilon: 1e-8 }, 0.01), [
+    spec: { type: 'rmsprop', rho: 0.9, epsilon: 1e-8 },
+    lr: 0.01,
+    expected: [
       [0.9683772234, -1.9683772234],
       [0.9457880255, -1.9456096369],
-    ]);
-  });
-
-  it('Adam, beta1 0.9, beta2 0.999, epsilon 1e-8, lr 0.1', () => {
+    ],
+  },
+  {
+    name: 'Adam, beta1 0.9, beta2 0.999, epsilon 1e-8, lr 0.1',
     // m1 = 0.1 g1, v1 = 0.001 g1^2;  m1_hat = g1, v1_hat = g1^2;  step = 0.1 g1 / (|g1| + 1e-8) = 0.1 sign(g1)
     // x1 = [0.9, -1.9]
     // g2 = [1.8, -3.8]
@@ -96,10 +125,37 @@ describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
     // c1 = 1 - 0.9^2 = 0.19;  c2 = 1 - 0.999^2 = 0.001999
     // m2_hat = [1.8947368421, -3.8947368421];  v2_hat = [3.6198099050, 15.2196098049];  sqrt = [1.9025798030, 3.9012318320]
     // x2 = x1 - 0.1 m2_hat / sqrt(v2_hat) = [0.9 - 0.0995877714, -1.9 + 0.0998335138] = [0.8004122286, -1.8001664862]
-    expectClose(trajectory({ type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, 0.1), [
+    spec: { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    lr: 0.1,
+    expected: [
       [0.9, -1.9],
       [0.8004122286, -1.8001664862],
-    ]);
+    ],
+  },
+];
+
+describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
+  for (const c of HAND_CASES) {
+    it(c.name, () => {
+      expect(largestError(trajectory(c.spec, c.lr, Float32Array), c.expected)).toBeLessThanOrEqual(1e-6);
+    });
+  }
+
+  it('in float64 buffers every optimizer keeps double precision: the hand values to 1e-8, which float32 misses', () => {
+    // The precision is the buffers' (src/optim/optimizer.ts): the parity bench's float64 reference
+    // relies on it. Float32 rounds 0.8 alone by 1.2e-8.
+    let float32Worst = 0;
+    for (const c of HAND_CASES) {
+      const { points, optimizer } = run(c.spec, c.lr, Float64Array);
+      expect(largestError(points, c.expected), c.name).toBeLessThanOrEqual(1e-8);
+      // The state too: each buffer holds a value float32 cannot (Adam's m = 0.9 * 0.2 + 0.1 * 1.8, ...).
+      for (const [name, state] of Object.entries(optimizer.stateBuffers())) {
+        expect(state, `${c.name}: ${name}`).toBeInstanceOf(Float64Array);
+        expect(Array.from(state).some((value) => value !== Math.fround(value)), `${c.name}: ${name}`).toBe(true);
+      }
+      float32Worst = Math.max(float32Worst, largestError(trajectory(c.spec, c.lr, Float32Array), c.expected));
+    }
+    expect(float32Worst).toBeGreaterThan(1e-8);
   });
 });
 

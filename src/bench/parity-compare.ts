@@ -1,9 +1,10 @@
 /**
- * The verdict of the parity bench (parity.ts): nn-train against PyTorch, read against the float32
+ * The verdict of the parity bench (parity.ts): nn-train against PyTorch, read against the rounding
  * noise floor of a run started from weights one unit in the last place away (nudged).
  */
 
 import { UserError } from '../errors.ts';
+import type { FloatBuffer } from '../optim/optimizer.ts';
 
 /** A slice of a flat buffer: a weight tensor or a batch-norm statistic. */
 export interface Slice {
@@ -17,14 +18,14 @@ export interface Slice {
 export const LOSS_TOLERANCE = 1e-3;
 /** Largest difference of a weight (or statistic) after the last step, relative to its tensor's RMS... */
 export const WEIGHT_TOLERANCE = 1e-3;
-/** ...or this many times the difference float32 rounding alone makes (see nudged), if larger. */
+/** ...or this many times the difference rounding alone makes (see nudged), if larger. */
 export const NOISE_FACTOR = 10;
 
 /** One side's results of a run: the loss of every step, the final weights and statistics (flat layouts). */
 export interface Side {
   losses: number[];
-  params: Float32Array;
-  stats: Float32Array;
+  params: FloatBuffer;
+  stats: FloatBuffer;
 }
 
 /** The comparison of one run, a row of the table. */
@@ -33,7 +34,7 @@ export interface Row {
   /** nn-train against PyTorch: the largest relative loss difference of a step, and that step (1-based). */
   lossDiff: number;
   lossStep: number;
-  /** The same between nn-train and nn-train from the nudged weights: the float32 noise. */
+  /** The same between nn-train and nn-train from the nudged weights: the rounding noise. */
   lossNoise: number;
   /** The largest ratio, over the steps, of the loss difference to the noise envelope (see compareRun). */
   lossOverNoise: number;
@@ -54,14 +55,17 @@ export interface Row {
 }
 
 /**
- * The initial weights moved by one unit in the last place: the lowest mantissa bit of every nonzero
- * weight flipped. Trained like the others, it shows how far float32 rounding alone carries a run
- * in `steps` steps: the noise floor the comparison with PyTorch is read against.
+ * The initial weights moved by one unit in the last place of their own precision: the lowest
+ * mantissa bit of every nonzero weight flipped. Trained like the others, it shows how far rounding
+ * alone carries a run in `steps` steps: the noise floor the comparison with PyTorch is read against.
  */
-export function nudged(init: Float32Array): Float32Array {
-  const out = Float32Array.from(init);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < bits.length; i++) if (out[i] !== 0) bits[i]! ^= 1;
+export function nudged<F extends FloatBuffer>(init: F): F {
+  const out = init.slice() as F;
+  // The 32-bit word that holds an element's lowest mantissa bit: the element itself for float32,
+  // the first (low, little-endian) half of a float64.
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.byteLength / 4);
+  const stride = out.BYTES_PER_ELEMENT / 4;
+  for (let i = 0; i < out.length; i++) if (out[i] !== 0) words[i * stride]! ^= 1;
   return out;
 }
 
@@ -69,7 +73,7 @@ export function nudged(init: Float32Array): Float32Array {
 export const GROWTH_STEPS = [1, 2, 3, 5, 10, 20, 50, 100, 200];
 
 /** The largest |a - b| / rms(b) over the slices, and the slice where it is. */
-function worstSlice(a: Float32Array, b: Float32Array, slices: readonly Slice[]): { diff: number; where: string } {
+function worstSlice(a: FloatBuffer, b: FloatBuffer, slices: readonly Slice[]): { diff: number; where: string } {
   let worst = { diff: 0, where: '-' };
   for (const s of slices) {
     let sq = 0;
@@ -92,7 +96,7 @@ function lossDifferences(a: Side, b: Side): number[] {
 }
 
 /**
- * The comparison of one run (step 5 of parity.ts). nn-train against PyTorch, read against the float32 noise:
+ * The comparison of one run (step 5 of parity.ts). nn-train against PyTorch, read against the rounding noise:
  * nn-train against itself from the nudged weights, whose loss difference up to step s (the running
  * maximum: the noise envelope) says how far rounding alone has carried the run by then.
  * The run passes when

@@ -5,7 +5,7 @@
  *
  *   npm run bench:parity -- --data DIR [--python "CMD"] [--config configs/shared-recipe/baseline.json] [--images 1280]
  *       [--batch 64] [--steps 200] [--out runs/parity] [--workers N] [--kernel auto|js] [--seed 1]
- *       [--skip-python]
+ *       [--precision float32|float64] [--skip-python]
  *
  * What it does:
  *   1. loads --images of the labelled photos in --data (a fixed stratified sample), decoded as the
@@ -17,14 +17,23 @@
  *   3. trains each run of RUNS for --steps steps with the gradient core (batch norm in training
  *      mode; the optimizer and schedule as nn-train's training loop builds them) and writes the
  *      per-step losses and the final weights and batch-norm statistics; then again from the initial
- *      weights nudged by one unit in the last place (`nudged`): the float32 noise floor;
+ *      weights nudged by one unit in the last place (`nudged`): the rounding noise floor;
  *   4. runs `CMD src/bench/pytorch_parity.py OUT` (CMD defaults to python3; on a machine with the
  *      project's modern PyTorch: --python "../shared/tools/modern-pytorch.sh run python3"), which
  *      does the same in PyTorch (float32) and writes its results beside;
  *   5. prints the table and exits 1 when a run is out of tolerance (compareRun says when).
  * --compare-only redoes step 5 on a finished folder; --runs a,b trains only those runs.
  *
- * Files of --out (float32 and int32, little-endian, C order; described by manifest.json):
+ * --precision float64 trains both sides in double: nn-train's side on the TypeScript reference core
+ * with float64 buffers (JsCore; --workers and --kernel do not apply), PyTorch's with float64
+ * tensors, from the same float32 problem files (exact in double); results are written as .f64 and
+ * the nudged run moves each weight by one float64 unit. Without float32 rounding to amplify, this
+ * shows whether the two compute the same training step after step: the formulas, not the rounding.
+ * The reference core is ~50x slower than the WebAssembly one, so use a narrow network
+ * (src/bench/parity-narrow.json: the baseline's layers at a quarter of the width, 32x32).
+ *
+ * Files of --out (float32 and int32, little-endian, C order; described by manifest.json, whose
+ * "precision" says whether the results are .f32 or .f64):
  *   images.f32 (N, H, W, C) network inputs after preprocessing   labels.f32 (N)   order.i32 (steps, batch)
  *   init.f32 the weights in nn-train's flat layout (manifest "params": each slice's layer, name,
  *   offset, length; conv weights (F, k, k, C), dense weights (units, inputs) with the inputs in
@@ -45,10 +54,12 @@ import { reportError } from '../cli/common.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { optimizerSchema, type GradientOptimizerConfig } from '../config/schema.ts';
 import { createCore } from '../core/core.ts';
+import { JsCore } from '../core/js-core.ts';
 import { batchSource, channelStats, epochOrder, fillBatch } from '../data/batches.ts';
 import { loadDataset } from '../data/dataset.ts';
 import { EXIT, UserError } from '../errors.ts';
 import { initParams } from '../nn/init.ts';
+import type { FloatBuffer } from '../optim/optimizer.ts';
 import type { LayerSpec, NetworkSpec } from '../nn/layers/spec.ts';
 import { planNetwork, type NetworkPlan } from '../nn/plan.ts';
 import { Rng } from '../random/rng.ts';
@@ -70,7 +81,11 @@ const RUNS: { name: string; optimizer: Record<string, unknown> }[] = [
   { name: 'adam-one-cycle', optimizer: { type: 'adam', lr: 0.0005, schedule: { type: 'one-cycle', warmup: 0.3 } } },
 ];
 
+type Precision = 'float32' | 'float64';
+
 interface Manifest {
+  /** Of the training on both sides and of the result files (.f32 or .f64); the problem files are float32. */
+  precision: Precision;
   input: NetworkSpec['input'];
   layers: LayerSpec[];
   images: number;
@@ -84,14 +99,18 @@ interface Manifest {
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
-function writeF32(path: string, a: Float32Array | Int32Array): void {
+/** The file name ending of results in a precision. */
+const suffix = (precision: Precision) => (precision === 'float64' ? '.f64' : '.f32');
+
+function writeValues(path: string, a: FloatBuffer | Int32Array): void {
   writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
-function readF32(path: string): Float32Array {
+function readValues(path: string, precision: Precision): FloatBuffer {
   if (!existsSync(path)) throw new UserError(`${path}: missing (did the PyTorch side run?)`);
   const bytes = readFileSync(path);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return precision === 'float64' ? new Float64Array(copy) : new Float32Array(copy);
 }
 
 /** Steps 1-2: the sample, the network, the initial weights and the batches, written to `out`. */
@@ -104,6 +123,7 @@ async function exportProblem(
   seed: number,
   out: string,
   only: string | undefined,
+  precision: Precision,
 ): Promise<{ manifest: Manifest; plan: NetworkPlan; network: NetworkSpec; inputs: Float32Array; labels: Float32Array; order: Int32Array; init: Float32Array }> {
   const config = loadConfigFile(configPath);
   const names = only?.split(',') ?? RUNS.map((r) => r.name);
@@ -142,6 +162,7 @@ async function exportProblem(
   initParams(plan, init, new Rng(seed), config.model.init);
 
   const manifest: Manifest = {
+    precision,
     input: network.input,
     layers,
     images: n,
@@ -154,27 +175,33 @@ async function exportProblem(
   };
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-  writeF32(join(out, 'images.f32'), inputs);
-  writeF32(join(out, 'labels.f32'), labels);
-  writeF32(join(out, 'order.i32'), order);
-  writeF32(join(out, 'init.f32'), init);
+  writeValues(join(out, 'images.f32'), inputs);
+  writeValues(join(out, 'labels.f32'), labels);
+  writeValues(join(out, 'order.i32'), order);
+  writeValues(join(out, 'init.f32'), init);
   return { manifest, plan, network, inputs, labels, order, init };
 }
 
-/** Step 3: nn-train's side of one run from `init`, written as <side>-<run>*. */
+/**
+ * Step 3: nn-train's side of one run from `init`, written as <side>-<run>*: on the gradient core in
+ * float32, on the reference core with float64 buffers in float64.
+ */
 async function trainNnTrain(
   p: Awaited<ReturnType<typeof exportProblem>>,
   run: Manifest['runs'][number],
-  init: Float32Array,
+  init: FloatBuffer,
   side: string,
   out: string,
   workers: number | undefined,
   kernel: 'auto' | 'js',
 ): Promise<void> {
-  const { manifest, network, inputs, labels, order } = p;
+  const { manifest, network, plan, inputs, labels, order } = p;
   const { batch, steps } = manifest;
   const d = inputs.length / manifest.images;
-  const core = await createCore({ network, maxBatch: batch, loss: 'bce', seed: manifest.seed, kernel, ...(workers !== undefined ? { workers } : {}) });
+  const core =
+    manifest.precision === 'float64'
+      ? new JsCore({ maxBatch: batch, loss: 'bce', seed: manifest.seed, array: Float64Array }, plan)
+      : await createCore({ network, maxBatch: batch, loss: 'bce', seed: manifest.seed, kernel, ...(workers !== undefined ? { workers } : {}) });
   try {
     core.params.set(init);
     const method = gradientMethod(core, run.optimizer, manifest.images / batch, steps);
@@ -189,20 +216,23 @@ async function trainNnTrain(
       losses.push(method.trainBatch(batch, s));
     }
     const seconds = (performance.now() - started) / 1000;
-    say(`${side} ${run.name}: ${steps} steps in ${seconds.toFixed(1)} s (${core.kernel}, ${core.workers} workers); loss ${losses[0]!.toFixed(4)} -> ${losses.at(-1)!.toFixed(4)}`);
+    const how = `${manifest.precision}, ${core.kernel}, ${core.workers} worker${core.workers === 1 ? '' : 's'}`;
+    say(`${side} ${run.name}: ${steps} steps in ${seconds.toFixed(1)} s (${how}); loss ${losses[0]!.toFixed(4)} -> ${losses.at(-1)!.toFixed(4)}`);
     writeFileSync(join(out, `${side}-${run.name}.json`), JSON.stringify({ losses }) + '\n');
-    writeF32(join(out, `${side}-${run.name}-params.f32`), core.params);
-    writeF32(join(out, `${side}-${run.name}-stats.f32`), core.stats);
+    const end = suffix(manifest.precision);
+    writeValues(join(out, `${side}-${run.name}-params${end}`), core.params);
+    writeValues(join(out, `${side}-${run.name}-stats${end}`), core.stats);
   } finally {
     await core.close();
   }
 }
 
-function readSide(out: string, side: string, run: string): Side {
+function readSide(out: string, side: string, run: string, precision: Precision): Side {
   const json = join(out, `${side}-${run}.json`);
   if (!existsSync(json)) throw new UserError(`${json}: missing (did the ${side === 'torch' ? 'PyTorch' : 'nn-train'} side run?)`);
   const { losses } = JSON.parse(readFileSync(json, 'utf8')) as { losses: number[] };
-  return { losses, params: readF32(join(out, `${side}-${run}-params.f32`)), stats: readF32(join(out, `${side}-${run}-stats.f32`)) };
+  const end = suffix(precision);
+  return { losses, params: readValues(join(out, `${side}-${run}-params${end}`), precision), stats: readValues(join(out, `${side}-${run}-stats${end}`), precision) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -219,6 +249,7 @@ async function main(argv: string[]): Promise<number> {
       python: { type: 'string', default: 'python3' },
       workers: { type: 'string' },
       kernel: { type: 'string', default: 'auto' },
+      precision: { type: 'string', default: 'float32' },
       'skip-python': { type: 'boolean', default: false },
       runs: { type: 'string' },
       'compare-only': { type: 'boolean', default: false },
@@ -230,6 +261,8 @@ async function main(argv: string[]): Promise<number> {
   const seed = positiveOption('seed', values.seed, 1);
   const workers = values.workers === undefined ? undefined : positiveOption('workers', values.workers, 1);
   if (values.kernel !== 'auto' && values.kernel !== 'js') throw new UserError(`--kernel: expected auto or js, found ${JSON.stringify(values.kernel)}`);
+  const precision = values.precision;
+  if (precision !== 'float32' && precision !== 'float64') throw new UserError(`--precision: expected float32 or float64, found ${JSON.stringify(precision)}`);
   const out = relative(process.cwd(), values.out);
   if (out.startsWith('..') || isAbsolute(out)) throw new UserError(`--out ${values.out}: must lie under the current folder (PyTorch may run in a chroot that sees only it)`);
 
@@ -239,11 +272,12 @@ async function main(argv: string[]): Promise<number> {
     if (!existsSync(path)) throw new UserError(`${path}: missing (--compare-only reads a finished bench's folder)`);
     manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   } else {
-    const problem = await exportProblem(values.config, values.data, images, batch, steps, seed, out, values.runs);
+    const problem = await exportProblem(values.config, values.data, images, batch, steps, seed, out, values.runs, precision);
     manifest = problem.manifest;
+    const init = precision === 'float64' ? Float64Array.from(problem.init) : problem.init;
     for (const run of manifest.runs) {
-      await trainNnTrain(problem, run, problem.init, 'nn', out, workers, values.kernel);
-      await trainNnTrain(problem, run, nudged(problem.init), 'nn-nudged', out, workers, values.kernel);
+      await trainNnTrain(problem, run, init, 'nn', out, workers, values.kernel);
+      await trainNnTrain(problem, run, nudged(init), 'nn-nudged', out, workers, values.kernel);
     }
   }
   if (!values['skip-python'] && !values['compare-only']) {
@@ -254,11 +288,17 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const rows = manifest.runs.map((run) =>
-    compareRun(run.name, readSide(out, 'nn', run.name), readSide(out, 'torch', run.name), readSide(out, 'nn-nudged', run.name), manifest),
+    compareRun(
+      run.name,
+      readSide(out, 'nn', run.name, manifest.precision),
+      readSide(out, 'torch', run.name, manifest.precision),
+      readSide(out, 'nn-nudged', run.name, manifest.precision),
+      manifest,
+    ),
   );
   const e = (x: number) => x.toExponential(2);
   process.stdout.write(
-    'run\tloss diff (max rel)\tat step\tfloat32 noise\tdiff / noise envelope (max)\tweight diff / RMS\tin\tfloat32 noise\tBN stat diff / RMS\tfloat32 noise\tverdict\n',
+    'run\tloss diff (max rel)\tat step\trounding noise\tdiff / noise envelope (max)\tweight diff / RMS\tin\trounding noise\tBN stat diff / RMS\trounding noise\tverdict\n',
   );
   for (const r of rows) {
     const cells = [r.name, e(r.lossDiff), r.lossStep, e(r.lossNoise), r.lossOverNoise.toFixed(2), e(r.weightDiff), r.weightWhere, e(r.weightNoise), e(r.statDiff), e(r.statNoise), r.pass ? 'pass' : 'FAIL'];
@@ -272,7 +312,7 @@ async function main(argv: string[]): Promise<number> {
     say(`  ${''.padEnd(16)} vs nudged   ${r.growthNoise.map(e).join(' ')}  (${r.firstApartNoise ?? '-'})`);
   }
   const tolerances = { loss: LOSS_TOLERANCE, weights: WEIGHT_TOLERANCE, noiseFactor: NOISE_FACTOR };
-  process.stdout.write(JSON.stringify({ bench: 'parity', images: manifest.images, batch: manifest.batch, steps: manifest.steps, seed: manifest.seed, tolerances, runs: rows }) + '\n');
+  process.stdout.write(JSON.stringify({ bench: 'parity', precision: manifest.precision, images: manifest.images, batch: manifest.batch, steps: manifest.steps, seed: manifest.seed, tolerances, runs: rows }) + '\n');
   return rows.every((r) => r.pass) ? EXIT.ok : EXIT.failure;
 }
 

@@ -3,11 +3,10 @@
 reads the problem nn-train wrote to OUT (manifest.json, images.f32, labels.f32, order.i32,
 init.f32), trains the same network from the same weights on the same batches with each run's
 optimizer, and writes torch-<run>.json ({"losses": [...]}), torch-<run>-params.f32 and
-torch-<run>-stats.f32 in nn-train's flat layout. Run by hand or by the bench; the project never
-needs Python.
+torch-<run>-stats.f32 in nn-train's flat layout. With the manifest's "precision" float64 it trains
+in double and writes .f64 files instead. Run by hand or by the bench; the project never needs Python.
 
-    python3 src/bench/pytorch_parity.py OUT            (float32, 2 threads)
-    python3 src/bench/pytorch_parity.py OUT --double   (float64: the arithmetic without rounding noise)
+    python3 src/bench/pytorch_parity.py OUT            (2 threads; PARITY_THREADS to change)
 
 The network is built from the manifest's layer list. nn-train is channels-last: its conv weights are
 (F, k, k, C), PyTorch's (F, C, k, k); its flatten reads H, W, C, so the network here flattens an
@@ -84,11 +83,11 @@ def tensor_of(modules, layers, layer, name):
 
 
 def to_flat(tensor, layer_type, name):
-    """A torch tensor in nn-train's layout (the inverse of tensor_of's mapping), float32."""
+    """A torch tensor in nn-train's layout (the inverse of tensor_of's mapping), in double."""
     a = tensor.detach().double().numpy()
     if layer_type == 'conv' and name == 'weights':
         a = a.transpose(0, 2, 3, 1)
-    return a.astype(np.float32).ravel()
+    return a.ravel()
 
 
 def optimizer_for(run, decayed, other, steps):
@@ -119,16 +118,15 @@ def optimizer_for(run, decayed, other, steps):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith('--')]
-    double = '--double' in sys.argv
-    if len(args) != 1:
-        raise SystemExit('usage: pytorch_parity.py OUT [--double]')
-    out = args[0]
+    if len(sys.argv) != 2:
+        raise SystemExit('usage: pytorch_parity.py OUT')
+    out = sys.argv[1]
     torch.set_num_threads(int(os.environ.get('PARITY_THREADS', '2')))
     torch.use_deterministic_algorithms(True)
-    dtype = torch.float64 if double else torch.float32
     with open(os.path.join(out, 'manifest.json')) as f:
         manifest = json.load(f)
+    double = manifest.get('precision', 'float32') == 'float64'
+    dtype, kind, suffix = (torch.float64, '<f8', '.f64') if double else (torch.float32, '<f4', '.f32')
     inp = manifest['input']
     n, batch, steps = manifest['images'], manifest['batch'], manifest['steps']
     load = lambda name, kind: np.fromfile(os.path.join(out, name), dtype=np.dtype(kind).newbyteorder('<'))
@@ -137,7 +135,6 @@ def main():
     order = torch.from_numpy(load('order.i32', np.int32).reshape(steps, batch).astype(np.int64))
     init = load('init.f32', np.float32)
     layers = manifest['layers']
-    side = 'torch64' if double else 'torch'
 
     for run in manifest['runs']:
         modules = build(manifest)
@@ -161,19 +158,19 @@ def main():
             if sched is not None:
                 sched.step()
             losses.append(loss.item())
-        params = np.zeros(sum(p['length'] for p in manifest['params']), dtype=np.float32)
+        params = np.zeros(sum(p['length'] for p in manifest['params']), dtype=np.float64)
         for p in manifest['params']:
             tensor, _ = tensor_of(modules, layers, p['layer'], p['name'])
             params[p['offset']:p['offset'] + p['length']] = to_flat(tensor, layers[p['layer']]['type'], p['name'])
-        stats = np.zeros(sum(s['length'] for s in manifest['stats']), dtype=np.float32)
+        stats = np.zeros(sum(s['length'] for s in manifest['stats']), dtype=np.float64)
         for s in manifest['stats']:
             tensor, _ = tensor_of(modules, layers, s['layer'], s['name'])
             stats[s['offset']:s['offset'] + s['length']] = to_flat(tensor, 'batchnorm', s['name'])
-        with open(os.path.join(out, f'{side}-{run["name"]}.json'), 'w') as f:
+        with open(os.path.join(out, f'torch-{run["name"]}.json'), 'w') as f:
             json.dump({'losses': losses}, f)
-        params.astype('<f4').tofile(os.path.join(out, f'{side}-{run["name"]}-params.f32'))
-        stats.astype('<f4').tofile(os.path.join(out, f'{side}-{run["name"]}-stats.f32'))
-        print(f'PyTorch {torch.__version__} {run["name"]}: {steps} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}', file=sys.stderr, flush=True)
+        params.astype(kind).tofile(os.path.join(out, f'torch-{run["name"]}-params{suffix}'))
+        stats.astype(kind).tofile(os.path.join(out, f'torch-{run["name"]}-stats{suffix}'))
+        print(f'PyTorch {torch.__version__} {run["name"]} ({dtype}): {steps} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}', file=sys.stderr, flush=True)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,10 @@
  * It runs on the calling thread, needs no WebAssembly, and is what the WebAssembly core is checked
  * against. Step order, as in the WebAssembly core: gradient, weight decay on the decaying slices,
  * clipping by global norm, optimizer.
+ *
+ * Its buffers are float32 (a Core); given `array: Float64Array` every buffer, the optimizer's state
+ * included, is float64 instead, and the same code trains without float32 rounding: the arithmetic
+ * the parity bench (src/bench/parity.ts) compares with PyTorch's in double.
  */
 import { sigmoid } from '../nn/activations.ts';
 import type { LossName } from '../nn/losses.ts';
@@ -12,22 +16,31 @@ import { Network } from '../nn/network.ts';
 import type { NetworkPlan } from '../nn/plan.ts';
 import { shapeSize } from '../nn/shape.ts';
 import { createOptimizer } from '../optim/index.ts';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.ts';
+import type { FloatBuffer, Optimizer, OptimizerState } from '../optim/optimizer.ts';
 import { addWeightDecay, clipByGlobalNorm } from '../optim/regularize.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { checkBatch, checkLearningRate, checkOut, checkRegularization, CoreError } from './checks.ts';
 import type { Core, RegularizationOptions } from './types.ts';
 
-export class JsCore implements Core {
+export interface JsCoreOptions<F extends FloatBuffer> {
+  maxBatch: number;
+  loss: LossName;
+  seed?: number;
+  /** The type of every buffer (default Float32Array). */
+  array?: new (n: number) => F;
+}
+
+/** JsCore<Float32Array> is a Core (core.ts returns it as one); JsCore<Float64Array> the float64 reference. */
+export class JsCore<F extends FloatBuffer = Float32Array> implements Omit<Core, 'params' | 'grads' | 'stats' | 'input' | 'labels'> {
   readonly kernel = 'js';
   readonly workers = 1;
   readonly plan: NetworkPlan;
   readonly maxBatch: number;
   readonly paramCount: number;
-  readonly params: Float32Array;
-  readonly stats: Float32Array;
-  readonly input: Float32Array;
-  readonly labels: Float32Array;
+  readonly params: F;
+  readonly stats: F;
+  readonly input: F;
+  readonly labels: F;
   lastGradientNorm = NaN;
   /** The TypeScript path is not profiled. */
   readonly profile = null;
@@ -37,27 +50,30 @@ export class JsCore implements Core {
   private weightDecay = 0;
   private clipNorm: number | undefined;
   private closed = false;
+  private readonly array: new (n: number) => F;
 
-  constructor(options: { maxBatch: number; loss: LossName; seed?: number }, plan: NetworkPlan) {
+  constructor(options: JsCoreOptions<F>, plan: NetworkPlan) {
     this.plan = plan;
     this.maxBatch = options.maxBatch;
     this.paramCount = plan.paramCount;
-    this.params = new Float32Array(this.paramCount);
+    this.array = options.array ?? (Float32Array as unknown as new (n: number) => F);
+    this.params = new this.array(this.paramCount);
+    // Network allocates its buffers with the constructor of params: F throughout.
     this.network = new Network(plan, options.maxBatch, this.params, { seed: options.seed ?? 0 });
-    this.stats = this.network.stats as Float32Array;
-    this.input = new Float32Array(options.maxBatch * shapeSize(plan.input));
-    this.labels = new Float32Array(options.maxBatch);
+    this.stats = this.network.stats as F;
+    this.input = new this.array(options.maxBatch * shapeSize(plan.input));
+    this.labels = new this.array(options.maxBatch);
     this.loss = LOSSES[options.loss];
   }
 
-  get grads(): Float32Array {
-    return this.network.grads as Float32Array;
+  get grads(): F {
+    return this.network.grads as F;
   }
 
   setOptimizer(spec: OptimizerSpec, options: RegularizationOptions = {}): void {
     this.check();
     checkRegularization(options);
-    this.optimizer = createOptimizer(spec, this.paramCount);
+    this.optimizer = createOptimizer(spec, this.paramCount, (n) => new this.array(n));
     this.weightDecay = options.weightDecay ?? 0;
     this.clipNorm = options.clipNorm ?? undefined;
   }

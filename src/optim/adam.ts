@@ -21,9 +21,9 @@
  *   m = fround(beta1 * m + one_minus_beta1 * g)
  *   v = fround(beta2 * v + one_minus_beta2 * (g * g))
  *   w = fround(w - (lr * (m / c1)) / (sqrt(v / c2) + epsilon))
- * State: m, v (Float32Array, n each).
+ * State: m, v (n each, the precision of the alloc's buffers).
  */
-import { checkDecay, checkPositive, defaultAlloc, Optimizer, runningPower, type Alloc } from './optimizer.ts';
+import { checkDecay, checkPositive, defaultAlloc, Optimizer, runningPower, type Alloc, type FloatBuffer } from './optimizer.ts';
 import type { OptimizerSpec } from './spec.ts';
 
 export type AdamSpec = Extract<OptimizerSpec, { type: 'adam' }>;
@@ -33,8 +33,8 @@ export class Adam extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+  private readonly m: FloatBuffer;
+  private readonly v: FloatBuffer;
   private readonly oneMinusBeta2: number;
   /** The current step's beta1 (the schedule's, or beta1) and 1 - it. */
   private stepBeta1: number;
@@ -75,7 +75,7 @@ export class Adam extends Optimizer {
     return true;
   }
 
-  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
     const k = this.constants;
     this.stepConstants(lr, k);
@@ -90,10 +90,10 @@ export class Adam extends Optimizer {
     const { m, v } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
-      const mi = Math.fround(beta1 * m[i]! + oneMinusBeta1 * g);
-      const vi = Math.fround(beta2 * v[i]! + oneMinusBeta2 * (g * g));
-      m[i] = mi;
-      v[i] = vi;
+      m[i] = beta1 * m[i]! + oneMinusBeta1 * g;
+      v[i] = beta2 * v[i]! + oneMinusBeta2 * (g * g);
+      const mi = m[i]!;
+      const vi = v[i]!;
       params[i] = params[i]! - (rate * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
     }
   }
@@ -110,7 +110,7 @@ export class Adam extends Optimizer {
     out[7] = lr;
   }
 
-  stateBuffers(): Record<string, Float32Array> {
+  stateBuffers(): Record<string, FloatBuffer> {
     return { m: this.m, v: this.v };
   }
 

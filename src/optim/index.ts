@@ -1,4 +1,4 @@
-// The optimizers' public surface: pure math on flat Float32Array buffers, no I/O.
+// The optimizers' public surface: pure math on flat buffers (float32, or float64 for the reference), no I/O.
 import { Adam } from './adam.ts';
 import { Momentum } from './momentum.ts';
 import { Nesterov } from './nesterov.ts';

@@ -23,9 +23,9 @@
  * lr_hat = lr / (1 - beta^t) with bias correction, else lr; both computed in double per call):
  *   v = fround(beta * v + g_scale * g)
  *   w = fround(w - lr_hat * v)
- * State: v (Float32Array, n).
+ * State: v (n values, the precision of the alloc's buffer).
  */
-import { checkDecay, defaultAlloc, Optimizer, runningPower, type Alloc } from './optimizer.ts';
+import { checkDecay, defaultAlloc, Optimizer, runningPower, type Alloc, type FloatBuffer } from './optimizer.ts';
 import type { OptimizerSpec } from './spec.ts';
 
 export type MomentumSpec = Extract<OptimizerSpec, { type: 'momentum' }>;
@@ -35,7 +35,7 @@ export class Momentum extends Optimizer {
   readonly beta: number;
   readonly form: 'ewa' | 'classic';
   readonly biasCorrection: boolean;
-  private readonly v: Float32Array;
+  private readonly v: FloatBuffer;
   /** The current step's beta (the schedule's, or beta) and the factor of g it gives. */
   private stepBeta: number;
   private gScale: number;
@@ -70,7 +70,7 @@ export class Momentum extends Optimizer {
     return true;
   }
 
-  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
     const k = this.constants;
     this.stepConstants(lr, k);
@@ -79,9 +79,8 @@ export class Momentum extends Optimizer {
     const lrHat = k[2]!;
     const { v } = this;
     for (let i = from; i < to; i++) {
-      const vi = Math.fround(beta * v[i]! + gScale * grads[i]!);
-      v[i] = vi;
-      params[i] = params[i]! - lrHat * vi;
+      v[i] = beta * v[i]! + gScale * grads[i]!;
+      params[i] = params[i]! - lrHat * v[i]!;
     }
   }
 
@@ -92,7 +91,7 @@ export class Momentum extends Optimizer {
     out[2] = this.biasCorrection ? lr / (1 - this.betaPower) : lr;
   }
 
-  stateBuffers(): Record<string, Float32Array> {
+  stateBuffers(): Record<string, FloatBuffer> {
     return { v: this.v };
   }
 

@@ -22,9 +22,9 @@
  * Float order, per element:
  *   v = fround(beta * v + g)
  *   w = fround(w - lr * (g + beta * v))
- * State: v (Float32Array, n).
+ * State: v (n values, the precision of the alloc's buffer).
  */
-import { checkDecay, defaultAlloc, Optimizer, type Alloc } from './optimizer.ts';
+import { checkDecay, defaultAlloc, Optimizer, type Alloc, type FloatBuffer } from './optimizer.ts';
 import type { OptimizerSpec } from './spec.ts';
 
 export type NesterovSpec = Extract<OptimizerSpec, { type: 'nesterov' }>;
@@ -32,7 +32,7 @@ export type NesterovSpec = Extract<OptimizerSpec, { type: 'nesterov' }>;
 export class Nesterov extends Optimizer {
   readonly type = 'nesterov';
   readonly beta: number;
-  private readonly v: Float32Array;
+  private readonly v: FloatBuffer;
   /** The current step's beta: the schedule's (one-cycle's cycled momentum), or beta. */
   private stepBeta: number;
 
@@ -53,7 +53,7 @@ export class Nesterov extends Optimizer {
     return true;
   }
 
-  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
     const k = this.constants;
     this.stepConstants(lr, k);
@@ -62,9 +62,8 @@ export class Nesterov extends Optimizer {
     const { v } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
-      const vi = Math.fround(beta * v[i]! + g);
-      v[i] = vi;
-      params[i] = params[i]! - rate * (g + beta * vi);
+      v[i] = beta * v[i]! + g;
+      params[i] = params[i]! - rate * (g + beta * v[i]!);
     }
   }
 
@@ -74,7 +73,7 @@ export class Nesterov extends Optimizer {
     out[1] = lr;
   }
 
-  stateBuffers(): Record<string, Float32Array> {
+  stateBuffers(): Record<string, FloatBuffer> {
     return { v: this.v };
   }
 }

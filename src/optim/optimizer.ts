@@ -1,18 +1,21 @@
 /**
- * What every optimizer shares: a step counter t, state buffers of n float32 values, and the split
+ * What every optimizer shares: a step counter t, state buffers of n values, and the split
  * of one step into beginStep() (once per step) and update(from, to) (on any disjoint ranges that
  * cover [0, n), in any order), so that the gradient core can update the parameters from several
  * threads.
  *
  * Float arithmetic (the contract the WebAssembly core reproduces bit for bit):
- *   - params, grads and state buffers are Float32Array;
+ *   - params, grads and state buffers are Float32Array in training; the parity bench's float64
+ *     reference gives Float64Array ones, and the same code then keeps every value in double (the
+ *     precision is the buffers', never written into the formulas);
  *   - per-step scalars (1 - beta, 1 - beta^t, lr / (1 - beta^t)) are computed in double, once per
  *     step or per update call, never per element; beta^t is a running product
  *     (beta^t = beta^(t-1) * beta in double, starting from 1), never Math.pow;
- *   - per element: float32 values are read, the formula is evaluated in double exactly in the order
- *     written in the optimizer's doc comment (left to right, parentheses as shown), and each result
- *     is rounded to float32 when stored (Math.fround). A state value is rounded and stored first,
- *     and the rounded value is what the parameter update reads.
+ *   - per element: the buffers' values are read, the formula is evaluated in double exactly in the
+ *     order written in the optimizer's doc comment (left to right, parentheses as shown), and each
+ *     result is rounded when stored (to float32 by a Float32Array: fround in the doc comments). A
+ *     state value is stored first and read back, so the rounded value is what the parameter update
+ *     reads.
  * Each element depends only on its own index and on per-step scalars, so the result does not depend
  * on how [0, n) is split: the split update equals the whole update bit for bit.
  *
@@ -21,8 +24,11 @@
  */
 import type { GradientOptimizerType } from './spec.ts';
 
+/** A flat buffer of weights, gradients or state: float32 in training, float64 for the reference. */
+export type FloatBuffer = Float32Array | Float64Array;
+
 /** Where state buffers come from: plain memory by default, shared memory for the worker core. */
-export type Alloc = (n: number) => Float32Array;
+export type Alloc = (n: number) => FloatBuffer;
 
 export const defaultAlloc: Alloc = (n) => new Float32Array(n);
 
@@ -31,7 +37,7 @@ export interface OptimizerState {
   type: string;
   /** Number of steps taken. */
   t: number;
-  /** Copies of the state buffers, by name (e.g. { m, v } for Adam). */
+  /** Copies of the state buffers, by name (e.g. { m, v } for Adam), in float32 as checkpoints hold them. */
   buffers: Record<string, Float32Array>;
 }
 
@@ -57,7 +63,7 @@ export abstract class Optimizer {
   }
 
   /** One whole step: beginStep(momentum), then update() on every parameter. */
-  step(params: Float32Array, grads: Float32Array, lr: number, momentum: number | null = null): void {
+  step(params: FloatBuffer, grads: FloatBuffer, lr: number, momentum: number | null = null): void {
     this.beginStep(momentum);
     this.update(params, grads, lr, 0, this.n);
   }
@@ -80,7 +86,7 @@ export abstract class Optimizer {
   }
 
   /** Updates params[from, to) from grads[from, to) and the state; call after beginStep(). */
-  abstract update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void;
+  abstract update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void;
 
   /**
    * The numbers the rule uses in the current step (computed in double, once per step), written to
@@ -90,7 +96,7 @@ export abstract class Optimizer {
   abstract stepConstants(lr: number, out: Float64Array): void;
 
   /** The live state buffers (not copies), by name. */
-  abstract stateBuffers(): Record<string, Float32Array>;
+  abstract stateBuffers(): Record<string, FloatBuffer>;
 
   /** A snapshot: copies of the state buffers and the step count. */
   getState(): OptimizerState {
@@ -126,14 +132,14 @@ export abstract class Optimizer {
   protected restoreStepScalars(): void {}
 
   /** Allocates one state buffer of n values through `alloc`, checking its size. */
-  protected allocate(alloc: Alloc, name: string): Float32Array {
+  protected allocate(alloc: Alloc, name: string): FloatBuffer {
     const buffer = alloc(this.n);
     if (buffer.length !== this.n) throw new RangeError(`${this.type} optimizer: alloc gave ${buffer.length} values for "${name}", expected ${this.n}`);
     return buffer;
   }
 
   /** The cheap argument checks of update(); they allocate nothing. */
-  protected checkUpdate(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  protected checkUpdate(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     if (this.steps === 0) throw new Error(`${this.type} optimizer: call beginStep() before update()`);
     if (params.length !== this.n || grads.length !== this.n) {
       throw new RangeError(`${this.type} optimizer: expected ${this.n} params and grads, got ${params.length} and ${grads.length}`);

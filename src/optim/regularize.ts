@@ -5,6 +5,7 @@
  * (range order) in double, norm = sqrt(sum), then scaleInPlace(grads, clipScale(norm, maxNorm), ...)
  * on every range.
  */
+import type { FloatBuffer } from './optimizer.ts';
 
 /**
  * L2 weight decay: the loss gains (lambda / 2) * sum(w^2), so g <- g + lambda * w.
@@ -13,19 +14,19 @@
  * With Adam this is L2 regularisation (the decay passes through Adam's scaling), not the
  * decoupled weight decay of AdamW.
  */
-export function addWeightDecay(grads: Float32Array, params: Float32Array, lambda: number, from = 0, to = grads.length): void {
+export function addWeightDecay(grads: FloatBuffer, params: FloatBuffer, lambda: number, from = 0, to = grads.length): void {
   for (let i = from; i < to; i++) grads[i] = grads[i]! + lambda * params[i]!;
 }
 
 /** sum of g^2 over [from, to), accumulated in double in index order. */
-export function squaredNorm(grads: Float32Array, from = 0, to = grads.length): number {
+export function squaredNorm(grads: FloatBuffer, from = 0, to = grads.length): number {
   let sum = 0;
   for (let i = from; i < to; i++) sum += grads[i]! * grads[i]!;
   return sum;
 }
 
 /** g = fround(g * factor) over [from, to). */
-export function scaleInPlace(grads: Float32Array, factor: number, from = 0, to = grads.length): void {
+export function scaleInPlace(grads: FloatBuffer, factor: number, from = 0, to = grads.length): void {
   for (let i = from; i < to; i++) grads[i] = grads[i]! * factor;
 }
 
@@ -42,7 +43,7 @@ export function clipScale(norm: number, maxNorm: number): number {
  * Clipping by global norm (one thread): if ||g|| > maxNorm, g <- g * maxNorm / ||g||, which keeps
  * the direction and bounds the step. Returns ||g|| before clipping (worth logging).
  */
-export function clipByGlobalNorm(grads: Float32Array, maxNorm: number): number {
+export function clipByGlobalNorm(grads: FloatBuffer, maxNorm: number): number {
   if (!(maxNorm > 0)) throw new RangeError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
   const norm = Math.sqrt(squaredNorm(grads, 0, grads.length));
   const factor = clipScale(norm, maxNorm);

@@ -10,9 +10,9 @@
  * Float order, per element (one_minus_rho = 1 - rho in double, once):
  *   s = fround(rho * s + one_minus_rho * (g * g))
  *   w = fround(w - (lr * g) / (sqrt(s) + epsilon))
- * State: s (Float32Array, n).
+ * State: s (n values, the precision of the alloc's buffer).
  */
-import { checkDecay, checkPositive, defaultAlloc, Optimizer, type Alloc } from './optimizer.ts';
+import { checkDecay, checkPositive, defaultAlloc, Optimizer, type Alloc, type FloatBuffer } from './optimizer.ts';
 import type { OptimizerSpec } from './spec.ts';
 
 export type RmspropSpec = Extract<OptimizerSpec, { type: 'rmsprop' }>;
@@ -21,7 +21,7 @@ export class Rmsprop extends Optimizer {
   readonly type = 'rmsprop';
   readonly rho: number;
   readonly epsilon: number;
-  private readonly s: Float32Array;
+  private readonly s: FloatBuffer;
   private readonly oneMinusRho: number;
 
   constructor(n: number, spec: RmspropSpec, alloc: Alloc = defaultAlloc) {
@@ -34,7 +34,7 @@ export class Rmsprop extends Optimizer {
     this.s = this.allocate(alloc, 's');
   }
 
-  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
     const k = this.constants;
     this.stepConstants(lr, k);
@@ -45,9 +45,8 @@ export class Rmsprop extends Optimizer {
     const { s } = this;
     for (let i = from; i < to; i++) {
       const g = grads[i]!;
-      const si = Math.fround(rho * s[i]! + oneMinusRho * (g * g));
-      s[i] = si;
-      params[i] = params[i]! - (rate * g) / (Math.sqrt(si) + epsilon);
+      s[i] = rho * s[i]! + oneMinusRho * (g * g);
+      params[i] = params[i]! - (rate * g) / (Math.sqrt(s[i]!) + epsilon);
     }
   }
 
@@ -59,7 +58,7 @@ export class Rmsprop extends Optimizer {
     out[3] = lr;
   }
 
-  stateBuffers(): Record<string, Float32Array> {
+  stateBuffers(): Record<string, FloatBuffer> {
     return { s: this.s };
   }
 }

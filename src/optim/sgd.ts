@@ -8,7 +8,7 @@
  *
  * Float order, per element: w = fround(w - lr * g).
  */
-import { Optimizer, type Alloc } from './optimizer.ts';
+import { Optimizer, type Alloc, type FloatBuffer } from './optimizer.ts';
 import type { OptimizerSpec } from './spec.ts';
 
 export type SgdSpec = Extract<OptimizerSpec, { type: 'sgd' }>;
@@ -20,7 +20,7 @@ export class Sgd extends Optimizer {
     super(n);
   }
 
-  update(params: Float32Array, grads: Float32Array, lr: number, from: number, to: number): void {
+  update(params: FloatBuffer, grads: FloatBuffer, lr: number, from: number, to: number): void {
     this.checkUpdate(params, grads, lr, from, to);
     this.stepConstants(lr, this.constants);
     const rate = this.constants[0]!;
@@ -32,7 +32,7 @@ export class Sgd extends Optimizer {
     out[0] = lr;
   }
 
-  stateBuffers(): Record<string, Float32Array> {
+  stateBuffers(): Record<string, FloatBuffer> {
     return {};
   }
 }

@@ -81,8 +81,12 @@ export function optimizerSpec(o: GradientOptimizerConfig): OptimizerSpec {
   }
 }
 
-/** Gradient descent in any of its forms: the engine's fused step at the scheduled learning rate (and momentum). */
-export function gradientMethod(engine: Engine, o: GradientOptimizerConfig, stepsPerEpoch: number, totalSteps: number): TrainMethod {
+/**
+ * Gradient descent in any of its forms: the engine's fused step at the scheduled learning rate (and
+ * momentum). It needs only the engine's steps and optimizer state, not its buffers (the parity
+ * bench gives it the float64 reference core).
+ */
+export function gradientMethod(engine: Pick<Engine, 'setOptimizer' | 'trainStep' | 'takeLosses' | 'getOptimizerState' | 'setOptimizerState'>, o: GradientOptimizerConfig, stepsPerEpoch: number, totalSteps: number): TrainMethod {
   engine.setOptimizer(optimizerSpec(o), { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const lrAt = (step: number) => learningRateAt(o.lr, o.schedule, o.warmupSteps, step, stepsPerEpoch, totalSteps);
   return {
