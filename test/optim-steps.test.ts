@@ -22,8 +22,6 @@ function run(spec: OptimizerSpec, lr: number, array: FloatArray, steps = 2): { p
   return { points, optimizer };
 }
 
-const trajectory = (spec: OptimizerSpec, lr: number, array: FloatArray): number[][] => run(spec, lr, array).points;
-
 /** The largest |actual - expected| over the steps and parameters. */
 function largestError(actual: number[][], expected: number[][]): number {
   expect(actual.length).toBe(expected.length);
@@ -137,7 +135,7 @@ const HAND_CASES: HandCase[] = [
 describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
   for (const c of HAND_CASES) {
     it(c.name, () => {
-      expect(largestError(trajectory(c.spec, c.lr, Float32Array), c.expected)).toBeLessThanOrEqual(1e-6);
+      expect(largestError(run(c.spec, c.lr, Float32Array).points, c.expected)).toBeLessThanOrEqual(1e-6);
     });
   }
 
@@ -153,7 +151,7 @@ describe('two hand-computed steps on f(x) = sum(x^2) from [1, -2]', () => {
         expect(state, `${c.name}: ${name}`).toBeInstanceOf(Float64Array);
         expect(Array.from(state).some((value) => value !== Math.fround(value)), `${c.name}: ${name}`).toBe(true);
       }
-      float32Worst = Math.max(float32Worst, largestError(trajectory(c.spec, c.lr, Float32Array), c.expected));
+      float32Worst = Math.max(float32Worst, largestError(run(c.spec, c.lr, Float32Array).points, c.expected));
     }
     expect(float32Worst).toBeGreaterThan(1e-8);
   });
