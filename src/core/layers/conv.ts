@@ -8,7 +8,10 @@
  *
  *   forward step 0   the weights packed (transformed) for the products: filter groups split; in
  *                    training also for the input gradient (channel groups split)
- *   forward step 1   y: output positions (Winograd: 4x4 tiles) split
+ *   forward step 1   y: output positions (Winograd: 4x4 tiles) split; a Winograd layer in
+ *                    training keeps every tile's transformed input (transformedInput), so that
+ *                    the weight gradient, which each thread sums over every tile for its filters,
+ *                    reads it instead of transforming x again on every thread
  *   backward         db: filters split; dx: input rows (Winograd: tiles of dx) split; dW either
  *                    - by filters: each thread sums its filters over every position, or
  *                    - by positions, for direct layers with few weights and many positions (a
@@ -60,7 +63,11 @@ const up4 = (n: number): number => Math.ceil(n / 4) * 4;
  * sizes mirror them): the weight packs for the forward pass and the input gradient (shared), and
  * the scratch a thread needs for any of the three passes.
  */
-function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: number; packInput: number; scratch: number; partials: number } {
+function convBufferBytes(
+  g: ConvGeometry,
+  kg: KernelGeometry,
+  maxBatch: number,
+): { packForward: number; packInput: number; scratch: number; partials: number; transformedInput: number } {
   const partials = splitByPositions(g) ? 4 * PARTIAL_SUMS * g.F * g.k * g.k * g.C : 0;
   if (convPath(g) === 'winograd') {
     const TB = kg.winogradBlockTiles;
@@ -75,6 +82,7 @@ function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: nu
       packInput: pack(g.F, g.C),
       scratch: 4 * Math.max(forward(g.C, g.F), forward(g.F, g.C), weights),
       partials,
+      transformedInput: 4 * tiles(maxBatch, g.Ho, g.Wo) * tile(g.C),
     };
   }
   const K = g.k * g.k * g.C;
@@ -86,6 +94,7 @@ function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: nu
     packInput: Math.ceil(g.C / 8) * (g.k * g.k * g.F + 1) * 32,
     scratch: 4 * Math.max(patches, dyPatches),
     partials,
+    transformedInput: 0,
   };
 }
 
@@ -93,14 +102,15 @@ function convBufferBytes(g: ConvGeometry, kg: KernelGeometry): { packForward: nu
 const tiles = (B: number, h: number, w: number): number => B * Math.ceil(h / 4) * Math.ceil(w / 4);
 
 export const conv: CoreLayer<ConvSpec> = {
-  buffers(layer, _maxBatch, kg) {
+  buffers(layer, maxBatch, kg) {
     const g = convGeometry(layer.spec, layer.input);
-    const bytes = convBufferBytes(g, kg);
+    const bytes = convBufferBytes(g, kg, maxBatch);
     const decls: CoreBufferDecl[] = [
       { name: 'packForward', bytes: bytes.packForward, perThread: false },
       { name: 'scratch', bytes: bytes.scratch, perThread: true },
     ];
     if (bytes.partials > 0) decls.push({ name: 'partials', bytes: bytes.partials, perThread: false });
+    if (bytes.transformedInput > 0) decls.push({ name: 'transformedInput', bytes: bytes.transformedInput, perThread: false });
     // The first layer's input gradient is never needed.
     if (layer.index > 0) decls.push({ name: 'packInput', bytes: bytes.packInput, perThread: false });
     return decls;
@@ -128,6 +138,7 @@ export const conv: CoreLayer<ConvSpec> = {
     const packInput = a.buffers.packInput ?? 0;
     const scratch = a.buffers.scratch!;
     const partials = a.buffers.partials ?? 0;
+    const transformedInput = a.buffers.transformedInput ?? 0;
     return {
       forward(B, mode, _key, step, t, T) {
         if (step === 0) {
@@ -150,7 +161,8 @@ export const conv: CoreLayer<ConvSpec> = {
           const n = tiles(B, Ho, Wo);
           const t0 = cut(n, t, T, ALIGN);
           const t1 = cut(n, t + 1, T, ALIGN);
-          if (t0 < t1) k.winogradForward(x, H, W, C, y, Ho, Wo, F, padTop, padLeft, packForward, bias, t0, t1, scratch);
+          const keep = mode === 'train' ? transformedInput : 0;
+          if (t0 < t1) k.winogradForward(x, H, W, C, y, Ho, Wo, F, padTop, padLeft, packForward, bias, t0, t1, scratch, keep);
         } else {
           const n = B * Ho * Wo;
           const p0 = cut(n, t, T, ALIGN);
@@ -178,7 +190,7 @@ export const conv: CoreLayer<ConvSpec> = {
             k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, p0, p1, partials + 4 * r * F * K, 0, F, scratch);
           }
         } else if (f0 < f1) {
-          if (winograd) k.winogradWeightGradient(x, H, W, C, dy, Ho, Wo, F, padTop, padLeft, B, dWeights, f0, f1, scratch);
+          if (winograd) k.winogradWeightGradient(x, H, W, C, dy, Ho, Wo, F, padTop, padLeft, B, dWeights, f0, f1, scratch, transformedInput);
           else k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, 0, nPos, dWeights, f0, f1, scratch);
         }
         if (dx === 0) return;
@@ -187,7 +199,7 @@ export const conv: CoreLayer<ConvSpec> = {
           const n = tiles(B, H, W);
           const t0 = cut(n, t, T, ALIGN);
           const t1 = cut(n, t + 1, T, ALIGN);
-          if (t0 < t1) k.winogradForward(dy, Ho, Wo, F, dx, H, W, C, 2 - padTop, 2 - padLeft, packInput, 0, t0, t1, scratch);
+          if (t0 < t1) k.winogradForward(dy, Ho, Wo, F, dx, H, W, C, 2 - padTop, 2 - padLeft, packInput, 0, t0, t1, scratch, 0);
         } else {
           const r0 = cut(B * H, t, T);
           const r1 = cut(B * H, t + 1, T);
