@@ -290,14 +290,16 @@ export class WasmCore implements Core {
    * only for later calls (there is no on-stack replacement in wasm). What triggers the optimized
    * code is the work done in a function, which a few images of any network give; the batch size
    * changes no job or kernel (the splits are set by maxBatch), so the first full batch is as fast
-   * as the rest, and the warm-up costs the same at any maxBatch (`nn-train --config
-   * configs/cnn.json --json`, a core of batch 256: its "start" event 4.9 s after "dataset", 8.7 s
-   * with full-size jobs).
-   * 'training' also takes a step with every optimizer, then clears every buffer (and sets the
-   * statistics to their initial values). 'inference' runs only the inference pass, on the memory
-   * as it comes (zeros: the values do not matter to V8); nothing needs clearing after it, and
-   * clearing would touch every page of the memory, most of which a caller that only predicts
-   * never uses (1.7 GiB for cnn.json at batch 256: a second of page faults).
+   * as the rest, and the warm-up costs the same at any maxBatch.
+   * 'training' also takes a step with every optimizer, then clears what carries over from one call
+   * to the next: the step descriptor, parameters, gradients, optimizer state, statistics and labels
+   * (the head of the layout, before the input batch), and the images it wrote; the statistics are
+   * set to their initial values. Everything else (activations, saved values, packs, scratch) is
+   * written by each pass before it is read, so the warm-up's numbers there change nothing (the
+   * training tests compare many steps with the reference). 'inference' runs only the inference
+   * pass, on the memory as it comes (zeros: the values do not matter to V8). Neither clears the
+   * whole memory: that would allocate every page of it, most of which a small batch never touches
+   * (1.8 GB for cnn.json's core at batch 256: seconds of page faults before the first batch).
    */
   warmUp(jobs: 'training' | 'inference'): void {
     if (jobs === 'inference') {
@@ -310,8 +312,9 @@ export class WasmCore implements Core {
     const pattern = (a: Float32Array, scale: number): void => {
       for (let i = 0; i < a.length; i++) a[i] = (((i * 2654435761) >>> 0) / 4294967296 - 0.5) * scale;
     };
+    const images = this.input.subarray(0, (B * this.input.length) / this.maxBatch); // the images the passes read
     pattern(this.params, 0.1);
-    pattern(this.input.subarray(0, (B * this.input.length) / this.maxBatch), 1); // the images the passes read
+    pattern(images, 1);
     for (let s = 0; s < B; s++) this.labels[s] = s & 1;
     const specs: OptimizerSpec[] = [
       { type: 'sgd' },
@@ -332,7 +335,8 @@ export class WasmCore implements Core {
     this.clipNorm = undefined;
     this.lastGradientNorm = NaN;
     this.resetProfile();
-    new Uint8Array(this.memory.buffer, this.layout.step, this.layout.bytes - this.layout.step).fill(0);
+    new Uint8Array(this.memory.buffer, this.layout.step, this.layout.activations[0]! - this.layout.step).fill(0);
+    images.fill(0);
     initStats(this.plan, this.stats);
   }
 

@@ -52,13 +52,33 @@ export function adapterInfo(adapter: GPUAdapter): GpuAdapterInfo {
   return { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, software };
 }
 
+/** The Vulkan loader Dawn opens on Linux. */
+export const VULKAN_LOADER = 'libvulkan.so.1';
+
+/**
+ * Whether the dynamic linker finds `library` (by its usual search: LD_LIBRARY_PATH, the linker's
+ * cache, the system folders). Asked through process.dlopen, which opens the library as dlopen does
+ * and then fails for anything that is not a Node addon: "cannot open" means it is not there.
+ */
+export function sharedLibraryFound(library: string): boolean {
+  try {
+    process.dlopen({ exports: {} }, library);
+    return true; // (no library here is an addon)
+  } catch (err) {
+    return !/cannot open shared object file/i.test((err as Error).message);
+  }
+}
+
 /**
  * The adapter Dawn offers by default (asked with no options: `forceFallbackAdapter` finds nothing
  * on lavapipe), or why there is none. Nothing stays open: the GPU object is dropped, so Node can exit.
+ * On Linux without a Vulkan loader Dawn would print its own two-line warning (with a C++ source
+ * location) before finding nothing, so the loader is looked for first.
  */
 export async function findAdapter(): Promise<{ info: GpuAdapterInfo; limits: GpuBufferLimits } | { missing: string }> {
   const loaded = await loadWebgpu();
   if ('missing' in loaded) return loaded;
+  if (process.platform === 'linux' && !sharedLibraryFound(VULKAN_LOADER)) return { missing: `no WebGPU adapter found: no Vulkan loader (${VULKAN_LOADER})` };
   let gpu: GPU | null = loaded.module.create([]);
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
