@@ -64,7 +64,7 @@ export interface KernelExports {
   winogradBlockTiles(): number;
   winogradPack(Wt: number, F: number, C: number, flip: number, Up: number, g0: number, g1: number): void;
   winogradForward(x: number, H: number, W: number, Cin: number, y: number, Ho: number, Wo: number, Cout: number, pt: number, pl: number, Up: number, bias: number, t0: number, t1: number, scratch: number, Vall: number): void;
-  winogradWeightGradient(x: number, H: number, W: number, C: number, dy: number, Ho: number, Wo: number, F: number, pt: number, pl: number, B: number, dW: number, f0: number, f1: number, scratch: number, Vall: number): void;
+  winogradWeightGradient(Vall: number, C: number, dy: number, Ho: number, Wo: number, F: number, B: number, dW: number, f0: number, f1: number, scratch: number): void;
   // Batch norm (batchnorm.as.ts): partial sums of fixed row blocks, then per-channel coefficients, then rows.
   batchnormBlockStats(x: number, C: number, M: number, R: number, b0: number, b1: number, partials: number): void;
   batchnormTrainStats(

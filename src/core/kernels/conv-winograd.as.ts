@@ -340,7 +340,8 @@ function gradientTransform(dy: usize, Ho: i32, Wo: i32, F: i32, TH: i32, TW: i32
  * Cin), top and left padding pt, pl, transformed kernels Up (winogradPack), bias (Cout floats, or
  * 0). scratch: this thread's, TB * (tileFloats(pad8(Cin)) + tileFloats(pad8(Cout))) + TMP floats.
  * Vall: 0, or where to keep the transformed input of every tile (tile t at t * tileFloats(pad8(Cin))
- * floats) for the weight gradient, which then need not transform x again on every thread.
+ * floats) for the weight gradient (winogradWeightGradient), which reads it instead of transforming
+ * x again on every thread.
  */
 export function winogradForward(
   x: usize, H: i32, W: i32, Cin: i32, y: usize, Ho: i32, Wo: i32, Cout: i32,
@@ -379,13 +380,12 @@ export function winogradForward(
 
 /**
  * dW (F, 3, 3, C) for the filters [f0, f1) of a 3x3 stride-1 convolution: sums over all the tiles
- * of the batch (B * TH * TW) in blocks of TB. scratch: this thread's,
- * TB * (tileFloats(pad8(C)) + tileFloats(pad8(f1 - f0))) + 36 * (pad8(f1 - f0) * pad8(C) + 16) + TMP floats.
- * Vall: the transformed input the forward pass kept (winogradForward), or 0 to transform x here.
+ * of the batch (B * TH * TW) in blocks of TB, from Vall, the transformed input the forward pass
+ * kept (winogradForward), and dy. scratch: this thread's,
+ * TB * tileFloats(pad8(f1 - f0)) + 36 * (pad8(f1 - f0) * pad8(C) + 16) + TMP floats.
  */
 export function winogradWeightGradient(
-  x: usize, H: i32, W: i32, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32,
-  pt: i32, pl: i32, B: i32, dW: usize, f0: i32, f1: i32, scratch: usize, Vall: usize,
+  Vall: usize, C: i32, dy: usize, Ho: i32, Wo: i32, F: i32, B: i32, dW: usize, f0: i32, f1: i32, scratch: usize,
 ): void {
   if (f0 >= f1) return;
   const TH = (Ho + 3) >> 2;
@@ -397,15 +397,13 @@ export function winogradWeightGradient(
   const vTile = <usize>tileFloats(Cp) << 2;
   const eTile = <usize>tileFloats(Np) << 2;
   const dPoint = <usize>(Np * Cp + 16) << 2;
-  const Eb = scratch + <usize>TB * vTile;
+  const Eb = scratch;
   const D = Eb + <usize>TB * eTile;
   const tmp = D + <usize>POINTS * dPoint;
   for (let b0 = 0; b0 < nTiles; b0 += TB) {
     const b1 = min(b0 + TB, nTiles);
     const first = b0 == 0;
-    let Vb = scratch;
-    if (Vall != 0) Vb = Vall + <usize>b0 * vTile;
-    else inputTransform(x, H, W, C, TH, TW, pt, pl, b0, b1, Vb, tmp);
+    const Vb = Vall + <usize>b0 * vTile;
     gradientTransform(dy, Ho, Wo, F, TH, TW, f0, f1, Np, b0, b1, Eb, tmp);
     for (let xi = 0; xi < POINTS; xi++) {
       const V = Vb + (<usize>(xi * Cp) << 2);

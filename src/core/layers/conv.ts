@@ -76,7 +76,7 @@ function convBufferBytes(
     const pack = (cin: number, cout: number): number => 36 * Math.ceil(cout / 8) * (cin + 1) * 32;
     const forward = (cin: number, cout: number): number => TB * (tile(cin) + tile(cout)) + tmp;
     // A thread may compute the weight gradient of every filter (when the layer runs on one thread).
-    const weights = TB * (tile(g.C) + tile(g.F)) + 36 * (up8(g.F) * up8(g.C) + 16) + tmp;
+    const weights = TB * tile(g.F) + 36 * (up8(g.F) * up8(g.C) + 16) + tmp; // reads the kept transform of x (transformedInput)
     return {
       packForward: pack(g.C, g.F),
       packInput: pack(g.F, g.C),
@@ -190,7 +190,7 @@ export const conv: CoreLayer<ConvSpec> = {
             k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, p0, p1, partials + 4 * r * F * K, 0, F, scratch);
           }
         } else if (f0 < f1) {
-          if (winograd) k.winogradWeightGradient(x, H, W, C, dy, Ho, Wo, F, padTop, padLeft, B, dWeights, f0, f1, scratch, transformedInput);
+          if (winograd) k.winogradWeightGradient(transformedInput, C, dy, Ho, Wo, F, B, dWeights, f0, f1, scratch);
           else k.convWeightGradient(x, H, W, C, dy, Ho, Wo, F, size, stride, padTop, padLeft, 0, nPos, dWeights, f0, f1, scratch);
         }
         if (dx === 0) return;
